@@ -1,0 +1,404 @@
+#include <string.h>
+#include <strings.h>
+
+#include <apr_lib.h>
+#include <apr_strings.h>
+
+#include "oa_vhost.h"
+
+typedef enum {
+    MERGE_LAST,      /* vhost value, else the main server's (cfgMerge) */
+    MERGE_CERTKEYS,  /* mod_ssl's positional merge of certificate/key file lists */
+    MERGE_NONE,      /* the vhost's own values only (ServerAlias) */
+    MERGE_GLOBAL     /* one value for the whole server */
+} merge_e;
+
+typedef struct {
+    const char *name;
+    merge_e merge;
+} tracked_t;
+
+static const tracked_t tracked[] = {
+    { "ServerName", MERGE_LAST },
+    { "ServerAlias", MERGE_NONE },
+    { "SSLEngine", MERGE_LAST },
+    { "SSLCertificateFile", MERGE_CERTKEYS },
+    { "SSLCertificateKeyFile", MERGE_CERTKEYS },
+    { "SSLCertificateChainFile", MERGE_LAST },
+    { "SSLCACertificateFile", MERGE_LAST },
+    { "SSLCACertificatePath", MERGE_LAST },
+    { "SSLUseStapling", MERGE_LAST },
+    { "SSLStaplingResponderTimeout", MERGE_LAST },
+    { "SSLStaplingResponseTimeSkew", MERGE_LAST },
+    { "SSLStaplingResponseMaxAge", MERGE_LAST },
+    { "SSLStaplingStandardCacheTimeout", MERGE_LAST },
+    { "SSLStaplingErrorCacheTimeout", MERGE_LAST },
+    { "SSLStaplingReturnResponderErrors", MERGE_LAST },
+    { "SSLStaplingFakeTryLater", MERGE_LAST },
+    { "SSLStaplingForceURL", MERGE_LAST },
+    { "SSLOCSPProxyURL", MERGE_LAST },
+    { "SSLStaplingCache", MERGE_GLOBAL },
+    { "MDomain", MERGE_GLOBAL },
+    { "MDStapling", MERGE_GLOBAL },
+    { NULL, MERGE_LAST }
+};
+
+/* mod_ssl keeps up to three certificate/key pairs by position (CERTKEYS_IDX_MAX + 1) */
+#define CERTKEYS_POSITIONAL 3
+
+const char *const *oa_model_tracked_directives(void)
+{
+    static const char *names[sizeof(tracked) / sizeof(tracked[0])];
+    int i;
+    if (!names[0]) {
+        for (i = 0; tracked[i].name; i++) {
+            names[i] = tracked[i].name;
+        }
+    }
+    return names;
+}
+
+static const tracked_t *find_tracked(const char *directive)
+{
+    int i;
+    for (i = 0; tracked[i].name; i++) {
+        if (!strcasecmp(tracked[i].name, directive)) {
+            return &tracked[i];
+        }
+    }
+    return NULL;
+}
+
+static char *lower(apr_pool_t *p, const char *s)
+{
+    char *l = apr_pstrdup(p, s), *c;
+    for (c = l; *c; c++) {
+        *c = (char)apr_tolower(*c);
+    }
+    return l;
+}
+
+int oa_flag_on(const oa_setting_t *s)
+{
+    return s && s->argv->nelts >= 1 && !strcasecmp(APR_ARRAY_IDX(s->argv, 0, const char *), "on");
+}
+
+static oa_setting_t *make_setting(apr_pool_t *p, const tracked_t *t, const oa_node_t *n)
+{
+    oa_setting_t *s = apr_pcalloc(p, sizeof(*s));
+    s->directive = t->name;
+    s->value = n->args;
+    s->argv = oa_conf_split_args(p, n->args);
+    s->node = n;
+    return s;
+}
+
+static void push_setting(apr_pool_t *p, apr_hash_t *h, const char *name, oa_setting_t *s)
+{
+    const char *key = lower(p, name);
+    apr_array_header_t *a = apr_hash_get(h, key, APR_HASH_KEY_STRING);
+    if (!a) {
+        a = apr_array_make(p, 2, sizeof(oa_setting_t *));
+        apr_hash_set(h, key, APR_HASH_KEY_STRING, a);
+    }
+    APR_ARRAY_PUSH(a, oa_setting_t *) = s;
+}
+
+/* The server-level directives of one context: the node list's direct members. */
+static apr_hash_t *collect(apr_pool_t *p, const oa_node_t *first, oa_model_t *m, int in_vhost)
+{
+    apr_hash_t *h = apr_hash_make(p);
+    const oa_node_t *n;
+    for (n = first; n; n = n->next) {
+        const tracked_t *t;
+        if (n->directive[0] == '<') {
+            continue;   /* per-directory sections; <MDomainSet> is collect_md's */
+        }
+        t = find_tracked(n->directive);
+        if (!t) {
+            continue;
+        }
+        if (t->merge == MERGE_GLOBAL && !in_vhost) {
+            push_setting(p, m->global, t->name, make_setting(p, t, n));
+            continue;
+        }
+        /* a global directive inside a vhost stays with the vhost: httpd refuses
+         * SSLStaplingCache there (GLOBAL_ONLY), and the rules say so */
+        push_setting(p, h, t->name, make_setting(p, t, n));
+    }
+    return h;
+}
+
+static const apr_array_header_t *hget(apr_hash_t *h, const char *name)
+{
+    return apr_hash_get(h, name, APR_HASH_KEY_STRING);
+}
+
+/* vhost := merge(main, vhost) for every tracked directive */
+static apr_hash_t *merge(apr_pool_t *p, apr_hash_t *base, apr_hash_t *add)
+{
+    apr_hash_t *out = apr_hash_make(p);
+    int i;
+    for (i = 0; tracked[i].name; i++) {
+        const tracked_t *t = &tracked[i];
+        const char *key = lower(p, t->name);
+        const apr_array_header_t *b = hget(base, key), *a = hget(add, key);
+        apr_array_header_t *r = NULL;
+        int j;
+
+        if (t->merge == MERGE_NONE || t->merge == MERGE_GLOBAL) {
+            if (a) {
+                r = apr_array_copy(p, a);
+            }
+        }
+        else if (t->merge == MERGE_LAST) {
+            const apr_array_header_t *src = (a && a->nelts) ? a : b;
+            if (src && src->nelts) {
+                oa_setting_t *s = apr_pmemdup(p, APR_ARRAY_IDX(src, src->nelts - 1, oa_setting_t *),
+                                              sizeof(oa_setting_t));
+                s->inherited = (src == b);
+                r = apr_array_make(p, 1, sizeof(oa_setting_t *));
+                APR_ARRAY_PUSH(r, oa_setting_t *) = s;
+            }
+        }
+        else { /* MERGE_CERTKEYS */
+            int na = a ? a->nelts : 0, nb = b ? b->nelts : 0;
+            r = apr_array_make(p, na + nb, sizeof(oa_setting_t *));
+            for (j = 0; j < na && j < CERTKEYS_POSITIONAL; j++) {
+                APR_ARRAY_PUSH(r, oa_setting_t *) = APR_ARRAY_IDX(a, j, oa_setting_t *);
+            }
+            for (; j < nb; j++) {
+                oa_setting_t *s = apr_pmemdup(p, APR_ARRAY_IDX(b, j, oa_setting_t *),
+                                              sizeof(oa_setting_t));
+                s->inherited = 1;
+                APR_ARRAY_PUSH(r, oa_setting_t *) = s;
+            }
+            for (j = CERTKEYS_POSITIONAL; j < na; j++) {
+                APR_ARRAY_PUSH(r, oa_setting_t *) = APR_ARRAY_IDX(a, j, oa_setting_t *);
+            }
+            if (!r->nelts) {
+                r = NULL;
+            }
+        }
+        if (r) {
+            apr_hash_set(out, key, APR_HASH_KEY_STRING, r);
+        }
+    }
+    return out;
+}
+
+const apr_array_header_t *oa_vhost_get_all(const oa_vhost_t *vh, const char *directive)
+{
+    char buf[64];
+    apr_size_t i, n = strlen(directive);
+    if (n >= sizeof(buf)) {
+        return NULL;
+    }
+    for (i = 0; i <= n; i++) {
+        buf[i] = (char)apr_tolower(directive[i]);
+    }
+    return apr_hash_get(vh->settings, buf, APR_HASH_KEY_STRING);
+}
+
+const oa_setting_t *oa_vhost_get(const oa_vhost_t *vh, const char *directive)
+{
+    const apr_array_header_t *a = oa_vhost_get_all(vh, directive);
+    return (a && a->nelts) ? APR_ARRAY_IDX(a, a->nelts - 1, const oa_setting_t *) : NULL;
+}
+
+const oa_setting_t *oa_model_global(const oa_model_t *m, const char *directive)
+{
+    const char *key = lower(m->vhosts->pool, directive);
+    const apr_array_header_t *a = apr_hash_get(m->global, key, APR_HASH_KEY_STRING);
+    return (a && a->nelts) ? APR_ARRAY_IDX(a, a->nelts - 1, const oa_setting_t *) : NULL;
+}
+
+/* ServerName [scheme://]host[:port] -> host */
+static const char *server_name_host(apr_pool_t *p, const char *v)
+{
+    const char *s = strstr(v, "://"), *e;
+    if (s) {
+        v = s + 3;
+    }
+    if (v[0] == '[') {
+        e = strchr(v, ']');
+        return e ? apr_pstrmemdup(p, v, (apr_size_t)(e - v + 1)) : v;
+    }
+    e = strrchr(v, ':');
+    return e ? apr_pstrmemdup(p, v, (apr_size_t)(e - v)) : v;
+}
+
+/* an address of <VirtualHost>: a host or "*"/"_default_", with an optional port */
+static const char *address_host(apr_pool_t *p, const char *a)
+{
+    return server_name_host(p, a);
+}
+
+static int is_wildcard(const char *h)
+{
+    return !strcmp(h, "*") || !strcasecmp(h, "_default_");
+}
+
+static void collect_md(apr_pool_t *p, oa_model_t *m)
+{
+    const oa_node_t *n;
+    const oa_setting_t *global_stapling = NULL;
+    apr_array_header_t *pending = apr_array_make(p, 4, sizeof(oa_md_t *));
+    int i;
+
+    for (n = m->conf->first; n; n = n->next) {
+        int is_set = !strcasecmp(n->directive, "<MDomainSet") || !strcasecmp(n->directive, "<MDomain");
+        if (!strcasecmp(n->directive, "MDStapling")) {
+            oa_setting_t *s = apr_pcalloc(p, sizeof(*s));
+            s->directive = "MDStapling";
+            s->value = n->args;
+            s->argv = oa_conf_split_args(p, n->args);
+            s->node = n;
+            global_stapling = s;
+        }
+        else if (is_set || !strcasecmp(n->directive, "MDomain")) {
+            oa_md_t *md = apr_pcalloc(p, sizeof(*md));
+            apr_array_header_t *w = oa_conf_split_args(p, n->args);
+            const oa_node_t *c;
+            md->names = apr_array_make(p, w->nelts, sizeof(const char *));
+            md->node = n;
+            for (i = 0; i < w->nelts; i++) {
+                const char *name = APR_ARRAY_IDX(w, i, const char *);
+                /* MDomain name... [auto|manual] */
+                if (!strcasecmp(name, "auto") || !strcasecmp(name, "manual")) {
+                    continue;
+                }
+                APR_ARRAY_PUSH(md->names, const char *) = lower(p, name);
+            }
+            for (c = is_set ? n->first_child : NULL; c; c = c->next) {
+                if (!strcasecmp(c->directive, "MDStapling")) {
+                    oa_setting_t *s = apr_pcalloc(p, sizeof(*s));
+                    s->directive = "MDStapling";
+                    s->value = c->args;
+                    s->argv = oa_conf_split_args(p, c->args);
+                    s->node = c;
+                    md->stapling = s;
+                }
+            }
+            APR_ARRAY_PUSH(m->mds, oa_md_t *) = md;
+            APR_ARRAY_PUSH(pending, oa_md_t *) = md;
+        }
+    }
+    /* a global MDStapling applies to every domain without its own, wherever it stands */
+    for (i = 0; i < pending->nelts; i++) {
+        oa_md_t *md = APR_ARRAY_IDX(pending, i, oa_md_t *);
+        if (!md->stapling) {
+            md->stapling = global_stapling;
+        }
+    }
+}
+
+static const oa_md_t *md_for(const oa_model_t *m, const oa_vhost_t *vh)
+{
+    int i, j, k;
+    for (i = 0; i < m->mds->nelts; i++) {
+        const oa_md_t *md = APR_ARRAY_IDX(m->mds, i, const oa_md_t *);
+        for (j = 0; j < md->names->nelts; j++) {
+            const char *d = APR_ARRAY_IDX(md->names, j, const char *);
+            const oa_setting_t *sn = oa_vhost_get(vh, "ServerName");
+            if (sn && !strcasecmp(vh->name, d) && !sn->inherited) {
+                return md;
+            }
+            for (k = 0; k < vh->aliases->nelts; k++) {
+                if (!strcasecmp(APR_ARRAY_IDX(vh->aliases, k, const char *), d)) {
+                    return md;
+                }
+            }
+        }
+    }
+    return NULL;
+}
+
+static void finish_vhost(apr_pool_t *p, oa_model_t *m, oa_vhost_t *vh, const oa_vhost_t *main_vh)
+{
+    const oa_setting_t *sn = oa_vhost_get(vh, "ServerName");
+    const oa_setting_t *eng = oa_vhost_get(vh, "SSLEngine");
+    const apr_array_header_t *al = oa_vhost_get_all(vh, "ServerAlias");
+    int i, j;
+
+    if (sn && sn->argv->nelts) {
+        vh->name = server_name_host(p, APR_ARRAY_IDX(sn->argv, 0, const char *));
+        vh->name_source = sn->inherited ? "main" : "ServerName";
+    }
+    else {
+        vh->name_source = "none";
+        vh->name = "";
+        for (i = 0; i < vh->addresses->nelts; i++) {
+            const char *h = address_host(p, APR_ARRAY_IDX(vh->addresses, i, const char *));
+            if (!is_wildcard(h)) {
+                vh->name = h;
+                vh->name_source = "address";
+                break;
+            }
+        }
+    }
+    vh->aliases = apr_array_make(p, 2, sizeof(const char *));
+    for (i = 0; al && i < al->nelts; i++) {
+        const oa_setting_t *s = APR_ARRAY_IDX(al, i, const oa_setting_t *);
+        for (j = 0; j < s->argv->nelts; j++) {
+            APR_ARRAY_PUSH(vh->aliases, const char *) = APR_ARRAY_IDX(s->argv, j, const char *);
+        }
+    }
+    if (eng && eng->argv->nelts) {
+        const char *v = APR_ARRAY_IDX(eng->argv, 0, const char *);
+        vh->ssl = !strcasecmp(v, "on") || !strcasecmp(v, "optional");
+    }
+    vh->md = md_for(m, vh);
+    (void)main_vh;
+}
+
+apr_status_t oa_model_build(oa_model_t **pmodel, apr_pool_t *p, oa_conf_t *conf)
+{
+    oa_model_t *m = apr_pcalloc(p, sizeof(*m));
+    oa_vhost_t *main_vh = apr_pcalloc(p, sizeof(*main_vh));
+    apr_hash_t *main_set;
+    const oa_node_t *n;
+    int idx = 1;
+
+    m->conf = conf;
+    m->vhosts = apr_array_make(p, 16, sizeof(oa_vhost_t *));
+    m->global = apr_hash_make(p);
+    m->mds = apr_array_make(p, 4, sizeof(oa_md_t *));
+    m->diags = apr_array_make(p, 4, sizeof(oa_diag_t *));
+
+    main_set = collect(p, conf->first, m, 0);
+    main_vh->is_main = 1;
+    main_vh->index = 0;
+    main_vh->file = conf->config_file;
+    main_vh->line = 0;
+    main_vh->addresses = apr_array_make(p, 1, sizeof(const char *));
+    main_vh->settings = merge(p, apr_hash_make(p), main_set);
+    APR_ARRAY_PUSH(m->vhosts, oa_vhost_t *) = main_vh;
+
+    for (n = conf->first; n; n = n->next) {
+        oa_vhost_t *vh;
+        apr_hash_t *own;
+        if (strcasecmp(n->directive, "<VirtualHost")) {
+            continue;
+        }
+        vh = apr_pcalloc(p, sizeof(*vh));
+        vh->index = idx++;
+        vh->node = n;
+        vh->file = n->file;
+        vh->line = n->line;
+        vh->addresses = oa_conf_split_args(p, n->args);
+        own = collect(p, n->first_child, m, 1);
+        vh->settings = merge(p, main_set, own);
+        APR_ARRAY_PUSH(m->vhosts, oa_vhost_t *) = vh;
+    }
+
+    collect_md(p, m);
+    {
+        int i;
+        for (i = 0; i < m->vhosts->nelts; i++) {
+            finish_vhost(p, m, APR_ARRAY_IDX(m->vhosts, i, oa_vhost_t *), main_vh);
+        }
+    }
+    *pmodel = m;
+    return APR_SUCCESS;
+}

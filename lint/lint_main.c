@@ -1,0 +1,397 @@
+/*
+ * ocsp-lint: argument parsing, reading the files, choosing the output. Everything
+ * else is core/.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_general.h>
+#include <apr_getopt.h>
+#include <apr_lib.h>
+#include <apr_strings.h>
+#include <apr_file_info.h>
+#include <apr_thread_proc.h>
+
+#include "oa_conf.h"
+#include "oa_envvars.h"
+#include "oa_modules.h"
+#include "oa_report.h"
+#include "oa_vhost.h"
+
+/* Exit codes: the contract with CI pipelines. */
+typedef enum {
+    LINT_EXIT_CLEAN = 0,      /* nothing at or above --fail-on */
+    LINT_EXIT_FINDINGS = 1,   /* findings at or above --fail-on */
+    LINT_EXIT_USAGE = 2,      /* usage or I/O error */
+    LINT_EXIT_PARSE = 3       /* the configuration cannot be parsed */
+} lint_exit_e;
+
+enum {
+    OPT_VHOSTS = 256, OPT_FORMAT, OPT_FAIL_ON, OPT_ENVVARS, OPT_NO_ENVVARS, OPT_HTTPD,
+    OPT_HTTPD_VERSION, OPT_BUILTINS, OPT_VERSION, OPT_HELP
+};
+
+static const apr_getopt_option_t options[] = {
+    { "file", 'f', 1, "the main configuration file (default: the platform's)" },
+    { "server-root", 'd', 1, "the initial ServerRoot (default: guessed from the config's place)" },
+    { "define", 'D', 1, "define a name for <IfDefine> (like httpd -D), repeatable" },
+    { "pre", 'C', 1, "a directive to read before the config (like httpd -C)" },
+    { "post", 'c', 1, "a directive to read after the config (like httpd -c)" },
+    { "vhosts", OPT_VHOSTS, 0, "print the virtual host inventory" },
+    { "format", OPT_FORMAT, 1, "text (default), json" },
+    { "fail-on", OPT_FAIL_ON, 1, "exit 1 on findings at or above: note, warning, error (default)" },
+    { "envvars", OPT_ENVVARS, 1, "read variables from this shell file (Debian's envvars)" },
+    { "no-envvars", OPT_NO_ENVVARS, 0, "do not read SERVERROOT/envvars" },
+    { "httpd", OPT_HTTPD, 1, "ask this httpd binary for its built-in modules and version" },
+    { "httpd-version", OPT_HTTPD_VERSION, 1, "version for <IfVersion> (default 2.4.71; --httpd asks the binary)" },
+    { "builtin-modules", OPT_BUILTINS, 1, "comma-separated built-in modules (core.c,mod_so.c,...)" },
+    { "quiet", 'q', 0, "print only findings" },
+    { "version", OPT_VERSION, 0, "print the version" },
+    { "help", 'h', 0, "this help" },
+    { NULL, 0, 0, NULL }
+};
+
+typedef struct {
+    oa_conf_opts_t copts;
+    int vhosts;
+    const char *format;
+    int fail_on;
+    const char *envvars;
+    int no_envvars;
+    const char *httpd;
+    int quiet;
+} lint_opts_t;
+
+static void usage(FILE *out)
+{
+    int i;
+    fprintf(out, "usage: ocsp-lint [options] [CONFIG]\n\n"
+            "Lint Apache httpd configurations for OCSP stapling problems.\n\n");
+    for (i = 0; options[i].name; i++) {
+        const apr_getopt_option_t *o = &options[i];
+        char sh[8] = "    ";
+        if (o->optch < 256) {
+            apr_snprintf(sh, sizeof(sh), "-%c, ", o->optch);
+        }
+        fprintf(out, "  %s--%s%s\n        %s\n", sh, o->name, o->has_arg ? " ARG" : "",
+                o->description);
+    }
+    fprintf(out, "\nExit codes: 0 clean, 1 findings at or above --fail-on, 2 usage or I/O "
+            "error, 3 the configuration cannot be parsed.\n");
+}
+
+static int file_exists(apr_pool_t *p, const char *path)
+{
+    apr_finfo_t fi;
+    return apr_stat(&fi, path, APR_FINFO_TYPE, p) == APR_SUCCESS;
+}
+
+static int parse_version(const char *s, int v[3])
+{
+    int n = sscanf(s, "%d.%d.%d", &v[0], &v[1], &v[2]);
+    if (n < 2) {
+        return 0;
+    }
+    if (n == 2) {
+        v[2] = 0;
+    }
+    return 1;
+}
+
+/* Run `httpd ARG` and return its stdout (bounded), or NULL. */
+static const char *run_httpd(apr_pool_t *p, const char *httpd, const char *arg)
+{
+    apr_procattr_t *attr;
+    apr_proc_t proc;
+    const char *argv[3];
+    char buf[16384];
+    apr_size_t n, total = 0;
+    char *out = apr_pstrdup(p, "");
+    int code;
+    apr_exit_why_e why;
+
+    argv[0] = httpd;
+    argv[1] = arg;
+    argv[2] = NULL;
+    if (apr_procattr_create(&attr, p) != APR_SUCCESS
+        || apr_procattr_io_set(attr, APR_NO_PIPE, APR_FULL_BLOCK, APR_NO_PIPE) != APR_SUCCESS
+        || apr_procattr_cmdtype_set(attr, APR_PROGRAM) != APR_SUCCESS
+        || apr_proc_create(&proc, httpd, argv, NULL, attr, p) != APR_SUCCESS) {
+        return NULL;
+    }
+    for (;;) {
+        n = sizeof(buf) - 1;
+        if (apr_file_read(proc.out, buf, &n) != APR_SUCCESS || n == 0) {
+            break;
+        }
+        buf[n] = '\0';
+        if (total < 1024 * 1024) {
+            out = apr_pstrcat(p, out, buf, NULL);
+            total += n;
+        }
+    }
+    apr_file_close(proc.out);
+    apr_proc_wait(&proc, &code, &why, APR_WAIT);
+    return out;
+}
+
+static void ask_httpd(apr_pool_t *p, lint_opts_t *o)
+{
+    const char *l = run_httpd(p, o->httpd, "-l");
+    const char *v = run_httpd(p, o->httpd, "-v");
+    if (l && !o->copts.builtin_modules) {
+        apr_array_header_t *mods = apr_array_make(p, 8, sizeof(const char *));
+        char *last, *line;
+        for (line = apr_strtok(apr_pstrdup(p, l), "\n", &last); line;
+             line = apr_strtok(NULL, "\n", &last)) {
+            while (apr_isspace(*line)) {
+                line++;
+            }
+            if (strlen(line) > 2 && !strcmp(line + strlen(line) - 2, ".c")) {
+                APR_ARRAY_PUSH(mods, const char *) = apr_pstrdup(p, line);
+            }
+        }
+        if (mods->nelts) {
+            o->copts.builtin_modules = mods;
+        }
+    }
+    if (v && !o->copts.httpd_version[0]) {
+        const char *s = strstr(v, "Apache/");
+        if (s) {
+            parse_version(s + 7, o->copts.httpd_version);
+        }
+    }
+}
+
+/* The config and ServerRoot as the platform has them, or guessed from the config's
+ * place: Debian keeps apache2.conf in the ServerRoot, RHEL keeps conf/httpd.conf
+ * below it. */
+static void default_paths(apr_pool_t *p, lint_opts_t *o)
+{
+    oa_conf_opts_t *c = &o->copts;
+    if (!c->config_file) {
+        if (c->server_root) {
+            const char *deb = apr_pstrcat(p, c->server_root, "/apache2.conf", NULL);
+            c->config_file = file_exists(p, deb) ? "apache2.conf" : "conf/httpd.conf";
+        }
+        else if (file_exists(p, "/etc/apache2/apache2.conf") || !file_exists(p, "/etc/httpd/conf/httpd.conf")) {
+            c->server_root = "/etc/apache2";
+            c->config_file = "apache2.conf";
+        }
+        else {
+            c->server_root = "/etc/httpd";
+            c->config_file = "conf/httpd.conf";
+        }
+    }
+    else if (!c->server_root) {
+        char *abs = NULL, *slash;
+        apr_filepath_merge(&abs, NULL, c->config_file, APR_FILEPATH_TRUENAME, p);
+        c->config_file = abs ? abs : c->config_file;
+        slash = strrchr(abs ? abs : "", '/');
+        if (slash) {
+            const char *dir = apr_pstrmemdup(p, abs, (apr_size_t)(slash - abs));
+            apr_size_t dl = strlen(dir);
+            if (dl >= 5 && !strcmp(dir + dl - 5, "/conf") && !strcmp(slash + 1, "httpd.conf")) {
+                dir = apr_pstrmemdup(p, dir, dl - 5);
+            }
+            c->server_root = *dir ? dir : "/";
+        }
+    }
+    else if (c->config_file[0] != '/') {
+        c->config_file = oa_conf_server_relative(p, c->server_root, c->config_file);
+    }
+    {
+        char *abs = NULL;
+        if (apr_filepath_merge(&abs, NULL, c->server_root, APR_FILEPATH_TRUENAME, p) == APR_SUCCESS) {
+            c->server_root = abs;
+        }
+    }
+    if (!c->builtin_modules) {
+        const char *rhel = apr_pstrcat(p, c->server_root, "/conf.modules.d", NULL);
+        c->builtin_modules = file_exists(p, rhel) ? oa_builtin_modules_rhel(p)
+                                                  : oa_builtin_modules_debian(p);
+    }
+}
+
+static int parse_args(apr_pool_t *p, int argc, const char *const *argv, lint_opts_t *o)
+{
+    apr_getopt_t *g;
+    apr_status_t rv;
+    int ch;
+    const char *arg;
+
+    memset(o, 0, sizeof(*o));
+    oa_conf_opts_init(&o->copts, p);
+    o->format = "text";
+    o->fail_on = OA_SEV_ERROR;
+    apr_getopt_init(&g, p, argc, argv);
+    g->errfn = NULL;
+    while ((rv = apr_getopt_long(g, options, &ch, &arg)) == APR_SUCCESS) {
+        switch (ch) {
+        case 'f': o->copts.config_file = arg; break;
+        case 'd': o->copts.server_root = arg; break;
+        case 'D': APR_ARRAY_PUSH(o->copts.defines, const char *) = arg; break;
+        case 'C': APR_ARRAY_PUSH(o->copts.pre_directives, const char *) = arg; break;
+        case 'c': APR_ARRAY_PUSH(o->copts.post_directives, const char *) = arg; break;
+        case 'q': o->quiet = 1; break;
+        case OPT_VHOSTS: o->vhosts = 1; break;
+        case OPT_FORMAT:
+            if (strcmp(arg, "text") && strcmp(arg, "json")) {
+                fprintf(stderr, "ocsp-lint: unknown --format '%s' (text, json)\n", arg);
+                return 0;
+            }
+            o->format = arg;
+            break;
+        case OPT_FAIL_ON:
+            if ((o->fail_on = oa_severity_parse(arg)) < 0) {
+                fprintf(stderr, "ocsp-lint: --fail-on takes note, warning or error, not '%s'\n", arg);
+                return 0;
+            }
+            break;
+        case OPT_ENVVARS: o->envvars = arg; break;
+        case OPT_NO_ENVVARS: o->no_envvars = 1; break;
+        case OPT_HTTPD: o->httpd = arg; break;
+        case OPT_HTTPD_VERSION:
+            if (!parse_version(arg, o->copts.httpd_version)) {
+                fprintf(stderr, "ocsp-lint: --httpd-version takes MAJOR.MINOR[.PATCH], not '%s'\n", arg);
+                return 0;
+            }
+            break;
+        case OPT_BUILTINS: {
+            char *last, *t;
+            o->copts.builtin_modules = apr_array_make(p, 8, sizeof(const char *));
+            for (t = apr_strtok(apr_pstrdup(p, arg), ",", &last); t; t = apr_strtok(NULL, ",", &last)) {
+                APR_ARRAY_PUSH(o->copts.builtin_modules, const char *) = t;
+            }
+            break;
+        }
+        case OPT_VERSION:
+            printf("ocsp-lint %s\n", OA_VERSION);
+            exit(LINT_EXIT_CLEAN);
+        case 'h':
+            usage(stdout);
+            exit(LINT_EXIT_CLEAN);
+        default:
+            return 0;
+        }
+    }
+    if (rv != APR_EOF) {
+        fprintf(stderr, "ocsp-lint: bad option %s (see --help)\n", argv[g->ind - 1]);
+        return 0;
+    }
+    if (g->ind < argc) {
+        if (o->copts.config_file || g->ind + 1 < argc) {
+            fprintf(stderr, "ocsp-lint: one configuration file at a time (-f or a path)\n");
+            return 0;
+        }
+        o->copts.config_file = argv[g->ind];
+    }
+    return 1;
+}
+
+static int load_envvars(apr_pool_t *p, lint_opts_t *o)
+{
+    const char *path = o->envvars;
+    apr_status_t rv;
+    if (o->no_envvars) {
+        return 1;
+    }
+    if (!path) {
+        path = apr_pstrcat(p, o->copts.server_root, "/envvars", NULL);
+        if (!file_exists(p, path)) {
+            return 1;
+        }
+    }
+    o->copts.env = apr_table_make(p, 16);
+    rv = oa_envvars_read(o->copts.env, p, path);
+    if (rv != APR_SUCCESS) {
+        char ebuf[256];
+        fprintf(stderr, "%s: error: cannot read envvars: %s\n", path,
+                apr_strerror(rv, ebuf, sizeof(ebuf)));
+        return 0;
+    }
+    return 1;
+}
+
+int main(int argc, const char *const *argv)
+{
+    apr_pool_t *p;
+    lint_opts_t o;
+    oa_conf_t *conf;
+    oa_model_t *model;
+    oa_diag_t *err;
+    apr_status_t rv;
+    int i, worst = -1, json;
+    int code = LINT_EXIT_CLEAN;
+
+    apr_app_initialize(&argc, &argv, NULL);
+    atexit(apr_terminate);
+    apr_pool_create(&p, NULL);
+
+    if (!parse_args(p, argc, argv, &o)) {
+        usage(stderr);
+        return LINT_EXIT_USAGE;
+    }
+    if (o.httpd) {
+        ask_httpd(p, &o);
+    }
+    default_paths(p, &o);
+    if (!load_envvars(p, &o)) {
+        return LINT_EXIT_USAGE;
+    }
+    json = !strcmp(o.format, "json");
+
+    rv = oa_conf_read(&conf, &err, p, &o.copts);
+    if (rv != APR_SUCCESS) {
+        oa_report_diag_text(p, err, oa_out_file, stderr);
+        return rv == APR_EGENERAL ? LINT_EXIT_PARSE : LINT_EXIT_USAGE;
+    }
+    oa_model_build(&model, p, conf);
+
+    if (o.vhosts) {
+        if (json) {
+            oa_report_vhosts_json(p, model, oa_out_file, stdout, OA_VERSION);
+        }
+        else {
+            oa_report_vhosts_text(p, model, oa_out_file, stdout);
+        }
+    }
+    for (i = 0; i < conf->diags->nelts; i++) {
+        const oa_diag_t *d = APR_ARRAY_IDX(conf->diags, i, const oa_diag_t *);
+        if ((int)d->severity > worst) {
+            worst = (int)d->severity;
+        }
+        if (!json || !o.vhosts) {
+            oa_report_diag_text(p, d, oa_out_file, (o.vhosts || json) ? stderr : stdout);
+        }
+    }
+    if (!o.vhosts) {
+        if (json) {
+            oa_json_t *j = oa_json_make(p, oa_out_file, stdout, 1);
+            oa_json_obj_open(j, NULL);
+            oa_json_str(j, "version", OA_VERSION);
+            oa_json_str(j, "config", conf->config_file);
+            oa_json_arr_open(j, "findings");
+            for (i = 0; i < conf->diags->nelts; i++) {
+                oa_report_diag_json(j, APR_ARRAY_IDX(conf->diags, i, const oa_diag_t *));
+            }
+            oa_json_arr_close(j);
+            oa_json_obj_close(j);
+            oa_json_end(j);
+        }
+        else if (!o.quiet) {
+            printf("%s: %d file%s, %d virtual host%s read\n", conf->config_file,
+                   conf->files->nelts, conf->files->nelts == 1 ? "" : "s",
+                   model->vhosts->nelts - 1, model->vhosts->nelts == 2 ? "" : "s");
+        }
+    }
+    if (worst >= o.fail_on) {
+        code = LINT_EXIT_FINDINGS;
+    }
+    fflush(stdout);
+    if (ferror(stdout)) {
+        return LINT_EXIT_USAGE;
+    }
+    return code;
+}

@@ -1,0 +1,584 @@
+/* The configuration reader: every construct checked against what httpd does. */
+#include "oa_test.h"
+
+#include "oa_conf.h"
+#include "oa_modules.h"
+
+/* Modules most tests load: SSL, macro, version is built in. */
+#define PRELUDE \
+    "LoadModule ssl_module /usr/lib/apache2/modules/mod_ssl.so\n" \
+    "LoadModule macro_module /usr/lib/apache2/modules/mod_macro.so\n" \
+    "LoadModule socache_shmcb_module /usr/lib/apache2/modules/mod_socache_shmcb.so\n"
+
+static oa_conf_opts_t opts;
+static oa_conf_t *conf;
+static oa_diag_t *err;
+
+static void setup(void)
+{
+    oa_test_setup();
+    oa_conf_opts_init(&opts, tp);
+    opts.server_root = tdir;
+    conf = NULL;
+    err = NULL;
+}
+
+static apr_status_t parse(const char *text)
+{
+    return oa_conf_read_string(&conf, &err, tp, &opts, "test.conf", text);
+}
+
+static apr_status_t parse_file(const char *rel)
+{
+    opts.config_file = rel;
+    return oa_conf_read(&conf, &err, tp, &opts);
+}
+
+/* the n-th node in document order */
+static const oa_node_t *nth(int n)
+{
+    const oa_node_t *x = conf->first;
+    while (x && n-- > 0) {
+        x = oa_node_next_preorder(x);
+    }
+    return x;
+}
+
+static int count_nodes(void)
+{
+    int n = 0;
+    const oa_node_t *x;
+    for (x = conf->first; x; x = oa_node_next_preorder(x)) {
+        n++;
+    }
+    return n;
+}
+
+static const oa_diag_t *diag(int i)
+{
+    return i < conf->diags->nelts ? APR_ARRAY_IDX(conf->diags, i, const oa_diag_t *) : NULL;
+}
+
+START_TEST(comments_blank_continuation)
+{
+    ck_assert_int_eq(parse("# comment\n\n   \nServerName a\\\n.example\\\n.org\nServerAdmin x@y\n"),
+                     APR_SUCCESS);
+    ck_assert_str_eq(nth(0)->directive, "ServerName");
+    ck_assert_str_eq(nth(0)->args, "a.example.org");
+    ck_assert_int_eq(nth(0)->line, 6);   /* httpd counts the last physical line */
+    ck_assert_int_eq(nth(1)->line, 7);
+    ck_assert_int_eq(count_nodes(), 2);
+}
+END_TEST
+
+START_TEST(backslash_space_is_no_continuation)
+{
+    ck_assert_int_eq(parse("ServerAdmin a \\ \nServerName b\n"), APR_SUCCESS);
+    ck_assert_str_eq(nth(0)->args, "a \\");
+    ck_assert_str_eq(nth(1)->args, "b");
+}
+END_TEST
+
+START_TEST(crlf_lines)
+{
+    ck_assert_int_eq(parse("ServerName a\r\nServerAdmin b\\\r\nc\r\n"), APR_SUCCESS);
+    ck_assert_str_eq(nth(0)->args, "a");
+    ck_assert_str_eq(nth(1)->args, "bc");
+}
+END_TEST
+
+START_TEST(quoting_like_getword_conf)
+{
+    apr_array_header_t *a = oa_conf_split_args(tp, "\"a b\" 'c \\' d' e\\\\f \"g\\\"h\" i\\\"j");
+    ck_assert_int_eq(a->nelts, 5);
+    ck_assert_str_eq(APR_ARRAY_IDX(a, 0, const char *), "a b");
+    ck_assert_str_eq(APR_ARRAY_IDX(a, 1, const char *), "c ' d");
+    ck_assert_str_eq(APR_ARRAY_IDX(a, 2, const char *), "e\\f");
+    ck_assert_str_eq(APR_ARRAY_IDX(a, 3, const char *), "g\"h");
+    ck_assert_str_eq(APR_ARRAY_IDX(a, 4, const char *), "i\\\"j");
+}
+END_TEST
+
+START_TEST(sections_case_insensitive)
+{
+    ck_assert_int_eq(parse("<virtualhost *:443 [::1]:8443>\nservername A\n</VIRTUALHOST>\n"),
+                     APR_SUCCESS);
+    ck_assert_str_eq(nth(0)->directive, "<virtualhost");
+    ck_assert_str_eq(nth(0)->args, "*:443 [::1]:8443");
+    ck_assert_ptr_eq(nth(1)->parent, nth(0));
+    ck_assert_int_eq(nth(1)->line, 2);
+}
+END_TEST
+
+START_TEST(section_errors)
+{
+    ck_assert_int_eq(parse("<VirtualHost *:1>\n</Directory>\n"), APR_EGENERAL);
+    ck_assert_str_eq(err->message, "Expected </VirtualHost> but saw </Directory>");
+    ck_assert_int_eq(err->line, 2);
+
+    ck_assert_int_eq(parse("ServerName x\n<VirtualHost *:1>\n"), APR_EGENERAL);
+    ck_assert_str_eq(err->message, "test.conf:2: <VirtualHost> was not closed.");
+    ck_assert_int_eq(err->line, 2);
+
+    ck_assert_int_eq(parse("</VirtualHost>\n"), APR_EGENERAL);
+    ck_assert_str_eq(err->message, "</VirtualHost> without matching <VirtualHost> section");
+
+    ck_assert_int_eq(parse("<VirtualHost *:1\n"), APR_EGENERAL);
+    ck_assert_str_eq(err->message, "<VirtualHost> directive missing closing '>'");
+
+    ck_assert_int_eq(parse("<VirtualHost *:1>\n</VirtualHost >\n"), APR_EGENERAL);
+    ck_assert_str_eq(err->message, "</VirtualHost> directive missing closing '>'");
+}
+END_TEST
+
+START_TEST(true_if_unclosed_at_eof_is_accepted)
+{
+    /* httpd says "Syntax OK" to this */
+    ck_assert_int_eq(parse("<IfModule mod_so.c>\nServerName a\n"), APR_SUCCESS);
+    ck_assert_str_eq(nth(0)->args, "a");
+    /* a false one is an error */
+    ck_assert_int_eq(parse("<IfModule !mod_so.c>\nServerName a\n"), APR_EGENERAL);
+    ck_assert_str_eq(err->message, "Expected </IfModule> before end of configuration");
+}
+END_TEST
+
+START_TEST(define_and_variables)
+{
+    setenv("OA_TEST_ENV", "from-env", 1);
+    ck_assert_int_eq(parse("Define name a.example\nDefine port 8443\n"
+                           "<VirtualHost *:${port}>\nServerName ${name}\n"
+                           "ServerAdmin ${OA_TEST_ENV}\nServerAlias ${nope} $x ${map:key}\n"
+                           "</VirtualHost>\nUnDefine name\nServerName ${name}\n"), APR_SUCCESS);
+    ck_assert_str_eq(nth(0)->args, "*:8443");
+    ck_assert_str_eq(nth(1)->args, "a.example");
+    ck_assert_str_eq(nth(2)->args, "from-env");
+    ck_assert_str_eq(nth(3)->args, "${nope} $x ${map:key}");
+    ck_assert_str_eq(nth(4)->args, "${name}");
+    /* undefined: a warning each, none for ${map:key} (mod_rewrite's syntax) */
+    ck_assert_int_eq(conf->diags->nelts, 2);
+    ck_assert_str_eq(diag(0)->message, "Config variable ${nope} is not defined");
+    ck_assert_int_eq(diag(0)->line, 6);
+    ck_assert_int_eq(diag(0)->severity, OA_SEV_WARNING);
+    ck_assert_int_eq(diag(1)->line, 9);
+}
+END_TEST
+
+START_TEST(values_not_rescanned)
+{
+    ck_assert_int_eq(parse("Define a ${b}\nDefine b x\nServerName ${a}\n"), APR_SUCCESS);
+    ck_assert_str_eq(nth(0)->args, "${b}");
+}
+END_TEST
+
+START_TEST(opts_env_before_process_env)
+{
+    setenv("OA_TEST_ENV2", "process", 1);
+    opts.env = apr_table_make(tp, 2);
+    apr_table_set(opts.env, "OA_TEST_ENV2", "envvars");
+    ck_assert_int_eq(parse("ServerName ${OA_TEST_ENV2}\n"), APR_SUCCESS);
+    ck_assert_str_eq(nth(0)->args, "envvars");
+}
+END_TEST
+
+START_TEST(ifdefine)
+{
+    APR_ARRAY_PUSH(opts.defines, const char *) = "CLI";
+    ck_assert_int_eq(parse("<IfDefine CLI>\nServerName a\n</IfDefine>\n"
+                           "<IfDefine !CLI>\nServerName b\n</IfDefine>\n"
+                           "Define Later\n<IfDefine Later>\n<IfDefine !Nope>\nServerName c\n"
+                           "</IfDefine>\n</IfDefine>\n"), APR_SUCCESS);
+    ck_assert_int_eq(count_nodes(), 2);
+    ck_assert_str_eq(nth(0)->args, "a");
+    ck_assert_str_eq(nth(1)->args, "c");
+    ck_assert_ptr_null(nth(1)->parent);   /* spliced: no node for <IfDefine> */
+    ck_assert(oa_conf_is_defined(conf, "Later"));
+}
+END_TEST
+
+START_TEST(false_section_soaks_without_resolving)
+{
+    ck_assert_int_eq(parse("<IfDefine NO>\n<VirtualHost *:1>\nServerName ${undef}\n"
+                           "</VirtualHost>\nBogusDirective x\n</IfDefine>\nServerName ok\n"),
+                     APR_SUCCESS);
+    ck_assert_int_eq(count_nodes(), 1);
+    ck_assert_int_eq(conf->diags->nelts, 0);
+    ck_assert_int_eq(parse("<IfDefine NO>\n<Foo>\n</Bar>\n</IfDefine>\n"), APR_EGENERAL);
+    ck_assert_str_eq(err->message, "Expected </Foo> but saw </Bar>");
+    ck_assert_int_eq(err->line, 3);
+}
+END_TEST
+
+START_TEST(ifmodule_by_name_and_id)
+{
+    ck_assert_int_eq(parse(PRELUDE "<IfModule mod_ssl.c>\nServerName a\n</IfModule>\n"
+                           "<IfModule ssl_module>\nServerName b\n</IfModule>\n"
+                           "<IfModule !mod_ssl.c>\nServerName c\n</IfModule>\n"
+                           "<IfModule mod_rewrite.c>\nServerName d\n</IfModule>\n"
+                           "<IfModule !rewrite_module>\nServerName e\n</IfModule>\n"
+                           "<IfModule version_module>\nServerName f\n</IfModule>\n"
+                           "<IfModule mod_version.c>\nServerName g\n</IfModule>\n"), APR_SUCCESS);
+    ck_assert_int_eq(count_nodes(), 5);
+    ck_assert_str_eq(nth(0)->args, "a");
+    ck_assert_str_eq(nth(1)->args, "b");
+    ck_assert_str_eq(nth(2)->args, "e");
+    ck_assert_str_eq(nth(3)->args, "f");
+    ck_assert_str_eq(nth(4)->args, "g");
+    ck_assert(oa_conf_has_module(conf, "ssl_module"));
+    ck_assert(oa_conf_has_module(conf, "mod_ssl.c"));
+    ck_assert(!oa_conf_has_module(conf, "mod_rewrite.c"));
+}
+END_TEST
+
+START_TEST(loadmodule_twice_and_builtin)
+{
+    ck_assert_int_eq(parse(PRELUDE "LoadModule ssl_module modules/mod_ssl.so\n"), APR_SUCCESS);
+    ck_assert_int_eq(conf->diags->nelts, 1);
+    ck_assert_str_eq(diag(0)->message, "module ssl_module is already loaded, skipping");
+    ck_assert_int_eq(parse("LoadModule version_module x.so\n"), APR_EGENERAL);
+    ck_assert_str_eq(err->message, "module version_module is built-in and can't be loaded");
+}
+END_TEST
+
+START_TEST(ifversion)
+{
+    opts.httpd_version[0] = 2;
+    opts.httpd_version[1] = 4;
+    opts.httpd_version[2] = 62;
+    ck_assert_int_eq(parse("<IfVersion >= 2.4>\nServerName a\n</IfVersion>\n"
+                           "<IfVersion < 2.4.10>\nServerName b\n</IfVersion>\n"
+                           "<IfVersion 2.4.62>\nServerName c\n</IfVersion>\n"
+                           "<IfVersion = 2.4>\nServerName d\n</IfVersion>\n"
+                           "<IfVersion ~ ^2\\.4\\.>\nServerName e\n</IfVersion>\n"
+                           "<IfVersion /^2\\.2/>\nServerName f\n</IfVersion>\n"
+                           "<IfVersion !< 2.4.62>\nServerName g\n</IfVersion>\n"
+                           "<IfVersion > 2>\nServerName h\n</IfVersion>\n"), APR_SUCCESS);
+    ck_assert_int_eq(count_nodes(), 5);
+    ck_assert_str_eq(nth(0)->args, "a");
+    ck_assert_str_eq(nth(1)->args, "c");
+    ck_assert_str_eq(nth(2)->args, "e");
+    ck_assert_str_eq(nth(3)->args, "g");
+    ck_assert_str_eq(nth(4)->args, "h");
+    ck_assert_int_eq(parse("<IfVersion >= 2.x>\n</IfVersion>\n"), APR_EGENERAL);
+}
+END_TEST
+
+START_TEST(iffile_ifdirective_ifsection)
+{
+    oa_test_write("present.txt", "x");
+    ck_assert_int_eq(parse(PRELUDE "<IfFile present.txt>\nServerName a\n</IfFile>\n"
+                           "<IfFile !/nonexistent/x>\nServerName b\n</IfFile>\n"
+                           "<IfDirective SSLUseStapling>\nServerName c\n</IfDirective>\n"
+                           "<IfDirective RewriteEngine>\nServerName d\n</IfDirective>\n"
+                           "<IfSection VirtualHost>\nServerName e\n</IfSection>\n"
+                           "<IfSection !Proxy>\nServerName f\n</IfSection>\n"), APR_SUCCESS);
+    ck_assert_int_eq(count_nodes(), 5);
+    ck_assert_str_eq(nth(0)->args, "a");
+    ck_assert_str_eq(nth(1)->args, "b");
+    ck_assert_str_eq(nth(2)->args, "c");
+    ck_assert_str_eq(nth(3)->args, "e");
+    ck_assert_str_eq(nth(4)->args, "f");
+    ck_assert_int_eq(parse("<IfFile>\n</IfFile>\n"), APR_EGENERAL);
+    ck_assert_str_eq(err->message, "<IfFile> directive requires additional arguments");
+}
+END_TEST
+
+START_TEST(invalid_command_when_module_missing)
+{
+    ck_assert_int_gt(oa_directive_count(), 100);
+    ck_assert_int_eq(parse("ServerName a\nSSLEngine on\n"), APR_EGENERAL);
+    ck_assert_str_eq(err->message, "Invalid command 'SSLEngine', perhaps misspelled or defined "
+                     "by a module not included in the server configuration");
+    ck_assert_int_eq(err->line, 2);
+    ck_assert_ptr_nonnull(strstr(err->hint, "mod_ssl.c"));
+    ck_assert_int_eq(parse("Bogus x\n"), APR_EGENERAL);
+    /* a module we do not know may provide anything */
+    ck_assert_int_eq(parse("LoadModule thirdparty_module /x/mod_thirdparty.so\nBogus x\n"), APR_SUCCESS);
+}
+END_TEST
+
+START_TEST(macro_use_and_locations)
+{
+    ck_assert_int_eq(parse(PRELUDE "<Macro VHost $name $port>\n# a comment\n"
+                           "<VirtualHost *:$port>\n  ServerName $name\n</VirtualHost>\n</Macro>\n"
+                           "Use VHost a.example 8443\nuse vhost \"b.example\" 9443\n"
+                           "UndefMacro VHost\n"), APR_SUCCESS);
+    ck_assert_int_eq(count_nodes(), 4);
+    ck_assert_str_eq(nth(0)->args, "*:8443");
+    ck_assert_int_eq(nth(0)->line, 10);
+    ck_assert_str_eq(nth(0)->macro, "vhost");
+    ck_assert_int_eq(nth(0)->macro_line, 6);
+    ck_assert_str_eq(nth(1)->args, "a.example");
+    ck_assert_int_eq(nth(1)->macro_line, 7);
+    ck_assert_str_eq(nth(3)->args, "b.example");
+    ck_assert_int_eq(nth(3)->line, 11);
+}
+END_TEST
+
+START_TEST(macro_section_spans_use)
+{
+    /* a macro may open a section that the file closes, as with httpd's array config */
+    ck_assert_int_eq(parse(PRELUDE "<Macro Open $a>\n<VirtualHost $a>\n</Macro>\n"
+                           "Use Open *:1\nServerName inside\n</VirtualHost>\n"), APR_SUCCESS);
+    ck_assert_str_eq(nth(1)->args, "inside");
+    ck_assert_ptr_eq(nth(1)->parent, nth(0));
+}
+END_TEST
+
+START_TEST(macro_errors)
+{
+    ck_assert_int_eq(parse(PRELUDE "<Macro M $a>\nUse M $a\n</Macro>\nUse M x\n"), APR_EGENERAL);
+    ck_assert_str_eq(err->message, "recursive use of macro 'm' is invalid");
+    ck_assert_int_eq(parse(PRELUDE "<Macro M $a $b>\nServerName $a$b\n</Macro>\nUse M x\n"),
+                     APR_EGENERAL);
+    ck_assert_ptr_nonnull(strstr(err->message, "used with 1 arguments instead of 2"));
+    ck_assert_int_eq(parse(PRELUDE "Use Nope\n"), APR_EGENERAL);
+    ck_assert_str_eq(err->message, "no macro defined before Use");
+    ck_assert_int_eq(parse(PRELUDE "<Macro M>\nServerName x\n"), APR_EGENERAL);
+    ck_assert_ptr_nonnull(strstr(err->message, "expected token not found: </Macro>"));
+    ck_assert_int_eq(parse("<Macro M>\n</Macro>\n"), APR_EGENERAL); /* mod_macro not loaded */
+}
+END_TEST
+
+START_TEST(macro_longest_parameter_and_at_escape)
+{
+    ck_assert_int_eq(parse(PRELUDE "<Macro M $n $name @q>\nServerName $name.$n\nServerAdmin @q\n"
+                           "</Macro>\nUse M short long \"a \\\"b\"\n"), APR_SUCCESS);
+    ck_assert_str_eq(nth(0)->args, "long.short");
+    ck_assert_str_eq(nth(1)->args, "\"a \\\"b\"");
+}
+END_TEST
+
+START_TEST(nested_macro)
+{
+    ck_assert_int_eq(parse(PRELUDE "<Macro Inner $x>\nServerAlias $x\n</Macro>\n"
+                           "<Macro Outer $y>\n<VirtualHost *:1>\nServerName $y\nUse Inner www.$y\n"
+                           "</VirtualHost>\n</Macro>\nUse Outer a.example\n"), APR_SUCCESS);
+    ck_assert_int_eq(count_nodes(), 3);
+    ck_assert_str_eq(nth(2)->args, "www.a.example");
+    ck_assert_str_eq(nth(2)->macro, "inner");
+    ck_assert_int_eq(nth(2)->line, 13);   /* the outermost Use */
+}
+END_TEST
+
+START_TEST(include_glob_order_and_dirs)
+{
+    oa_test_write("main.conf", "ServerName main\nInclude sites/*.conf\nInclude dir\n"
+                  "Include conf.d/*/vh.conf\nIncludeOptional nothing/*.conf\n"
+                  "IncludeOptional missing.conf\n");
+    oa_test_write("sites/b.conf", "ServerAlias b\n");
+    oa_test_write("sites/a.conf", "ServerAlias a\n");
+    oa_test_write("sites/.hidden.conf", "ServerAlias hidden\n");
+    oa_test_write("sites/c.txt", "ServerAlias txt\n");
+    oa_test_write("dir/z", "ServerAlias dz\n");
+    oa_test_write("dir/sub/y", "ServerAlias dsy\n");
+    oa_test_write("conf.d/x/vh.conf", "ServerAlias x\n");
+    oa_test_write("conf.d/w/vh.conf", "ServerAlias w\n");
+    ck_assert_int_eq(parse_file("main.conf"), APR_SUCCESS);
+    ck_assert_int_eq(count_nodes(), 7);
+    ck_assert_str_eq(nth(1)->args, "a");
+    ck_assert_str_eq(nth(2)->args, "b");
+    ck_assert_str_eq(nth(3)->args, "dsy");
+    ck_assert_str_eq(nth(4)->args, "dz");
+    ck_assert_str_eq(nth(5)->args, "w");
+    ck_assert_str_eq(nth(6)->args, "x");
+    ck_assert_int_eq(conf->files->nelts, 7);
+    ck_assert_ptr_nonnull(strstr(nth(1)->file, "/sites/a.conf"));
+}
+END_TEST
+
+START_TEST(include_errors)
+{
+    oa_test_write("m1.conf", "ServerName x\nInclude /nonexistent-oa/x.conf\n");
+    ck_assert_int_eq(parse_file("m1.conf"), APR_EGENERAL);
+    ck_assert_str_eq(err->message, "Could not open configuration file /nonexistent-oa/x.conf: "
+                     "No such file or directory");
+    ck_assert_int_eq(err->line, 2);
+    oa_test_write("m2.conf", "Include /etc/*.nomatch-oa\n");
+    ck_assert_int_eq(parse_file("m2.conf"), APR_EGENERAL);
+    ck_assert_str_eq(err->message, "Include/IncludeOptional: No matches for the wildcard "
+                     "'*.nomatch-oa' in '/etc', failing");
+    oa_test_write("m3.conf", "Include /nonexistent-oa/*.conf\n");
+    ck_assert_int_eq(parse_file("m3.conf"), APR_EGENERAL);
+    ck_assert_str_eq(err->message, "Include/IncludeOptional: Could not open directory "
+                     "/nonexistent-oa: No such file or directory");
+    /* sections must close in the file that opened them */
+    oa_test_write("m4.conf", "Include open.conf\n</VirtualHost>\n");
+    oa_test_write("open.conf", "<VirtualHost *:1>\n");
+    ck_assert_int_eq(parse_file("m4.conf"), APR_EGENERAL);
+    ck_assert_ptr_nonnull(strstr(err->message, "<VirtualHost> was not closed."));
+    ck_assert_ptr_nonnull(strstr(err->file, "open.conf"));
+}
+END_TEST
+
+START_TEST(include_cycle)
+{
+    oa_test_write("a.conf", "ServerName a\nInclude b.conf\n");
+    oa_test_write("b.conf", "Include a.conf\n");
+    ck_assert_int_eq(parse_file("a.conf"), APR_EGENERAL);
+    ck_assert_ptr_nonnull(strstr(err->message, "Include cycle:"));
+    ck_assert_ptr_nonnull(strstr(err->message, "b.conf:1 includes"));
+    ck_assert_ptr_nonnull(strstr(err->message, "a.conf:2 includes"));
+}
+END_TEST
+
+START_TEST(include_cycle_through_wildcards_ends)
+{
+    oa_test_write("w/one.conf", "Include w/*.conf\n");
+    oa_test_write("w/two.conf", "Include w/*.conf\n");
+    oa_test_write("wm.conf", "Include w/*.conf\n");
+    ck_assert_int_eq(parse_file("wm.conf"), APR_EGENERAL);
+    ck_assert_ptr_nonnull(strstr(err->message, "Include cycle:"));
+}
+END_TEST
+
+START_TEST(long_lines)
+{
+    apr_size_t n = 2 * 1024 * 1024;
+    char *big = apr_palloc(tp, n + 32);
+    memcpy(big, "ServerAdmin ", 12);
+    memset(big + 12, 'a', n);
+    strcpy(big + 12 + n, "\nServerName x\n");
+    ck_assert_int_eq(parse(big), APR_SUCCESS);   /* httpd accepts up to 16 MB */
+    ck_assert_int_eq(strlen(nth(0)->args), n);
+    ck_assert_int_eq(nth(1)->line, 2);
+}
+END_TEST
+
+START_TEST(too_long_line)
+{
+    apr_size_t n = 17 * 1024 * 1024;
+    FILE *f;
+    const char *path = apr_pstrcat(tp, tdir, "/huge.conf", NULL);
+    f = fopen(path, "wb");
+    fputs("ServerName x\nServerAdmin ", f);
+    {
+        char chunk[65536];
+        apr_size_t i;
+        memset(chunk, 'a', sizeof(chunk));
+        for (i = 0; i < n / sizeof(chunk); i++) {
+            fwrite(chunk, 1, sizeof(chunk), f);
+        }
+    }
+    fclose(f);
+    ck_assert_int_eq(parse_file("huge.conf"), APR_EGENERAL);
+    ck_assert_ptr_nonnull(strstr(err->message, "Line too long"));
+    ck_assert_int_eq(err->line, 2);
+}
+END_TEST
+
+START_TEST(binary_file)
+{
+    static const char elf[] = "\x7f" "ELF\x02\x01\x01\0\0\0\0\0\0\0\0\0\x03\0>\0\x01\0\0\0\nmore\n";
+    FILE *f = fopen(apr_pstrcat(tp, tdir, "/bin.conf", NULL), "wb");
+    fwrite(elf, 1, sizeof(elf) - 1, f);
+    fclose(f);
+    ck_assert_int_eq(parse_file("bin.conf"), APR_EGENERAL);
+    ck_assert_int_eq(err->line, 1);
+    ck_assert_ptr_nonnull(strstr(err->message, "Invalid command '\\x7fELF\\x02\\x01\\x01"));
+    ck_assert_ptr_nonnull(strstr(err->message, "binary data"));
+}
+END_TEST
+
+START_TEST(deep_nesting)
+{
+    int i, n = 3000;
+    char *s = apr_pstrdup(tp, "");
+    const char *open = "<IfModule mod_so.c>\n", *close = "</IfModule>\n";
+    apr_size_t ol = strlen(open), cl = strlen(close);
+    char *buf = apr_palloc(tp, (ol + cl) * (apr_size_t)n + 64), *o = buf;
+    (void)s;
+    for (i = 0; i < n; i++, o += ol) {
+        memcpy(o, open, ol);
+    }
+    o += apr_snprintf(o, 64, "ServerName deep\n");
+    for (i = 0; i < n; i++, o += cl) {
+        memcpy(o, close, cl);
+    }
+    *o = '\0';
+    ck_assert_int_eq(parse(buf), APR_SUCCESS);
+    ck_assert_int_eq(count_nodes(), 1);
+    /* 3000 real sections deep: a tree 3000 deep, walked without recursion */
+    o = buf;
+    for (i = 0; i < n; i++) {
+        o += apr_snprintf(o, 64, "<Location /%d>\n", i % 10);
+    }
+    o += apr_snprintf(o, 64, "ServerName deep\n");
+    for (i = 0; i < n; i++) {
+        o += apr_snprintf(o, 64, "</Location>\n");
+    }
+    *o = '\0';
+    ck_assert_int_eq(parse(buf), APR_SUCCESS);
+    ck_assert_int_eq(count_nodes(), n + 1);
+}
+END_TEST
+
+START_TEST(missing_main_config)
+{
+    ck_assert_int_eq(APR_STATUS_IS_ENOENT(parse_file("nope.conf")), 1);
+    ck_assert_ptr_nonnull(strstr(err->message, "Could not open configuration file"));
+}
+END_TEST
+
+START_TEST(serverroot_directive)
+{
+    oa_test_write("root2/inc.conf", "ServerAlias in-root2\n");
+    ck_assert_int_eq(parse(apr_pstrcat(tp, "ServerRoot ", tdir, "/root2\nInclude inc.conf\n",
+                                       NULL)), APR_SUCCESS);
+    ck_assert_str_eq(nth(0)->args, "in-root2");
+    ck_assert_int_eq(parse("ServerRoot /nonexistent-oa\n"), APR_EGENERAL);
+    ck_assert_str_eq(err->message, "ServerRoot must be a valid directory");
+}
+END_TEST
+
+START_TEST(pre_and_post_directives)
+{
+    APR_ARRAY_PUSH(opts.pre_directives, const char *) = "Define PRE";
+    APR_ARRAY_PUSH(opts.post_directives, const char *) = "ServerAdmin post@x";
+    ck_assert_int_eq(parse("<IfDefine PRE>\nServerName pre-seen\n</IfDefine>\n"), APR_SUCCESS);
+    ck_assert_str_eq(nth(0)->args, "pre-seen");
+    ck_assert_str_eq(nth(1)->args, "post@x");
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("oa_conf_parse");
+    TCase *tc = tcase_create("parse");
+    tcase_add_checked_fixture(tc, setup, oa_test_teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, comments_blank_continuation);
+    tcase_add_test(tc, backslash_space_is_no_continuation);
+    tcase_add_test(tc, crlf_lines);
+    tcase_add_test(tc, quoting_like_getword_conf);
+    tcase_add_test(tc, sections_case_insensitive);
+    tcase_add_test(tc, section_errors);
+    tcase_add_test(tc, true_if_unclosed_at_eof_is_accepted);
+    tcase_add_test(tc, define_and_variables);
+    tcase_add_test(tc, values_not_rescanned);
+    tcase_add_test(tc, opts_env_before_process_env);
+    tcase_add_test(tc, ifdefine);
+    tcase_add_test(tc, false_section_soaks_without_resolving);
+    tcase_add_test(tc, ifmodule_by_name_and_id);
+    tcase_add_test(tc, loadmodule_twice_and_builtin);
+    tcase_add_test(tc, ifversion);
+    tcase_add_test(tc, iffile_ifdirective_ifsection);
+    tcase_add_test(tc, invalid_command_when_module_missing);
+    tcase_add_test(tc, macro_use_and_locations);
+    tcase_add_test(tc, macro_section_spans_use);
+    tcase_add_test(tc, macro_errors);
+    tcase_add_test(tc, macro_longest_parameter_and_at_escape);
+    tcase_add_test(tc, nested_macro);
+    tcase_add_test(tc, include_glob_order_and_dirs);
+    tcase_add_test(tc, include_errors);
+    tcase_add_test(tc, include_cycle);
+    tcase_add_test(tc, include_cycle_through_wildcards_ends);
+    tcase_add_test(tc, long_lines);
+    tcase_add_test(tc, too_long_line);
+    tcase_add_test(tc, binary_file);
+    tcase_add_test(tc, deep_nesting);
+    tcase_add_test(tc, missing_main_config);
+    tcase_add_test(tc, serverroot_directive);
+    tcase_add_test(tc, pre_and_post_directives);
+    suite_add_tcase(s, tc);
+    return oa_test_run(s);
+}

@@ -1513,11 +1513,59 @@ static apr_status_t close_section(st_t *st, const char *word, const char *file, 
     return APR_SUCCESS;
 }
 
+static const char *const exec_on_read[] = {
+    "include", "includeoptional", "define", "undefine", "serverroot", "loadmodule",
+    "<macro", "use", "undefmacro", "<ifmodule", "<ifdefine", "<ifversion", "<iffile",
+    "<ifdirective", "<ifsection", NULL
+};
+
+static int is_exec_on_read(const char *lname)
+{
+    int i;
+    for (i = 0; exec_on_read[i]; i++) {
+        if (!strcmp(lname, exec_on_read[i])) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static apr_status_t invalid_command(st_t *st, const char *word, const char *mod,
+                                    const char *file, int line)
+{
+    oa_diag_t *d;
+    fail(st, file, line, "Invalid command '%s', perhaps misspelled or defined by a module "
+         "not included in the server configuration", escape_word(st->p, word, strlen(word)));
+    d = st->err;
+    if (mod) {
+        const char *id = oa_module_id_for_name(mod);
+        apr_size_t il = id ? strlen(id) : 0;
+        d->hint = apr_psprintf(st->p, "%s is provided by %s, which this configuration "
+                               "does not load%s%.*s%s", word, mod,
+                               il > 7 ? " (Debian: a2enmod " : "", (int)(il > 7 ? il - 7 : 0),
+                               id ? id : "", il > 7 ? ")" : "");
+    }
+    return APR_EGENERAL;
+}
+
+/* httpd looks directives up when it processes the tree, with every module loaded */
+static apr_status_t check_directives(st_t *st)
+{
+    const oa_node_t *n;
+    const char *mod;
+    for (n = st->conf->first; n; n = oa_node_next_preorder(n)) {
+        if (directive_available(st, n->directive, &mod) == 0) {
+            return invalid_command(st, n->directive, mod, n->file, n->line);
+        }
+    }
+    return APR_SUCCESS;
+}
+
 static apr_status_t process_line(st_t *st, const char *l)
 {
     const char *file, *args, *lname;
     char *word, *lw;
-    int line, is_section = 0, avail;
+    int line, is_section = 0;
     const char *mod;
 
     if (*l == '#' || *l == '\0') {
@@ -1567,21 +1615,11 @@ static apr_status_t process_line(st_t *st, const char *l)
         *lw = (char)apr_tolower(*lw);
     }
 
-    avail = directive_available(st, word, &mod);
-    if (avail == 0) {
-        oa_diag_t *d;
-        fail(st, file, line, "Invalid command '%s', perhaps misspelled or defined by a module "
-             "not included in the server configuration", escape_word(st->p, word, strlen(word)));
-        d = st->err;
-        if (mod) {
-            const char *id = oa_module_id_for_name(mod);
-            apr_size_t il = id ? strlen(id) : 0;
-            d->hint = apr_psprintf(st->p, "%s is provided by %s, which this configuration "
-                                   "does not load%s%.*s%s", word, mod,
-                                   il > 7 ? " (Debian: a2enmod " : "", (int)(il > 7 ? il - 7 : 0),
-                                   id ? id : "", il > 7 ? ")" : "");
-        }
-        return APR_EGENERAL;
+    /* What httpd executes while reading is looked up now, among the modules loaded
+     * so far; everything else only when httpd processes the finished tree
+     * (check_directives), so LoadModule may come after its directives. */
+    if (is_exec_on_read(lname) && directive_available(st, word, &mod) == 0) {
+        return invalid_command(st, word, mod, file, line);
     }
 
     /* what httpd executes while reading */
@@ -1767,6 +1805,9 @@ static apr_status_t conf_read(oa_conf_t **pconf, oa_diag_t **perr, apr_pool_t *p
     }
 
     rv = run(&st);
+    if (rv == APR_SUCCESS) {
+        rv = check_directives(&st);
+    }
     while (st.src) {
         src_pop(&st);
     }

@@ -227,6 +227,7 @@ static int parse_args(apr_pool_t *p, int argc, const char *const *argv, lint_opt
     o->fail_on = OA_SEV_ERROR;
     apr_getopt_init(&g, p, argc, argv);
     g->errfn = NULL;
+    g->interleave = 1;   /* options after the config path too, as users type them */
     while ((rv = apr_getopt_long(g, options, &ch, &arg)) == APR_SUCCESS) {
         switch (ch) {
         case 'f': o->copts.config_file = arg; break;
@@ -277,7 +278,7 @@ static int parse_args(apr_pool_t *p, int argc, const char *const *argv, lint_opt
         }
     }
     if (rv != APR_EOF) {
-        fprintf(stderr, "ocsp-lint: bad option %s (see --help)\n", argv[g->ind - 1]);
+        fprintf(stderr, "ocsp-lint: bad option %s (see --help)\n", g->argv[g->ind - 1]);
         return 0;
     }
     if (g->ind < argc) {
@@ -285,7 +286,7 @@ static int parse_args(apr_pool_t *p, int argc, const char *const *argv, lint_opt
             fprintf(stderr, "ocsp-lint: one configuration file at a time (-f or a path)\n");
             return 0;
         }
-        o->copts.config_file = argv[g->ind];
+        o->copts.config_file = g->argv[g->ind];
     }
     return 1;
 }
@@ -330,7 +331,7 @@ int main(int argc, const char *const *argv)
     apr_pool_create(&p, NULL);
 
     if (!parse_args(p, argc, argv, &o)) {
-        usage(stderr);
+        fprintf(stderr, "Try 'ocsp-lint --help'.\n");
         return LINT_EXIT_USAGE;
     }
     if (o.httpd) {

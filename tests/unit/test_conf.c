@@ -291,6 +291,14 @@ START_TEST(invalid_command_when_module_missing)
     ck_assert_int_eq(err->line, 2);
     ck_assert_ptr_nonnull(strstr(err->hint, "mod_ssl.c"));
     ck_assert_int_eq(parse("Bogus x\n"), APR_EGENERAL);
+    /* looked up once the tree is read, as httpd does: LoadModule may come later
+     * (RHEL's httpd.conf has Listen before Include conf.modules.d/) */
+    ck_assert_int_eq(parse("SSLEngine on\nListen 80\n" PRELUDE
+                           "LoadModule mpm_event_module /x/mod_mpm_event.so\n"), APR_SUCCESS);
+    /* but what httpd runs while reading must be loaded first */
+    ck_assert_int_eq(parse("<Macro M>\nServerName x\n</Macro>\n" PRELUDE), APR_EGENERAL);
+    ck_assert_ptr_nonnull(strstr(err->message, "Invalid command '<Macro'"));
+    ck_assert_int_eq(err->line, 1);
     /* a module we do not know may provide anything */
     ck_assert_int_eq(parse("LoadModule thirdparty_module /x/mod_thirdparty.so\nBogus x\n"), APR_SUCCESS);
 }

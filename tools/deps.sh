@@ -1,0 +1,30 @@
+#!/bin/sh
+# deps.sh [test]: install the Debian packages the build (and with "test", the test
+# suite) needs; only what is missing, so a second run does nothing.
+set -eu
+
+pkgs="gcc make autoconf automake libtool pkg-config apache2 apache2-dev libapr1-dev
+      libaprutil1-dev libssl-dev openssl check curl"
+if [ "${1:-}" = test ]; then
+    pkgs="$pkgs python3 python3-pytest"
+fi
+
+missing=""
+for p in $pkgs; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+echo "installing:$missing"
+if [ "$(id -u)" -eq 0 ]; then
+    sudo=""
+elif command -v sudo >/dev/null 2>&1; then
+    sudo="sudo"
+else
+    echo "deps.sh: these Debian packages are missing and I am not root:$missing" >&2
+    exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q
+# shellcheck disable=SC2086
+$sudo apt-get install -y -q --no-install-recommends $missing

@@ -1,0 +1,20 @@
+#!/bin/sh
+# test.sh: install what the tests need, build with -Werror, run every test (unit,
+# layering, integration against the real apache2), then the same core under ASan+UBSan.
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+
+"$top/tools/deps.sh" test
+
+echo "== build (-Werror) and make check"
+"$top/tools/build.sh" "$top/build/ci" --enable-werror
+make -C "$top/build/ci" check || { cat "$top"/build/ci/tests/*.log "$top"/build/ci/tests/*/*.log 2>/dev/null | tail -200; exit 1; }
+
+echo "== sanitizer build (ASan + UBSan): unit tests and the linter's bad-input tests"
+"$top/tools/build.sh" "$top/build/san" --enable-werror --enable-sanitizers
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+OA_PYTEST_ARGS="-k bad_input" \
+make -C "$top/build/san" check \
+    TESTS="tests/unit/test_conf tests/unit/test_vhost tests/unit/test_envvars tests/unit/test_json tests/integration/run.sh" \
+    || { cat "$top"/build/san/tests/*/*.log 2>/dev/null | tail -200; exit 1; }
+echo "all tests passed"

@@ -33,8 +33,12 @@ struct oa_node_t {
     int line;               /**< its line; httpd's convention: a continued line counts as its
                                  last physical line. For a macro line, the line of the Use. */
     const char *macro;      /**< name of the macro whose body produced the line, or NULL */
-    const char *macro_file; /**< where that body line was defined */
+    const char *macro_file; /**< where that body line was written */
     int macro_line;
+    const char *macro_def_file; /**< where the <Macro> line is (httpd's "defined on line") */
+    int macro_def_line;
+    const char *suppress;   /**< rules silenced for this node (and a section's body) by a
+                                 comment on the line above: "# ocsp-lint: disable=OA203 why" */
 };
 
 /** How to read a configuration (mirrors httpd's command line). */

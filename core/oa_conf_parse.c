@@ -100,6 +100,7 @@ typedef struct {
     char *lb;
     apr_size_t lb_len, lb_cap;
     int line_has_nul;
+    const char *pending_suppress;   /* from a "# ocsp-lint: disable=..." comment */
     oa_diag_t *err;
 } st_t;
 
@@ -653,6 +654,8 @@ static oa_node_t *append_node(st_t *st, const char *directive, const char *args)
         n->macro = s->macro->name;
         n->macro_file = s->cur_file;
         n->macro_line = s->cur_line;
+        n->macro_def_file = s->macro->file;
+        n->macro_def_line = s->macro->line;
     }
     if (target < 0) {
         if (st->top_tail) {
@@ -791,11 +794,7 @@ static apr_status_t soak_section(st_t *st, const char *name)
         const char *args, *w;
         rv = next_line(st, &l, 1);
         if (rv == APR_EOF) {
-            const char *f2;
-            int l2;
-            src_where(st->src, &f2, &l2);
-            return fail(st, f2 ? f2 : file, f2 ? l2 : line,
-                        "Expected </%s> before end of configuration", want);
+            return fail(st, file, line, "Expected </%s> before end of configuration", want);
         }
         if (rv != APR_SUCCESS) {
             return rv;
@@ -831,17 +830,6 @@ static apr_status_t soak_section(st_t *st, const char *name)
             want = opened;
         }
     }
-}
-
-/* "!name" -> name, *pnot = 1 */
-static const char *negation(const char *arg, int *pnot)
-{
-    *pnot = 0;
-    if (arg[0] == '!') {
-        *pnot = 1;
-        return arg + 1;
-    }
-    return arg;
 }
 
 static int version_cmp(const int have[3], const char *v, int *pok)
@@ -973,22 +961,20 @@ bad_version:
 static apr_status_t eval_if(st_t *st, const char *lname, const char *dname,
                             const char *args, int *presult, const char *file, int line)
 {
-    const char *arg, *name;
+    const char *name, *rest;
     int neg, found = 0;
-    apr_array_header_t *w;
 
     if (!strcmp(lname, "<ifversion")) {
         return eval_ifversion(st, args, presult, file, line);
     }
-    w = oa_conf_split_args(st->p, args);
-    if (w->nelts < 1 || !*APR_ARRAY_IDX(w, 0, const char *)) {
+    /* start_cond_section: a leading '!' of the raw argument negates, then one word
+     * as ap_getword_conf reads it; the rest of the line is ignored */
+    neg = args[0] == '!';
+    rest = neg ? args + 1 : args;
+    name = getword_conf(st->p, &rest);
+    if (!*name) {
         return fail(st, file, line, "%s> directive requires additional arguments", dname);
     }
-    if (w->nelts > 1) {
-        return fail(st, file, line, "%s takes one argument", dname + 1);
-    }
-    arg = APR_ARRAY_IDX(w, 0, const char *);
-    name = negation(arg, &neg);
     if (!strcmp(lname, "<ifmodule")) {
         found = find_loaded(st, name) != NULL;
     }
@@ -1548,6 +1534,38 @@ static apr_status_t invalid_command(st_t *st, const char *word, const char *mod,
     return APR_EGENERAL;
 }
 
+/* The checks httpd's core makes of the directives the vhost model reads. */
+static apr_status_t check_core_directive(st_t *st, const oa_node_t *n)
+{
+    const char *parent = n->parent ? n->parent->directive : NULL;
+    if (!strcasecmp(n->directive, "<VirtualHost") && parent) {
+        if (!strcasecmp(parent, "<VirtualHost")) {
+            return fail(st, n->file, n->line, "<VirtualHost> cannot occur within <VirtualHost> "
+                        "section");
+        }
+        return fail(st, n->file, n->line, "<VirtualHost not allowed in %s> context", parent);
+    }
+    if (!strcasecmp(n->directive, "ServerAlias")) {
+        if (!parent) {
+            return fail(st, n->file, n->line, "ServerAlias only used in <VirtualHost>");
+        }
+        if (strcasecmp(parent, "<VirtualHost")) {
+            return fail(st, n->file, n->line, "ServerAlias not allowed in %s> context", parent);
+        }
+    }
+    if (!strcasecmp(n->directive, "ServerName")) {
+        apr_array_header_t *w = oa_conf_split_args(st->p, n->args);
+        if (w->nelts != 1 || !*APR_ARRAY_IDX(w, 0, const char *)) {
+            return fail(st, n->file, n->line, "ServerName takes one argument, The hostname and "
+                        "port of the server");
+        }
+        if (parent && strcasecmp(parent, "<VirtualHost")) {
+            return fail(st, n->file, n->line, "ServerName not allowed in %s> context", parent);
+        }
+    }
+    return APR_SUCCESS;
+}
+
 /* httpd looks directives up when it processes the tree, with every module loaded */
 static apr_status_t check_directives(st_t *st)
 {
@@ -1556,6 +1574,9 @@ static apr_status_t check_directives(st_t *st)
     for (n = st->conf->first; n; n = oa_node_next_preorder(n)) {
         if (directive_available(st, n->directive, &mod) == 0) {
             return invalid_command(st, n->directive, mod, n->file, n->line);
+        }
+        if (check_core_directive(st, n) != APR_SUCCESS) {
+            return APR_EGENERAL;
         }
     }
     return APR_SUCCESS;
@@ -1568,7 +1589,17 @@ static apr_status_t process_line(st_t *st, const char *l)
     int line, is_section = 0;
     const char *mod;
 
-    if (*l == '#' || *l == '\0') {
+    if (*l == '#') {
+        /* "# ocsp-lint: disable=OA203,stapling-off because ..." silences those rules
+         * for the directive or section on the next line */
+        const char *m = strstr(l, "ocsp-lint:");
+        if (m && (m = strstr(m, "disable=")) != NULL) {
+            apr_size_t n = strcspn(m + 8, " \t");
+            st->pending_suppress = apr_pstrmemdup(st->p, m + 8, n);
+        }
+        return APR_SUCCESS;
+    }
+    if (*l == '\0') {
         return APR_SUCCESS;
     }
     src_where(st->src, &file, &line);
@@ -1618,6 +1649,9 @@ static apr_status_t process_line(st_t *st, const char *l)
     /* What httpd executes while reading is looked up now, among the modules loaded
      * so far; everything else only when httpd processes the finished tree
      * (check_directives), so LoadModule may come after its directives. */
+    if (is_exec_on_read(lname)) {
+        st->pending_suppress = NULL;
+    }
     if (is_exec_on_read(lname) && directive_available(st, word, &mod) == 0) {
         return invalid_command(st, word, mod, file, line);
     }
@@ -1677,6 +1711,8 @@ static apr_status_t process_line(st_t *st, const char *l)
 
     {
         oa_node_t *n = append_node(st, word, args);
+        n->suppress = st->pending_suppress;
+        st->pending_suppress = NULL;
         if (is_section) {
             push_frame(st, FRAME_SECTION, word + 1, n);
         }

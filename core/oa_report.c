@@ -81,8 +81,9 @@ void oa_report_vhost_members(oa_json_t *j, const oa_vhost_t *vh)
     if (vh->node && vh->node->macro) {
         oa_json_obj_open(j, "macro");
         oa_json_str(j, "name", vh->node->macro);
-        oa_json_str(j, "file", vh->node->macro_file);
-        oa_json_int(j, "line", vh->node->macro_line);
+        oa_json_str(j, "file", vh->node->macro_def_file);
+        oa_json_int(j, "line", vh->node->macro_def_line);
+        oa_json_int(j, "body_line", vh->node->macro_line);
         oa_json_obj_close(j);
     }
     oa_json_bool(j, "main_server", vh->is_main);

@@ -373,14 +373,14 @@ START_TEST(include_glob_order_and_dirs)
     oa_test_write("main.conf", "ServerName main\nInclude sites/*.conf\nInclude dir\n"
                   "Include conf.d/*/vh.conf\nIncludeOptional nothing/*.conf\n"
                   "IncludeOptional missing.conf\n");
-    oa_test_write("sites/b.conf", "ServerAlias b\n");
-    oa_test_write("sites/a.conf", "ServerAlias a\n");
-    oa_test_write("sites/.hidden.conf", "ServerAlias hidden\n");
-    oa_test_write("sites/c.txt", "ServerAlias txt\n");
-    oa_test_write("dir/z", "ServerAlias dz\n");
-    oa_test_write("dir/sub/y", "ServerAlias dsy\n");
-    oa_test_write("conf.d/x/vh.conf", "ServerAlias x\n");
-    oa_test_write("conf.d/w/vh.conf", "ServerAlias w\n");
+    oa_test_write("sites/b.conf", "ServerAdmin b\n");
+    oa_test_write("sites/a.conf", "ServerAdmin a\n");
+    oa_test_write("sites/.hidden.conf", "ServerAdmin hidden\n");
+    oa_test_write("sites/c.txt", "ServerAdmin txt\n");
+    oa_test_write("dir/z", "ServerAdmin dz\n");
+    oa_test_write("dir/sub/y", "ServerAdmin dsy\n");
+    oa_test_write("conf.d/x/vh.conf", "ServerAdmin x\n");
+    oa_test_write("conf.d/w/vh.conf", "ServerAdmin w\n");
     ck_assert_int_eq(parse_file("main.conf"), APR_SUCCESS);
     ck_assert_int_eq(count_nodes(), 7);
     ck_assert_str_eq(nth(1)->args, "a");
@@ -510,7 +510,7 @@ START_TEST(deep_nesting)
     for (i = 0; i < n; i++) {
         o += apr_snprintf(o, 64, "<Location /%d>\n", i % 10);
     }
-    o += apr_snprintf(o, 64, "ServerName deep\n");
+    o += apr_snprintf(o, 64, "Options None\n");
     for (i = 0; i < n; i++) {
         o += apr_snprintf(o, 64, "</Location>\n");
     }
@@ -529,12 +529,52 @@ END_TEST
 
 START_TEST(serverroot_directive)
 {
-    oa_test_write("root2/inc.conf", "ServerAlias in-root2\n");
+    oa_test_write("root2/inc.conf", "ServerAdmin in-root2\n");
     ck_assert_int_eq(parse(apr_pstrcat(tp, "ServerRoot ", tdir, "/root2\nInclude inc.conf\n",
                                        NULL)), APR_SUCCESS);
     ck_assert_str_eq(nth(0)->args, "in-root2");
     ck_assert_int_eq(parse("ServerRoot /nonexistent-oa\n"), APR_EGENERAL);
     ck_assert_str_eq(err->message, "ServerRoot must be a valid directory");
+}
+END_TEST
+
+START_TEST(core_checks_of_modelled_directives)
+{
+    ck_assert_int_eq(parse("ServerAlias x\n"), APR_EGENERAL);
+    ck_assert_str_eq(err->message, "ServerAlias only used in <VirtualHost>");
+    ck_assert_int_eq(parse("ServerName \"\"\n"), APR_EGENERAL);
+    ck_assert_str_eq(err->message, "ServerName takes one argument, The hostname and port of the server");
+    ck_assert_int_eq(parse("<VirtualHost *:1>\n<VirtualHost *:2>\n</VirtualHost>\n</VirtualHost>\n"),
+                     APR_EGENERAL);
+    ck_assert_str_eq(err->message, "<VirtualHost> cannot occur within <VirtualHost> section");
+    ck_assert_int_eq(err->line, 2);
+}
+END_TEST
+
+START_TEST(cond_section_argument_like_httpd)
+{
+    /* '!' off the raw argument, then one word; the rest of the line is ignored */
+    ck_assert_int_eq(parse(PRELUDE "<IfModule !\"mod_macro.c\">\nServerAdmin a\n</IfModule>\n"
+                           "<IfModule mod_macro.c ignored words>\nServerAdmin b\n</IfModule>\n"
+                           "<IfFile ! \"/no such file\">\nServerAdmin c\n</IfFile>\n"), APR_SUCCESS);
+    ck_assert_int_eq(count_nodes(), 2);
+    ck_assert_str_eq(nth(0)->args, "b");
+    ck_assert_str_eq(nth(1)->args, "c");
+    /* an unclosed false section is reported where it starts */
+    ck_assert_int_eq(parse("ServerAdmin x\n<IfDefine NOPE>\nServerAdmin y\n\n"), APR_EGENERAL);
+    ck_assert_int_eq(err->line, 2);
+}
+END_TEST
+
+START_TEST(suppression_comment)
+{
+    ck_assert_int_eq(parse("# ocsp-lint: disable=OA203,stapling-off because reasons\n"
+                           "<VirtualHost *:1>\nServerAdmin x\n</VirtualHost>\n"
+                           "# ocsp-lint: disable=OA101\n\nServerAdmin y\nServerAdmin z\n"), APR_SUCCESS);
+    ck_assert_str_eq(nth(0)->suppress, "OA203,stapling-off");
+    ck_assert_ptr_null(nth(1)->suppress);
+    ck_assert_str_eq(nth(2)->suppress, "OA101");
+    ck_assert_ptr_null(nth(3)->suppress);
 }
 END_TEST
 
@@ -587,6 +627,9 @@ int main(void)
     tcase_add_test(tc, missing_main_config);
     tcase_add_test(tc, serverroot_directive);
     tcase_add_test(tc, pre_and_post_directives);
+    tcase_add_test(tc, core_checks_of_modelled_directives);
+    tcase_add_test(tc, cond_section_argument_like_httpd);
+    tcase_add_test(tc, suppression_comment);
     suite_add_tcase(s, tc);
     return oa_test_run(s);
 }

@@ -112,7 +112,7 @@ END_TEST
 
 START_TEST(only_server_level_counts)
 {
-    build(PRELUDE "<VirtualHost *:443>\nSSLEngine on\n<Location /x>\nServerAlias nope\n</Location>\n"
+    build(PRELUDE "<VirtualHost *:443>\nSSLEngine on\n<Location /x>\nOptions None\n</Location>\n"
           "<IfModule mod_ssl.c>\nSSLUseStapling on\n</IfModule>\n</VirtualHost>\n");
     ck_assert_int_eq(vh(1)->aliases->nelts, 0);
     ck_assert_str_eq(val(vh(1), "SSLUseStapling"), "on");   /* spliced from the true <IfModule> */

@@ -13,10 +13,12 @@
 #include <apr_file_info.h>
 #include <apr_thread_proc.h>
 
+#include "oa_audit.h"
 #include "oa_conf.h"
 #include "oa_envvars.h"
 #include "oa_modules.h"
 #include "oa_report.h"
+#include "oa_report_findings.h"
 #include "oa_vhost.h"
 
 /* Exit codes: the contract with CI pipelines. */
@@ -29,7 +31,8 @@ typedef enum {
 
 enum {
     OPT_VHOSTS = 256, OPT_FORMAT, OPT_FAIL_ON, OPT_ENVVARS, OPT_NO_ENVVARS, OPT_HTTPD,
-    OPT_HTTPD_VERSION, OPT_BUILTINS, OPT_VERSION, OPT_HELP
+    OPT_HTTPD_VERSION, OPT_BUILTINS, OPT_VERSION, OPT_HELP, OPT_SELECT, OPT_SKIP, OPT_EXPLAIN,
+    OPT_EXPIRY, OPT_LIST_RULES, OPT_DOCS_URI
 };
 
 static const apr_getopt_option_t options[] = {
@@ -39,7 +42,14 @@ static const apr_getopt_option_t options[] = {
     { "pre", 'C', 1, "a directive to read before the config (like httpd -C)" },
     { "post", 'c', 1, "a directive to read after the config (like httpd -c)" },
     { "vhosts", OPT_VHOSTS, 0, "print the virtual host inventory" },
-    { "format", OPT_FORMAT, 1, "text (default), json" },
+    { "format", OPT_FORMAT, 1, "text (default), json, sarif" },
+    { "select", OPT_SELECT, 1, "run only these rules (IDs or slugs, comma-separated), repeatable" },
+    { "skip", OPT_SKIP, 1, "do not run these rules (IDs or slugs, comma-separated), repeatable" },
+    { "expiry-days", OPT_EXPIRY, 1, "warn about certificates expiring within N days (default 14)" },
+    { "explain", OPT_EXPLAIN, 1, "print the documentation of a rule (ID or slug)" },
+    { "list-rules", OPT_LIST_RULES, 0, "list the rules" },
+    { "docs-uri", OPT_DOCS_URI, 1, "base URI of the rule pages for SARIF helpUri (default: the installed pages)" },
+    { "verbose", 'v', 0, "also print each SSL vhost's predicted stapling" },
     { "fail-on", OPT_FAIL_ON, 1, "exit 1 on findings at or above: note, warning, error (default)" },
     { "envvars", OPT_ENVVARS, 1, "read variables from this shell file (Debian's envvars)" },
     { "no-envvars", OPT_NO_ENVVARS, 0, "do not read SERVERROOT/envvars" },
@@ -61,6 +71,9 @@ typedef struct {
     int no_envvars;
     const char *httpd;
     int quiet;
+    int verbose;
+    oa_audit_opts_t audit;
+    const char *docs_uri;
 } lint_opts_t;
 
 static void usage(FILE *out)
@@ -198,20 +211,74 @@ static void default_paths(apr_pool_t *p, lint_opts_t *o)
             c->server_root = *dir ? dir : "/";
         }
     }
-    else if (c->config_file[0] != '/') {
-        c->config_file = oa_conf_server_relative(p, c->server_root, c->config_file);
-    }
     {
         char *abs = NULL;
         if (apr_filepath_merge(&abs, NULL, c->server_root, APR_FILEPATH_TRUENAME, p) == APR_SUCCESS) {
             c->server_root = abs;
         }
     }
+    if (c->config_file[0] != '/') {
+        c->config_file = oa_conf_server_relative(p, c->server_root, c->config_file);
+    }
     if (!c->builtin_modules) {
         const char *rhel = apr_pstrcat(p, c->server_root, "/conf.modules.d", NULL);
         c->builtin_modules = file_exists(p, rhel) ? oa_builtin_modules_rhel(p)
                                                   : oa_builtin_modules_debian(p);
     }
+}
+
+/* every entry of a comma-separated list must name a rule */
+static int check_rule_list(apr_pool_t *p, const char *list)
+{
+    char *last, *t;
+    for (t = apr_strtok(apr_pstrdup(p, list), ",", &last); t; t = apr_strtok(NULL, ",", &last)) {
+        if (!oa_rule_find(t)) {
+            fprintf(stderr, "ocsp-lint: no rule '%s' (see --list-rules)\n", t);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* where the rule pages are: $OA_DOCS_DIR, the installed pages, the source tree */
+static const char *docs_dir(apr_pool_t *p)
+{
+    const char *env = getenv("OA_DOCS_DIR");
+    if (env && *env) {
+        return env;
+    }
+    if (file_exists(p, OA_DOCS_INSTALLED "/OA101.md")) {
+        return OA_DOCS_INSTALLED;
+    }
+    return OA_DOCS_SRCDIR;
+}
+
+static int explain(apr_pool_t *p, const char *name)
+{
+    const oa_rule_t *r = oa_rule_find(name);
+    const char *path;
+    apr_file_t *f;
+    char buf[4096];
+    apr_size_t n;
+    if (!r) {
+        fprintf(stderr, "ocsp-lint: no rule '%s' (see --list-rules)\n", name);
+        return LINT_EXIT_USAGE;
+    }
+    path = apr_pstrcat(p, docs_dir(p), "/", r->id, ".md", NULL);
+    if (apr_file_open(&f, path, APR_FOPEN_READ, APR_FPROT_OS_DEFAULT, p) != APR_SUCCESS) {
+        printf("%s %s (%s): %s\n(the rule's page %s is not installed)\n", r->id, r->slug,
+               oa_severity_name(r->severity), r->summary, path);
+        return LINT_EXIT_CLEAN;
+    }
+    for (;;) {
+        n = sizeof(buf);
+        if (apr_file_read(f, buf, &n) != APR_SUCCESS || !n) {
+            break;
+        }
+        fwrite(buf, 1, n, stdout);
+    }
+    apr_file_close(f);
+    return LINT_EXIT_CLEAN;
 }
 
 static int parse_args(apr_pool_t *p, int argc, const char *const *argv, lint_opts_t *o)
@@ -225,6 +292,8 @@ static int parse_args(apr_pool_t *p, int argc, const char *const *argv, lint_opt
     oa_conf_opts_init(&o->copts, p);
     o->format = "text";
     o->fail_on = OA_SEV_ERROR;
+    o->audit.select = apr_array_make(p, 2, sizeof(const char *));
+    o->audit.skip = apr_array_make(p, 2, sizeof(const char *));
     apr_getopt_init(&g, p, argc, argv);
     g->errfn = NULL;
     g->interleave = 1;   /* options after the config path too, as users type them */
@@ -238,12 +307,41 @@ static int parse_args(apr_pool_t *p, int argc, const char *const *argv, lint_opt
         case 'q': o->quiet = 1; break;
         case OPT_VHOSTS: o->vhosts = 1; break;
         case OPT_FORMAT:
-            if (strcmp(arg, "text") && strcmp(arg, "json")) {
-                fprintf(stderr, "ocsp-lint: unknown --format '%s' (text, json)\n", arg);
+            if (strcmp(arg, "text") && strcmp(arg, "json") && strcmp(arg, "sarif")) {
+                fprintf(stderr, "ocsp-lint: unknown --format '%s' (text, json, sarif)\n", arg);
                 return 0;
             }
             o->format = arg;
             break;
+        case 'v': o->verbose = 1; break;
+        case OPT_SELECT:
+        case OPT_SKIP:
+            if (!check_rule_list(p, arg)) {
+                return 0;
+            }
+            APR_ARRAY_PUSH(ch == OPT_SELECT ? o->audit.select : o->audit.skip, const char *) = arg;
+            break;
+        case OPT_EXPIRY: {
+            char *end;
+            long d = strtol(arg, &end, 10);
+            if (*end || d < 1 || d > 3650) {
+                fprintf(stderr, "ocsp-lint: --expiry-days takes a number of days (1-3650), not '%s'\n", arg);
+                return 0;
+            }
+            o->audit.expiry_days = (int)d;
+            break;
+        }
+        case OPT_EXPLAIN:
+            exit(explain(p, arg));
+        case OPT_LIST_RULES: {
+            const oa_rule_t *const *r;
+            for (r = oa_rules(); *r; r++) {
+                printf("%s %-28s %-7s %s\n", (*r)->id, (*r)->slug, oa_severity_name((*r)->severity),
+                       (*r)->summary);
+            }
+            exit(LINT_EXIT_CLEAN);
+        }
+        case OPT_DOCS_URI: o->docs_uri = arg; break;
         case OPT_FAIL_ON:
             if ((o->fail_on = oa_severity_parse(arg)) < 0) {
                 fprintf(stderr, "ocsp-lint: --fail-on takes note, warning or error, not '%s'\n", arg);
@@ -286,7 +384,16 @@ static int parse_args(apr_pool_t *p, int argc, const char *const *argv, lint_opt
             fprintf(stderr, "ocsp-lint: one configuration file at a time (-f or a path)\n");
             return 0;
         }
-        o->copts.config_file = g->argv[g->ind];
+        /* a path on the command line is taken from the current directory; only -f
+         * follows httpd and is taken from ServerRoot */
+        {
+            char *abs = NULL;
+            o->copts.config_file = g->argv[g->ind];
+            if (apr_filepath_merge(&abs, NULL, o->copts.config_file, APR_FILEPATH_TRUENAME, p)
+                == APR_SUCCESS) {
+                o->copts.config_file = abs;
+            }
+        }
     }
     return 1;
 }
@@ -357,34 +464,51 @@ int main(int argc, const char *const *argv)
         else {
             oa_report_vhosts_text(p, model, oa_out_file, stdout);
         }
-    }
-    for (i = 0; i < conf->diags->nelts; i++) {
-        const oa_diag_t *d = APR_ARRAY_IDX(conf->diags, i, const oa_diag_t *);
-        if ((int)d->severity > worst) {
-            worst = (int)d->severity;
-        }
-        if (!json || !o.vhosts) {
-            oa_report_diag_text(p, d, oa_out_file, (o.vhosts || json) ? stderr : stdout);
-        }
-    }
-    if (!o.vhosts) {
-        if (json) {
-            oa_json_t *j = oa_json_make(p, oa_out_file, stdout, 1);
-            oa_json_obj_open(j, NULL);
-            oa_json_str(j, "version", OA_VERSION);
-            oa_json_str(j, "config", conf->config_file);
-            oa_json_arr_open(j, "findings");
-            for (i = 0; i < conf->diags->nelts; i++) {
-                oa_report_diag_json(j, APR_ARRAY_IDX(conf->diags, i, const oa_diag_t *));
+        for (i = 0; i < conf->diags->nelts; i++) {
+            const oa_diag_t *d = APR_ARRAY_IDX(conf->diags, i, const oa_diag_t *);
+            worst = (int)d->severity > worst ? (int)d->severity : worst;
+            if (!json) {
+                oa_report_diag_text(p, d, oa_out_file, stderr);
             }
-            oa_json_arr_close(j);
-            oa_json_obj_close(j);
-            oa_json_end(j);
         }
-        else if (!o.quiet) {
-            printf("%s: %d file%s, %d virtual host%s read\n", conf->config_file,
-                   conf->files->nelts, conf->files->nelts == 1 ? "" : "s",
-                   model->vhosts->nelts - 1, model->vhosts->nelts == 2 ? "" : "s");
+    }
+    else {
+        oa_audit_t *audit;
+        oa_report_opts_t ro;
+        ro.tool_version = OA_VERSION;
+        ro.docs_uri = o.docs_uri ? o.docs_uri : apr_pstrcat(p, "file://", docs_dir(p), "/", NULL);
+        oa_audit_run(&audit, p, model, oa_pki_make(p), &o.audit);
+        for (i = 0; i < conf->diags->nelts; i++) {
+            const oa_diag_t *d = APR_ARRAY_IDX(conf->diags, i, const oa_diag_t *);
+            worst = (int)d->severity > worst ? (int)d->severity : worst;
+        }
+        for (i = 0; i < audit->findings->nelts; i++) {
+            const oa_finding_t *f = APR_ARRAY_IDX(audit->findings, i, const oa_finding_t *);
+            worst = (int)f->d.severity > worst ? (int)f->d.severity : worst;
+        }
+        if (json) {
+            oa_report_findings_json(p, audit, &ro, oa_out_file, stdout);
+        }
+        else if (!strcmp(o.format, "sarif")) {
+            oa_report_findings_sarif(p, audit, &ro, oa_out_file, stdout);
+        }
+        else {
+            oa_report_findings_text(p, audit, oa_out_file, stdout);
+            if (o.verbose) {
+                oa_report_predictions_text(p, audit, oa_out_file, stdout);
+            }
+            if (!o.quiet) {
+                int k, c[3] = { 0, 0, 0 };
+                for (k = 0; k < audit->findings->nelts; k++) {
+                    c[APR_ARRAY_IDX(audit->findings, k, const oa_finding_t *)->d.severity]++;
+                }
+                printf("%s: %d error%s, %d warning%s, %d note%s (%d suppressed) in %d SSL "
+                       "vhost%s of %d; httpd would %s\n", conf->config_file,
+                       c[2], c[2] == 1 ? "" : "s", c[1], c[1] == 1 ? "" : "s", c[0],
+                       c[0] == 1 ? "" : "s", audit->suppressed, audit->analyses->nelts,
+                       audit->analyses->nelts == 1 ? "" : "s", model->vhosts->nelts - 1,
+                       strcmp(audit->startup, "ok") ? "refuse to start" : "start");
+            }
         }
     }
     if (worst >= o.fail_on) {

@@ -1,0 +1,375 @@
+/*
+ * What mod_ssl will do with each SSL vhost (modules/ssl/ssl_engine_init.c and
+ * ssl_util_stapling.c), computed once per vhost; the rules read it.
+ */
+#include <stdarg.h>
+#include <string.h>
+#include <strings.h>
+
+#include <apr_lib.h>
+#include <apr_strings.h>
+#include <apr_uri.h>
+
+#include <openssl/x509v3.h>
+
+#include "oa_audit.h"
+
+const char *oa_vhost_label(apr_pool_t *p, const oa_vhost_t *vh)
+{
+    int i;
+    const char *addrs = "";
+    if (vh->is_main) {
+        return apr_psprintf(p, "main server%s%s", *vh->name ? " " : "", vh->name);
+    }
+    for (i = 0; i < vh->addresses->nelts; i++) {
+        addrs = apr_pstrcat(p, addrs, i ? " " : "", APR_ARRAY_IDX(vh->addresses, i, const char *),
+                            NULL);
+    }
+    return apr_psprintf(p, "%s (%s)", *vh->name ? vh->name : "(no name)", addrs);
+}
+
+/* ------------------------------------------------------------------ suppression */
+
+static int list_has(const char *list, const oa_rule_t *r)
+{
+    const char *s = list;
+    apr_size_t il = strlen(r->id), sl = strlen(r->slug);
+    while (s && *s) {
+        apr_size_t n = strcspn(s, ",");
+        if ((n == il && !strncasecmp(s, r->id, n)) || (n == sl && !strncasecmp(s, r->slug, n))
+            || (n == 3 && !strncasecmp(s, "all", 3))) {
+            return 1;
+        }
+        s += n + (s[n] == ',');
+    }
+    return 0;
+}
+
+static int suppressed(const oa_node_t *n, const oa_rule_t *r)
+{
+    for (; n; n = n->parent) {
+        if (n->suppress && list_has(n->suppress, r)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+oa_finding_t *oa_audit_report(oa_audit_t *a, const oa_rule_t *r, oa_severity_e sev,
+                              const oa_vhost_t *vh, const oa_node_t *at, const char *hint,
+                              const char *fmt, ...)
+{
+    oa_finding_t *f;
+    va_list ap;
+
+    if (!at && vh) {
+        at = vh->node;
+    }
+    if ((at && suppressed(at, r)) || (vh && vh->node && suppressed(vh->node, r))) {
+        a->suppressed++;
+        return NULL;
+    }
+    f = apr_pcalloc(a->pool, sizeof(*f));
+    f->rule = r;
+    f->vh = vh;
+    f->d.severity = sev;
+    f->d.file = at ? at->file : (vh ? vh->file : a->model->conf->config_file);
+    f->d.line = at ? at->line : (vh ? vh->line : 0);
+    f->d.hint = hint;
+    va_start(ap, fmt);
+    f->d.message = apr_pvsprintf(a->pool, fmt, ap);
+    va_end(ap);
+    APR_ARRAY_PUSH(a->findings, oa_finding_t *) = f;
+    return f;
+}
+
+/* ------------------------------------------------------------------ analysis */
+
+static const char *path_of(oa_audit_t *a, const oa_setting_t *s)
+{
+    const char *v = s->argv->nelts ? APR_ARRAY_IDX(s->argv, 0, const char *) : "";
+    return oa_conf_server_relative(a->pool, a->model->conf->server_root, v);
+}
+
+/* the issuer, where stapling_get_issuer looks: the chain certs, then the CA store */
+static void find_issuer(oa_audit_t *a, const oa_vhost_t *vh, oa_certinfo_t *ci)
+{
+    const oa_setting_t *caf = oa_vhost_get(vh, "SSLCACertificateFile");
+    const oa_setting_t *cap = oa_vhost_get(vh, "SSLCACertificatePath");
+    int i;
+
+    for (i = 0; i < sk_X509_num(ci->chain); i++) {
+        X509 *c = sk_X509_value(ci->chain, i);
+        if (X509_check_issued(c, ci->leaf) == X509_V_OK) {
+            ci->issuer = c;
+            ci->issuer_from = ci->chain_from;
+            return;
+        }
+    }
+    if (caf) {
+        const oa_pemfile_t *f = oa_pki_file(a->pki, path_of(a, caf));
+        for (i = 0; i < sk_X509_num(f->certs); i++) {
+            X509 *c = sk_X509_value(f->certs, i);
+            if (X509_check_issued(c, ci->leaf) == X509_V_OK) {
+                ci->issuer = c;
+                ci->issuer_from = "SSLCACertificateFile";
+                return;
+            }
+        }
+    }
+    if (cap) {
+        STACK_OF(X509) *cands = oa_pki_capath_issuers(a->pki, path_of(a, cap), ci->leaf);
+        for (i = 0; i < sk_X509_num(cands); i++) {
+            X509 *c = sk_X509_value(cands, i);
+            if (X509_check_issued(c, ci->leaf) == X509_V_OK) {
+                ci->issuer = c;
+                ci->issuer_from = "SSLCACertificatePath";
+                return;
+            }
+        }
+    }
+}
+
+/* mod_ssl's OCSP client: apr_uri_parse, then the scheme must be exactly "http" */
+static int url_usable(apr_pool_t *p, const char *url)
+{
+    apr_uri_t u;
+    if (apr_uri_parse(p, url, &u) != APR_SUCCESS || !u.scheme || strcmp(u.scheme, "http")
+        || !u.hostname) {
+        return 0;
+    }
+    return 1;
+}
+
+static const char *worst(const char *a, const char *b)
+{
+    static const char *const order[] = { OA_STAPLING_ACTIVE, OA_STAPLING_OFF,
+                                         OA_STAPLING_BROKEN, OA_STAPLING_FATAL, NULL };
+    int ia = 0, ib = 0, i;
+    for (i = 0; order[i]; i++) {
+        if (!strcmp(a, order[i])) {
+            ia = i;
+        }
+        if (!strcmp(b, order[i])) {
+            ib = i;
+        }
+    }
+    return ia >= ib ? a : b;
+}
+
+static void analyse_cert(oa_audit_t *a, oa_analysis_t *an, int idx)
+{
+    const oa_vhost_t *vh = an->vh;
+    const apr_array_header_t *certs = oa_vhost_get_all(vh, "SSLCertificateFile");
+    const apr_array_header_t *keys = oa_vhost_get_all(vh, "SSLCertificateKeyFile");
+    const oa_setting_t *chain = oa_vhost_get(vh, "SSLCertificateChainFile");
+    const oa_setting_t *force = oa_vhost_get(vh, "SSLStaplingForceURL");
+    oa_certinfo_t *ci = apr_pcalloc(a->pool, sizeof(*ci));
+    int i;
+
+    ci->cert_setting = APR_ARRAY_IDX(certs, idx, const oa_setting_t *);
+    ci->cert_path = path_of(a, ci->cert_setting);
+    ci->cert_file = oa_pki_file(a->pki, ci->cert_path);
+    if (keys && idx < keys->nelts) {
+        ci->key_setting = APR_ARRAY_IDX(keys, idx, const oa_setting_t *);
+        ci->key_path = path_of(a, ci->key_setting);
+        ci->key_file = oa_pki_file(a->pki, ci->key_path);
+    }
+    ci->chain = sk_X509_new_null();
+    if (sk_X509_num(ci->cert_file->certs)) {
+        ci->leaf = sk_X509_value(ci->cert_file->certs, 0);
+    }
+    /* With SSLCertificateChainFile, mod_ssl loads only the first certificate of the
+     * certificate file and takes the chain from the chain file (without its first
+     * certificate when both name the same file). */
+    if (chain) {
+        const char *cp = path_of(a, chain);
+        ci->chain_file = oa_pki_file(a->pki, cp);
+        ci->chain_from = "SSLCertificateChainFile";
+        for (i = strcmp(cp, ci->cert_path) ? 0 : 1; i < sk_X509_num(ci->chain_file->certs); i++) {
+            sk_X509_push(ci->chain, sk_X509_value(ci->chain_file->certs, i));
+        }
+    }
+    else {
+        ci->chain_from = "SSLCertificateFile";
+        for (i = 1; i < sk_X509_num(ci->cert_file->certs); i++) {
+            sk_X509_push(ci->chain, sk_X509_value(ci->cert_file->certs, i));
+        }
+    }
+    APR_ARRAY_PUSH(an->certs, oa_certinfo_t *) = ci;
+
+    if (!ci->leaf) {
+        ci->stapling = OA_STAPLING_BROKEN;
+        ci->why = "the certificate cannot be read";
+        return;
+    }
+    find_issuer(a, vh, ci);
+    ci->ocsp_url = oa_x509_ocsp_url(a->pool, ci->leaf);
+    ci->must_staple = oa_x509_must_staple(ci->leaf);
+    ci->url = (an->stapling_on && force && force->argv->nelts)
+              ? APR_ARRAY_IDX(force->argv, 0, const char *) : ci->ocsp_url;
+    ci->url_usable = ci->url && url_usable(a->pool, ci->url);
+
+    if (an->md_staples) {
+        /* mod_md fetches with its own client (http and https) from the certificate's
+         * AIA URL; it still needs mod_ssl to find the issuer. */
+        ci->url = ci->ocsp_url;
+        ci->url_usable = ci->ocsp_url != NULL;
+        if (!ci->issuer) {
+            ci->stapling = OA_STAPLING_BROKEN;
+            ci->why = "mod_md cannot staple: the issuer certificate is not in the chain";
+        }
+        else if (!ci->ocsp_url) {
+            ci->stapling = OA_STAPLING_BROKEN;
+            ci->why = "mod_md cannot staple: the certificate has no OCSP responder URL";
+        }
+        else {
+            ci->stapling = OA_STAPLING_ACTIVE;
+        }
+        return;
+    }
+    if (!an->stapling_on) {
+        ci->stapling = OA_STAPLING_OFF;
+        ci->why = "SSLUseStapling is off";
+        return;
+    }
+    if (!ci->issuer) {
+        ci->stapling = OA_STAPLING_BROKEN;
+        ci->why = "mod_ssl cannot find the issuer certificate (AH02217)";
+    }
+    else if (!ci->url) {
+        ci->stapling = OA_STAPLING_BROKEN;
+        ci->why = "no OCSP responder URL in the certificate and no SSLStaplingForceURL (AH02218)";
+    }
+    else if (!ci->url_usable) {
+        ci->stapling = OA_STAPLING_FATAL;
+        ci->why = apr_psprintf(a->pool, "mod_ssl cannot query %s (AH01939/AH01940): handshakes "
+                               "asking for a staple fail", ci->url);
+    }
+    else {
+        ci->stapling = OA_STAPLING_ACTIVE;
+    }
+}
+
+static oa_analysis_t *analyse(oa_audit_t *a, const oa_vhost_t *vh)
+{
+    oa_analysis_t *an = apr_pcalloc(a->pool, sizeof(*an));
+    const apr_array_header_t *certs = oa_vhost_get_all(vh, "SSLCertificateFile");
+    int i;
+
+    an->vh = vh;
+    an->certs = apr_array_make(a->pool, 2, sizeof(oa_certinfo_t *));
+    an->findings = apr_array_make(a->pool, 4, sizeof(oa_finding_t *));
+    an->stapling_on = oa_flag_on(oa_vhost_get(vh, "SSLUseStapling"));
+    an->md_staples = vh->md && oa_flag_on(vh->md->stapling);
+    for (i = 0; certs && i < certs->nelts; i++) {
+        analyse_cert(a, an, i);
+    }
+    if (!an->certs->nelts) {
+        if (an->md_staples) {
+            an->stapling = OA_STAPLING_ACTIVE;   /* mod_md supplies certificate and staple */
+        }
+        else {
+            an->stapling = an->stapling_on ? OA_STAPLING_BROKEN : OA_STAPLING_OFF;
+            an->why = vh->md ? "the certificate comes from mod_md" : "no SSLCertificateFile";
+        }
+        return an;
+    }
+    an->stapling = NULL;
+    for (i = 0; i < an->certs->nelts; i++) {
+        const oa_certinfo_t *ci = APR_ARRAY_IDX(an->certs, i, const oa_certinfo_t *);
+        if (!an->stapling || worst(ci->stapling, an->stapling) != an->stapling) {
+            an->stapling = ci->stapling;
+            an->why = ci->why;
+        }
+    }
+    return an;
+}
+
+/* ------------------------------------------------------------------ running */
+
+static int selected(const oa_audit_opts_t *o, const oa_rule_t *r)
+{
+    int i, in = !o || !o->select || !o->select->nelts;
+    for (i = 0; o && o->select && i < o->select->nelts; i++) {
+        if (list_has(APR_ARRAY_IDX(o->select, i, const char *), r)) {
+            in = 1;
+        }
+    }
+    for (i = 0; o && o->skip && i < o->skip->nelts; i++) {
+        if (list_has(APR_ARRAY_IDX(o->skip, i, const char *), r)) {
+            in = 0;
+        }
+    }
+    return in;
+}
+
+const oa_rule_t *oa_rule_find(const char *id_or_slug)
+{
+    const oa_rule_t *const *r;
+    for (r = oa_rules(); *r; r++) {
+        if (!strcasecmp((*r)->id, id_or_slug) || !strcasecmp((*r)->slug, id_or_slug)) {
+            return *r;
+        }
+    }
+    return NULL;
+}
+
+static int finding_cmp(const void *x, const void *y)
+{
+    const oa_finding_t *a = *(const oa_finding_t *const *)x, *b = *(const oa_finding_t *const *)y;
+    int c = strcmp(a->d.file ? a->d.file : "", b->d.file ? b->d.file : "");
+    if (c) {
+        return c;
+    }
+    if (a->d.line != b->d.line) {
+        return a->d.line < b->d.line ? -1 : 1;
+    }
+    return strcmp(a->rule->id, b->rule->id);
+}
+
+apr_status_t oa_audit_run(oa_audit_t **paudit, apr_pool_t *p, const oa_model_t *model,
+                          oa_pki_t *pki, const oa_audit_opts_t *opts)
+{
+    oa_audit_t *a = apr_pcalloc(p, sizeof(*a));
+    const oa_rule_t *const *r;
+    int i, j;
+
+    a->pool = p;
+    a->model = model;
+    a->pki = pki;
+    a->opts = opts;
+    a->now = (opts && opts->now) ? opts->now : apr_time_now();
+    a->analyses = apr_array_make(p, 16, sizeof(oa_analysis_t *));
+    a->findings = apr_array_make(p, 16, sizeof(oa_finding_t *));
+    a->startup = "ok";
+
+    for (i = 0; i < model->vhosts->nelts; i++) {
+        const oa_vhost_t *vh = APR_ARRAY_IDX(model->vhosts, i, const oa_vhost_t *);
+        if (vh->ssl) {
+            APR_ARRAY_PUSH(a->analyses, oa_analysis_t *) = analyse(a, vh);
+        }
+    }
+    for (r = oa_rules(); *r; r++) {
+        if (selected(opts, *r)) {
+            (*r)->check(a, *r);
+        }
+    }
+    qsort(a->findings->elts, (size_t)a->findings->nelts, sizeof(oa_finding_t *), finding_cmp);
+    for (i = 0; i < a->findings->nelts; i++) {
+        oa_finding_t *f = APR_ARRAY_IDX(a->findings, i, oa_finding_t *);
+        if (f->fatal_startup && !strcmp(a->startup, "ok")) {
+            a->startup = "fails";
+            a->startup_reason = apr_psprintf(p, "%s:%d: %s [%s]", f->d.file, f->d.line,
+                                             f->d.message, f->rule->id);
+        }
+        for (j = 0; f->vh && j < a->analyses->nelts; j++) {
+            oa_analysis_t *an = APR_ARRAY_IDX(a->analyses, j, oa_analysis_t *);
+            if (an->vh == f->vh) {
+                APR_ARRAY_PUSH(an->findings, oa_finding_t *) = f;
+            }
+        }
+    }
+    *paudit = a;
+    return APR_SUCCESS;
+}

@@ -1,0 +1,113 @@
+/**
+ * @file oa_audit.h
+ * @brief The rule engine: what mod_ssl will do with each SSL vhost's stapling, and
+ *        the findings the rules draw from it.
+ */
+#ifndef OA_AUDIT_H
+#define OA_AUDIT_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+#include <apr_time.h>
+
+#include <openssl/x509.h>
+
+#include "oa_diag.h"
+#include "oa_pki.h"
+#include "oa_vhost.h"
+
+/** What a client asking for a staple gets, when the responder is reachable. */
+#define OA_STAPLING_ACTIVE "active"   /**< a staple is sent */
+#define OA_STAPLING_OFF    "off"      /**< stapling is not configured */
+#define OA_STAPLING_BROKEN "broken"   /**< configured, but no staple will be sent */
+#define OA_STAPLING_FATAL  "fatal"    /**< handshakes that ask for a staple fail */
+
+/** One certificate of a vhost, as mod_ssl would load and staple it. */
+typedef struct oa_certinfo_t {
+    const oa_setting_t *cert_setting;   /**< its SSLCertificateFile */
+    const oa_setting_t *key_setting;    /**< the SSLCertificateKeyFile of the same position, or NULL */
+    const char *cert_path, *key_path;
+    const oa_pemfile_t *cert_file, *key_file, *chain_file;
+    X509 *leaf;                         /**< NULL when the file gives none */
+    STACK_OF(X509) *chain;              /**< what mod_ssl sends after the leaf */
+    const char *chain_from;             /**< "SSLCertificateChainFile" or "SSLCertificateFile" */
+    X509 *issuer;                       /**< found where mod_ssl looks, or NULL */
+    const char *issuer_from;            /**< the directive whose file held it */
+    const char *ocsp_url;               /**< from the AIA extension */
+    const char *url;                    /**< what mod_ssl will query: ForceURL, else ocsp_url */
+    int url_usable;                     /**< plain http, as mod_ssl's client needs */
+    int must_staple;
+    const char *stapling;               /**< OA_STAPLING_* for this certificate */
+    const char *why;                    /**< the reason, when not active */
+} oa_certinfo_t;
+
+/** One SSL vhost, analysed. */
+typedef struct oa_analysis_t {
+    const oa_vhost_t *vh;
+    apr_array_header_t *certs;          /**< oa_certinfo_t * */
+    int stapling_on;                    /**< SSLUseStapling on (mod_ssl staples) */
+    int md_staples;                     /**< mod_md staples this vhost's domain */
+    const char *stapling;               /**< the vhost's verdict: its worst certificate */
+    const char *why;
+    apr_array_header_t *findings;       /**< oa_finding_t * about this vhost */
+} oa_analysis_t;
+
+typedef struct oa_rule_t oa_rule_t;
+typedef struct oa_audit_t oa_audit_t;
+
+/** A finding: a diagnostic with the rule and vhost it belongs to. */
+typedef struct oa_finding_t {
+    oa_diag_t d;
+    const oa_rule_t *rule;
+    const oa_vhost_t *vh;               /**< NULL for server-wide findings */
+    int fatal_startup;                  /**< httpd will refuse to start because of this */
+} oa_finding_t;
+
+struct oa_rule_t {
+    const char *id;                     /**< stable: "OA101" */
+    const char *slug;                   /**< "stapling-without-cache" */
+    oa_severity_e severity;             /**< the usual severity (some findings adjust it) */
+    const char *summary;                /**< one line */
+    void (*check)(oa_audit_t *a, const oa_rule_t *r);
+};
+
+typedef struct oa_audit_opts_t {
+    apr_time_t now;                     /**< 0: the current time */
+    int expiry_days;                    /**< warn when a certificate expires within (default 14) */
+    apr_array_header_t *select;         /**< rule IDs or slugs to run; NULL: all */
+    apr_array_header_t *skip;           /**< rule IDs or slugs not to run */
+} oa_audit_opts_t;
+
+struct oa_audit_t {
+    apr_pool_t *pool;
+    const oa_model_t *model;
+    oa_pki_t *pki;
+    const oa_audit_opts_t *opts;
+    apr_time_t now;
+    apr_array_header_t *analyses;       /**< oa_analysis_t *, SSL vhosts in model order */
+    apr_array_header_t *findings;       /**< every oa_finding_t *, in report order */
+    int suppressed;                     /**< findings silenced by comments */
+    const char *startup;                /**< "ok" or "fails" */
+    const char *startup_reason;
+};
+
+/** The rule table, NULL-terminated (sorted by ID). */
+const oa_rule_t *const *oa_rules(void);
+
+/** A rule by ID or slug (case-insensitive), or NULL. */
+const oa_rule_t *oa_rule_find(const char *id_or_slug);
+
+/** Analyse every SSL vhost of the model and run the selected rules. */
+apr_status_t oa_audit_run(oa_audit_t **paudit, apr_pool_t *p, const oa_model_t *model,
+                          oa_pki_t *pki, const oa_audit_opts_t *opts);
+
+/** For rules: report a finding at a node (NULL: the vhost's or the config's place). */
+oa_finding_t *oa_audit_report(oa_audit_t *a, const oa_rule_t *r, oa_severity_e sev,
+                              const oa_vhost_t *vh, const oa_node_t *at, const char *hint,
+                              const char *fmt, ...)
+    __attribute__((format(printf, 7, 8)));
+
+/** How a vhost is called in messages: "good.test (*:443)". */
+const char *oa_vhost_label(apr_pool_t *p, const oa_vhost_t *vh);
+
+#endif /* OA_AUDIT_H */

@@ -1,0 +1,303 @@
+#include <string.h>
+
+#include <apr_strings.h>
+#include <apr_hash.h>
+#include <apr_file_io.h>
+#include <apr_lib.h>
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
+#include "oa_pki.h"
+
+#define MAX_PEM_SIZE (4 * 1024 * 1024)
+
+struct oa_pki_t {
+    apr_pool_t *pool;
+    apr_hash_t *files;
+    apr_hash_t *capaths;   /* dir -> STACK_OF(X509) of every certificate in it */
+};
+
+static apr_status_t free_certs(void *data)
+{
+    sk_X509_pop_free((STACK_OF(X509) *)data, X509_free);
+    return APR_SUCCESS;
+}
+
+static apr_status_t free_key(void *data)
+{
+    EVP_PKEY_free((EVP_PKEY *)data);
+    return APR_SUCCESS;
+}
+
+oa_pki_t *oa_pki_make(apr_pool_t *p)
+{
+    oa_pki_t *pki = apr_pcalloc(p, sizeof(*pki));
+    pki->pool = p;
+    pki->files = apr_hash_make(p);
+    pki->capaths = apr_hash_make(p);
+    return pki;
+}
+
+int oa_pki_files_read(const oa_pki_t *pki)
+{
+    return (int)apr_hash_count(pki->files);
+}
+
+/* refuse to ask for a pass phrase: we only want to know that one is needed */
+static int no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+    *(int *)u = 1;
+    return 0;
+}
+
+static const char *read_all(apr_pool_t *p, const char *path, char **pbuf, apr_size_t *plen)
+{
+    apr_file_t *f;
+    apr_finfo_t fi;
+    apr_status_t rv;
+    char ebuf[256];
+
+    rv = apr_stat(&fi, path, APR_FINFO_TYPE | APR_FINFO_SIZE, p);
+    if (rv != APR_SUCCESS) {
+        return apr_psprintf(p, "cannot read %s: %s", path, apr_strerror(rv, ebuf, sizeof(ebuf)));
+    }
+    if (fi.filetype != APR_REG) {
+        return apr_psprintf(p, "%s is not a regular file", path);
+    }
+    if (fi.size > MAX_PEM_SIZE) {
+        return apr_psprintf(p, "%s is %" APR_OFF_T_FMT " bytes: too large for a PEM file",
+                            path, fi.size);
+    }
+    rv = apr_file_open(&f, path, APR_FOPEN_READ, APR_FPROT_OS_DEFAULT, p);
+    if (rv != APR_SUCCESS) {
+        return apr_psprintf(p, "cannot read %s: %s", path, apr_strerror(rv, ebuf, sizeof(ebuf)));
+    }
+    *pbuf = apr_palloc(p, (apr_size_t)fi.size + 1);
+    rv = apr_file_read_full(f, *pbuf, (apr_size_t)fi.size, plen);
+    apr_file_close(f);
+    if (rv != APR_SUCCESS && rv != APR_EOF) {
+        return apr_psprintf(p, "cannot read %s: %s", path, apr_strerror(rv, ebuf, sizeof(ebuf)));
+    }
+    (*pbuf)[*plen] = '\0';
+    return NULL;
+}
+
+static void load_pem(apr_pool_t *p, oa_pemfile_t *f, const char *buf, apr_size_t len)
+{
+    BIO *bio = BIO_new_mem_buf(buf, (int)len);
+    X509 *x;
+    int asked = 0;
+
+    while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+        sk_X509_push(f->certs, x);
+    }
+    ERR_clear_error();
+    BIO_free(bio);
+
+    if (strstr(buf, "PRIVATE KEY-----")) {
+        bio = BIO_new_mem_buf(buf, (int)len);
+        f->key = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, &asked);
+        if (!f->key && (asked || strstr(buf, "ENCRYPTED"))) {
+            f->key_encrypted = 1;
+        }
+        if (f->key) {
+            apr_pool_cleanup_register(p, f->key, free_key, apr_pool_cleanup_null);
+        }
+        ERR_clear_error();
+        BIO_free(bio);
+    }
+}
+
+const oa_pemfile_t *oa_pki_file(oa_pki_t *pki, const char *path)
+{
+    oa_pemfile_t *f = apr_hash_get(pki->files, path, APR_HASH_KEY_STRING);
+    char *buf = NULL;
+    apr_size_t len = 0;
+    apr_pool_t *scratch;
+
+    if (f) {
+        return f;
+    }
+    f = apr_pcalloc(pki->pool, sizeof(*f));
+    f->path = apr_pstrdup(pki->pool, path);
+    f->certs = sk_X509_new_null();
+    apr_pool_cleanup_register(pki->pool, f->certs, free_certs, apr_pool_cleanup_null);
+    apr_hash_set(pki->files, f->path, APR_HASH_KEY_STRING, f);
+
+    apr_pool_create(&scratch, pki->pool);
+    f->error = read_all(scratch, path, &buf, &len);
+    if (f->error) {
+        f->error = apr_pstrdup(pki->pool, f->error);
+    }
+    else if (memchr(buf, '\0', len) || !strstr(buf, "-----BEGIN ")) {
+        f->error = apr_psprintf(pki->pool, "%s holds no PEM data (mod_ssl reads PEM only)", path);
+    }
+    else {
+        load_pem(pki->pool, f, buf, len);
+        if (!sk_X509_num(f->certs) && !f->key && !f->key_encrypted) {
+            f->error = apr_psprintf(pki->pool, "%s: no certificate or key could be decoded "
+                                    "from its PEM data", path);
+        }
+    }
+    apr_pool_destroy(scratch);
+    return f;
+}
+
+STACK_OF(X509) *oa_pki_capath_issuers(oa_pki_t *pki, const char *dir, X509 *x)
+{
+    /* OpenSSL's hash_dir lookup: files named <issuer-name-hash>.N */
+    STACK_OF(X509) *out = sk_X509_new_null();
+    unsigned long h = X509_issuer_name_hash(x);
+    int n;
+    apr_pool_cleanup_register(pki->pool, out, free_certs, apr_pool_cleanup_null);
+    for (n = 0; n < 100; n++) {
+        const char *path = apr_psprintf(pki->pool, "%s/%08lx.%d", dir, h, n);
+        const oa_pemfile_t *f;
+        apr_finfo_t fi;
+        int i;
+        if (apr_stat(&fi, path, APR_FINFO_TYPE, pki->pool) != APR_SUCCESS) {
+            break;
+        }
+        f = oa_pki_file(pki, path);
+        for (i = 0; i < sk_X509_num(f->certs); i++) {
+            X509 *c = sk_X509_value(f->certs, i);
+            X509_up_ref(c);
+            sk_X509_push(out, c);
+        }
+    }
+    return out;
+}
+
+const char *oa_x509_ocsp_url(apr_pool_t *p, X509 *x)
+{
+    STACK_OF(OPENSSL_STRING) *urls = X509_get1_ocsp(x);
+    const char *u = NULL;
+    if (urls && sk_OPENSSL_STRING_num(urls) > 0) {
+        u = apr_pstrdup(p, sk_OPENSSL_STRING_value(urls, 0));
+    }
+    X509_email_free(urls);
+    return u;
+}
+
+int oa_x509_has_crldp(X509 *x)
+{
+    return X509_get_ext_by_NID(x, NID_crl_distribution_points, -1) >= 0;
+}
+
+int oa_x509_must_staple(X509 *x)
+{
+    /* TLSFeatures ::= SEQUENCE OF INTEGER; status_request is 5 */
+    int idx = X509_get_ext_by_NID(x, NID_tlsfeature, -1);
+    X509_EXTENSION *ext;
+    STACK_OF(ASN1_INTEGER) *features;
+    int i, found = 0;
+
+    if (idx < 0 || !(ext = X509_get_ext(x, idx))) {
+        return 0;
+    }
+    features = X509V3_EXT_d2i(ext);
+    if (!features) {
+        ERR_clear_error();
+        return 0;
+    }
+    for (i = 0; i < sk_ASN1_INTEGER_num(features); i++) {
+        if (ASN1_INTEGER_get(sk_ASN1_INTEGER_value(features, i)) == 5) {
+            found = 1;
+        }
+    }
+    sk_ASN1_INTEGER_pop_free(features, ASN1_INTEGER_free);
+    return found;
+}
+
+int oa_x509_issued(X509 *issuer, X509 *x)
+{
+    EVP_PKEY *k;
+    int ok;
+    if (X509_check_issued(issuer, x) != X509_V_OK) {
+        return 0;
+    }
+    k = X509_get0_pubkey(issuer);
+    ok = k && X509_verify(x, k) == 1;
+    ERR_clear_error();
+    return ok;
+}
+
+int oa_x509_is_ca(X509 *x)
+{
+    return X509_check_ca(x) >= 1;
+}
+
+int oa_x509_self_signed(X509 *x)
+{
+    return X509_check_issued(x, x) == X509_V_OK;
+}
+
+static const char *name_str(apr_pool_t *p, X509_NAME *n)
+{
+    BIO *b = BIO_new(BIO_s_mem());
+    char *data;
+    long len;
+    const char *s;
+    X509_NAME_print_ex(b, n, 0, XN_FLAG_RFC2253);
+    len = BIO_get_mem_data(b, &data);
+    s = apr_pstrmemdup(p, data, (apr_size_t)len);
+    BIO_free(b);
+    return s;
+}
+
+const char *oa_x509_subject(apr_pool_t *p, X509 *x)
+{
+    return name_str(p, X509_get_subject_name(x));
+}
+
+const char *oa_x509_issuer_name(apr_pool_t *p, X509 *x)
+{
+    return name_str(p, X509_get_issuer_name(x));
+}
+
+static apr_time_t asn1_time(const ASN1_TIME *t)
+{
+    struct tm tm;
+    apr_time_exp_t e;
+    apr_time_t out = 0;
+    if (!t || ASN1_TIME_to_tm(t, &tm) != 1) {
+        return 0;
+    }
+    memset(&e, 0, sizeof(e));
+    e.tm_year = tm.tm_year;
+    e.tm_mon = tm.tm_mon;
+    e.tm_mday = tm.tm_mday;
+    e.tm_hour = tm.tm_hour;
+    e.tm_min = tm.tm_min;
+    e.tm_sec = tm.tm_sec;
+    apr_time_exp_gmt_get(&out, &e);
+    return out;
+}
+
+apr_time_t oa_x509_not_before(X509 *x)
+{
+    return asn1_time(X509_get0_notBefore(x));
+}
+
+apr_time_t oa_x509_not_after(X509 *x)
+{
+    return asn1_time(X509_get0_notAfter(x));
+}
+
+int oa_x509_key_matches(X509 *x, EVP_PKEY *key)
+{
+    int ok = X509_check_private_key(x, key) == 1;
+    ERR_clear_error();
+    return ok;
+}
+
+const char *oa_time_str(apr_pool_t *p, apr_time_t t)
+{
+    apr_time_exp_t e;
+    apr_time_exp_gmt(&e, t);
+    return apr_psprintf(p, "%04d-%02d-%02dT%02d:%02d:%02dZ", e.tm_year + 1900, e.tm_mon + 1,
+                        e.tm_mday, e.tm_hour, e.tm_min, e.tm_sec);
+}

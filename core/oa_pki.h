@@ -1,0 +1,69 @@
+/**
+ * @file oa_pki.h
+ * @brief Certificates and keys as mod_ssl loads them, each file read once, and the
+ *        X.509 facts stapling depends on (OCSP URL, Must-Staple, issuer, validity).
+ */
+#ifndef OA_PKI_H
+#define OA_PKI_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+#include <apr_time.h>
+
+#include <openssl/x509.h>
+#include <openssl/evp.h>
+
+/** A PEM file: its certificates in order, its private key, or why it could not be read. */
+typedef struct oa_pemfile_t {
+    const char *path;
+    const char *error;           /**< NULL, or why the file gives nothing usable */
+    STACK_OF(X509) *certs;       /**< certificates in file order (never NULL) */
+    EVP_PKEY *key;               /**< the first private key in the file, or NULL */
+    int key_encrypted;           /**< a key is there but needs a pass phrase */
+} oa_pemfile_t;
+
+typedef struct oa_pki_t oa_pki_t;
+
+/** A cache of files read: a certificate named by a thousand vhosts is read once. */
+oa_pki_t *oa_pki_make(apr_pool_t *p);
+
+/** Read (once) a PEM file of certificates and/or a key. Never NULL. */
+const oa_pemfile_t *oa_pki_file(oa_pki_t *pki, const char *path);
+
+/** Certificates of a hashed CA directory (SSLCACertificatePath) that could issue x. */
+STACK_OF(X509) *oa_pki_capath_issuers(oa_pki_t *pki, const char *dir, X509 *x);
+
+/** Files read so far (for statistics and tests). */
+int oa_pki_files_read(const oa_pki_t *pki);
+
+/** The first OCSP responder URL of the AIA extension, or NULL. */
+const char *oa_x509_ocsp_url(apr_pool_t *p, X509 *x);
+
+/** Does the certificate name a CRL distribution point? */
+int oa_x509_has_crldp(X509 *x);
+
+/** TLS Feature extension with status_request (RFC 7633, "Must-Staple")? */
+int oa_x509_must_staple(X509 *x);
+
+/** Did `issuer` issue `x` (names, key identifiers, signature)? */
+int oa_x509_issued(X509 *issuer, X509 *x);
+
+/** Is the certificate a CA (basicConstraints CA:TRUE) or self-signed? */
+int oa_x509_is_ca(X509 *x);
+int oa_x509_self_signed(X509 *x);
+
+/** Subject as a one-line string ("CN=good.test"). */
+const char *oa_x509_subject(apr_pool_t *p, X509 *x);
+const char *oa_x509_issuer_name(apr_pool_t *p, X509 *x);
+
+/** notBefore / notAfter as APR times. */
+apr_time_t oa_x509_not_before(X509 *x);
+apr_time_t oa_x509_not_after(X509 *x);
+
+/** Does the private key belong to the certificate? */
+int oa_x509_key_matches(X509 *x, EVP_PKEY *key);
+
+/** An RFC 3339 UTC timestamp. */
+const char *oa_time_str(apr_pool_t *p, apr_time_t t);
+
+#endif /* OA_PKI_H */

@@ -1,0 +1,201 @@
+/*
+ * OA4xx: stapling settings that work but hurt; OA5xx: who staples (mod_md).
+ * Defaults from modssl_init_stapling: responder timeout 10 s, response time skew
+ * 300 s, no maximum age, cache 3600 s, error cache 600 s, responder errors returned
+ * to clients and tryLater faked when the responder cannot be reached.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_lib.h>
+#include <apr_strings.h>
+
+#include "oa_rules.h"
+
+static int on_or_default(const oa_setting_t *s)
+{
+    return !s || oa_flag_on(s);
+}
+
+/* OA401: explicit "on" is reported where it is written; the default once per server */
+void oa_rule_responder_errors_to_clients(oa_audit_t *a, const oa_rule_t *r)
+{
+    int i, defaults = 0;
+    for (i = 0; i < a->analyses->nelts; i++) {
+        const oa_analysis_t *an = OA_ANALYSIS(a, i);
+        const oa_setting_t *s = oa_vhost_get(an->vh, "SSLStaplingReturnResponderErrors");
+        if (!an->stapling_on || an->md_staples || !on_or_default(s) || (!s && defaults++)) {
+            continue;
+        }
+        oa_audit_report(a, r, s ? OA_SEV_WARNING : OA_SEV_NOTE, an->vh,
+                        s ? s->node : oa_vhost_get(an->vh, "SSLUseStapling")->node,
+                        "SSLStaplingReturnResponderErrors off: send no staple rather than an "
+                        "error response",
+                        "SSLStaplingReturnResponderErrors is on%s: while the responder fails, "
+                        "clients get its error (or a faked tryLater) stapled instead of no "
+                        "staple; a Must-Staple certificate then fails in Firefox",
+                        s ? "" : " (the default, for every vhost that staples)");
+    }
+}
+
+/* OA402: as OA401 */
+void oa_rule_fake_trylater(oa_audit_t *a, const oa_rule_t *r)
+{
+    int i, defaults = 0;
+    for (i = 0; i < a->analyses->nelts; i++) {
+        const oa_analysis_t *an = OA_ANALYSIS(a, i);
+        const oa_setting_t *s = oa_vhost_get(an->vh, "SSLStaplingFakeTryLater");
+        const oa_setting_t *ret = oa_vhost_get(an->vh, "SSLStaplingReturnResponderErrors");
+        if (!an->stapling_on || an->md_staples || !on_or_default(s) || !on_or_default(ret)
+            || (!s && defaults++)) {
+            continue;
+        }
+        oa_audit_report(a, r, s ? OA_SEV_WARNING : OA_SEV_NOTE, an->vh,
+                        s ? s->node : oa_vhost_get(an->vh, "SSLUseStapling")->node,
+                        "SSLStaplingFakeTryLater off (with SSLStaplingReturnResponderErrors off)",
+                        "SSLStaplingFakeTryLater is on%s: when the responder cannot be reached "
+                        "(DNS, firewall, outage), mod_ssl makes up a tryLater response and "
+                        "staples it for SSLStaplingErrorCacheTimeout", s ? ""
+                        : " (the default, for every vhost that staples)");
+    }
+}
+
+/* OA403: mod_ssl reads the timeout with atoi, and waits that long inside handshakes. */
+void oa_rule_responder_timeout(oa_audit_t *a, const oa_rule_t *r)
+{
+    int i;
+    for (i = 0; i < a->analyses->nelts; i++) {
+        const oa_analysis_t *an = OA_ANALYSIS(a, i);
+        const oa_setting_t *s = oa_vhost_get(an->vh, "SSLStaplingResponderTimeout");
+        const char *v;
+        char *end;
+        long strict;
+        int lax;
+        if (!s || !an->stapling_on || an->md_staples || !s->argv->nelts) {
+            continue;
+        }
+        v = APR_ARRAY_IDX(s->argv, 0, const char *);
+        lax = atoi(v);
+        strict = strtol(v, &end, 10);
+        if (*end || end == v) {
+            oa_audit_report(a, r, lax <= 0 ? OA_SEV_ERROR : OA_SEV_WARNING, an->vh, s->node,
+                            "write the timeout as a whole number of seconds, e.g. 5",
+                            "SSLStaplingResponderTimeout '%s' is read by httpd as %d second(s) "
+                            "(atoi)%s", v, lax, lax <= 0 ? ": the responder is never waited "
+                            "for, so stapling fails" : "");
+        }
+        else if (strict <= 0) {
+            oa_audit_report(a, r, OA_SEV_ERROR, an->vh, s->node, "set it to a few seconds, e.g. 5",
+                            "SSLStaplingResponderTimeout %ld: the responder is never waited for, "
+                            "so stapling fails", strict);
+        }
+        else if (strict > 10) {
+            oa_audit_report(a, r, OA_SEV_WARNING, an->vh, s->node, "keep it at 10 seconds or less",
+                            "SSLStaplingResponderTimeout %ld: when the responder hangs, TLS "
+                            "handshakes that need a fresh staple wait up to %ld seconds", strict,
+                            strict);
+        }
+    }
+}
+
+/* OA404: cache lifetimes and response age limits that serve stale staples or refetch. */
+void oa_rule_stapling_cache_timeouts(oa_audit_t *a, const oa_rule_t *r)
+{
+    int i;
+    for (i = 0; i < a->analyses->nelts; i++) {
+        const oa_analysis_t *an = OA_ANALYSIS(a, i);
+        const oa_setting_t *std = oa_vhost_get(an->vh, "SSLStaplingStandardCacheTimeout");
+        const oa_setting_t *err = oa_vhost_get(an->vh, "SSLStaplingErrorCacheTimeout");
+        const oa_setting_t *age = oa_vhost_get(an->vh, "SSLStaplingResponseMaxAge");
+        const oa_setting_t *skew = oa_vhost_get(an->vh, "SSLStaplingResponseTimeSkew");
+        if (!an->stapling_on || an->md_staples) {
+            continue;
+        }
+        if (std && std->argv->nelts) {
+            int v = atoi(APR_ARRAY_IDX(std->argv, 0, const char *));
+            if (v < 60) {
+                oa_audit_report(a, r, OA_SEV_WARNING, an->vh, std->node, "keep the default, 3600",
+                                "SSLStaplingStandardCacheTimeout %d: good responses are refetched "
+                                "every %d second(s), loading the responder and slowing handshakes",
+                                v, v);
+            }
+        }
+        if (err && err->argv->nelts) {
+            int v = atoi(APR_ARRAY_IDX(err->argv, 0, const char *));
+            if (v > 3600) {
+                oa_audit_report(a, r, OA_SEV_WARNING, an->vh, err->node, "keep the default, 600",
+                                "SSLStaplingErrorCacheTimeout %d: after one failed fetch, no good "
+                                "staple is sent for %d minutes even when the responder is back",
+                                v, v / 60);
+            }
+        }
+        if (age && age->argv->nelts) {
+            int v = atoi(APR_ARRAY_IDX(age->argv, 0, const char *));
+            if (v >= 0 && v < 3600) {
+                oa_audit_report(a, r, OA_SEV_WARNING, an->vh, age->node,
+                                "leave SSLStaplingResponseMaxAge unset, or at least a day (86400)",
+                                "SSLStaplingResponseMaxAge %d: responses older than that are "
+                                "refused, but CAs produce them hours in advance: stapling breaks",
+                                v);
+            }
+        }
+        if (skew && skew->argv->nelts) {
+            int v = atoi(APR_ARRAY_IDX(skew->argv, 0, const char *));
+            if (v > 3600) {
+                oa_audit_report(a, r, OA_SEV_WARNING, an->vh, skew->node, "keep the default, 300",
+                                "SSLStaplingResponseTimeSkew %d: responses up to %d minutes past "
+                                "their nextUpdate are still stapled (stale status)", v, v / 60);
+            }
+            else if (v < 60) {
+                oa_audit_report(a, r, OA_SEV_WARNING, an->vh, skew->node, "keep the default, 300, "
+                                "and keep the clock synchronised (NTP)",
+                                "SSLStaplingResponseTimeSkew %d: a clock a little off makes "
+                                "fresh responses look not yet valid, and they are refused", v);
+            }
+        }
+    }
+}
+
+/* OA405 */
+void oa_rule_deprecated_chain_file(oa_audit_t *a, const oa_rule_t *r)
+{
+    int i;
+    for (i = 0; i < a->analyses->nelts; i++) {
+        const oa_analysis_t *an = OA_ANALYSIS(a, i);
+        const oa_setting_t *c = oa_vhost_get(an->vh, "SSLCertificateChainFile");
+        if (!c || c->inherited) {
+            continue;
+        }
+        oa_audit_report(a, r, OA_SEV_NOTE, an->vh, c->node,
+                        "append the chain to the file of SSLCertificateFile (leaf first) and "
+                        "remove SSLCertificateChainFile",
+                        "SSLCertificateChainFile is deprecated since httpd 2.4.8; a renewal that "
+                        "updates only the certificate file leaves a stale chain behind");
+    }
+}
+
+/* OA501: mod_md staples the domain: mod_ssl's stapling settings do not apply to it. */
+void oa_rule_md_stapling_owner(oa_audit_t *a, const oa_rule_t *r)
+{
+    static const char *const ssl_settings[] = {
+        "SSLUseStapling", "SSLStaplingForceURL", "SSLStaplingResponderTimeout",
+        "SSLStaplingReturnResponderErrors", "SSLStaplingFakeTryLater", NULL
+    };
+    int i, k;
+    for (i = 0; i < a->analyses->nelts; i++) {
+        const oa_analysis_t *an = OA_ANALYSIS(a, i);
+        const oa_setting_t *s = NULL;
+        if (!an->md_staples) {
+            continue;
+        }
+        for (k = 0; ssl_settings[k] && !s; k++) {
+            s = oa_vhost_get(an->vh, ssl_settings[k]);
+        }
+        oa_audit_report(a, r, OA_SEV_NOTE, an->vh, s ? s->node : an->vh->md->stapling->node,
+                        "configure stapling for this domain with mod_md's MDStapling* directives",
+                        "mod_md staples %s (MDStapling on, %s:%d)%s", oa_vhost_label(a->pool, an->vh),
+                        an->vh->md->stapling->node->file, an->vh->md->stapling->node->line,
+                        s ? apr_psprintf(a->pool, ": %s and the other SSLStapling* settings do "
+                                         "not apply to it", s->directive) : "");
+    }
+}

@@ -1,0 +1,331 @@
+/* The audit: predictions of what mod_ssl does, and which rules fire. */
+#include "oa_test.h"
+
+#include "oa_audit.h"
+#include "oa_conf.h"
+#include "oa_vhost.h"
+
+#define MODS \
+    "LoadModule ssl_module /usr/lib/apache2/modules/mod_ssl.so\n" \
+    "LoadModule socache_shmcb_module /usr/lib/apache2/modules/mod_socache_shmcb.so\n" \
+    "LoadModule md_module /usr/lib/apache2/modules/mod_md.so\n"
+#define CACHE "SSLStaplingCache shmcb:/tmp/oa-stapling(128000)\n"
+
+static const char *pki_dir;
+static oa_audit_t *audit;
+static oa_pki_t *pki;
+static oa_audit_opts_t aopts;
+
+static void make_pki(void)
+{
+    static char dir[] = "/tmp/oa_unit_pki_XXXXXX";
+    char cmd[512];
+    /* runs before the suite: no ck_assert here (it records progress even on success) */
+    if (!mkdtemp(dir)) {
+        perror("mkdtemp");
+        exit(EXIT_FAILURE);
+    }
+    snprintf(cmd, sizeof(cmd), "sh '%s/tools/make-test-pki.sh' '%s' http://127.0.0.1:9/ >/dev/null",
+             OA_TEST_SRCDIR, dir);
+    if (system(cmd) != 0) {
+        fprintf(stderr, "could not make the test PKI: %s\n", cmd);
+        exit(EXIT_FAILURE);
+    }
+    pki_dir = dir;
+    setenv("PKI", dir, 1);
+}
+
+static void setup(void)
+{
+    oa_test_setup();
+    memset(&aopts, 0, sizeof(aopts));
+    audit = NULL;
+}
+
+static void run(const char *text)
+{
+    oa_conf_opts_t opts;
+    oa_conf_t *conf;
+    oa_model_t *model;
+    oa_diag_t *err = NULL;
+    oa_conf_opts_init(&opts, tp);
+    opts.server_root = tdir;
+    if (oa_conf_read_string(&conf, &err, tp, &opts, "t.conf", text) != APR_SUCCESS) {
+        ck_abort_msg("parse error: %s:%d: %s", err->file, err->line, err->message);
+    }
+    ck_assert_int_eq(oa_model_build(&model, tp, conf), APR_SUCCESS);
+    pki = oa_pki_make(tp);
+    ck_assert_int_eq(oa_audit_run(&audit, tp, model, pki, &aopts), APR_SUCCESS);
+}
+
+static const char *stapling(int i)
+{
+    ck_assert_int_lt(i, audit->analyses->nelts);
+    return APR_ARRAY_IDX(audit->analyses, i, const oa_analysis_t *)->stapling;
+}
+
+/* the findings of a rule, as "SEV:LINE" joined by spaces */
+static const char *fired(const char *rule)
+{
+    const char *s = "";
+    int i;
+    for (i = 0; i < audit->findings->nelts; i++) {
+        const oa_finding_t *f = APR_ARRAY_IDX(audit->findings, i, const oa_finding_t *);
+        if (!strcmp(f->rule->id, rule)) {
+            s = apr_psprintf(tp, "%s%s%s:%d", s, *s ? " " : "", oa_severity_name(f->d.severity),
+                             f->d.line);
+        }
+    }
+    return s;
+}
+
+#define VH_BEGIN "<VirtualHost *:443>\nServerName good.test\nSSLEngine on\n"
+
+START_TEST(active_with_chain)
+{
+    run(MODS CACHE VH_BEGIN "SSLCertificateFile ${PKI}/good-fullchain.pem\n"
+        "SSLCertificateKeyFile ${PKI}/good.key\nSSLUseStapling on\n</VirtualHost>\n");
+    ck_assert_str_eq(stapling(0), OA_STAPLING_ACTIVE);
+    ck_assert_str_eq(audit->startup, "ok");
+    ck_assert_str_eq(fired("OA201"), "");
+    ck_assert_str_eq(fired("OA202"), "");
+    ck_assert_str_eq(fired("OA304"), "");
+}
+END_TEST
+
+START_TEST(issuer_missing)
+{
+    run(MODS CACHE VH_BEGIN "SSLCertificateFile ${PKI}/good.pem\n"
+        "SSLCertificateKeyFile ${PKI}/good.key\nSSLUseStapling on\n</VirtualHost>\n"
+        VH_BEGIN "SSLCertificateFile ${PKI}/good.pem\nSSLCertificateKeyFile ${PKI}/good.key\n"
+        "</VirtualHost>\n");
+    ck_assert_str_eq(stapling(0), OA_STAPLING_BROKEN);
+    ck_assert_str_eq(stapling(1), OA_STAPLING_OFF);
+    ck_assert_str_eq(fired("OA201"), "error:8 warning:15");
+    /* the certificate names a responder: stapling off is a warning */
+    ck_assert_str_eq(fired("OA104"), "warning:12");   /* the <VirtualHost> line */
+}
+END_TEST
+
+START_TEST(issuer_from_ca_file)
+{
+    run(MODS CACHE VH_BEGIN "SSLCertificateFile ${PKI}/good.pem\n"
+        "SSLCertificateKeyFile ${PKI}/good.key\nSSLCACertificateFile ${PKI}/chain.pem\n"
+        "SSLUseStapling on\n</VirtualHost>\n");
+    ck_assert_str_eq(stapling(0), OA_STAPLING_ACTIVE);
+    ck_assert_str_eq(APR_ARRAY_IDX(APR_ARRAY_IDX(audit->analyses, 0, const oa_analysis_t *)->certs,
+                                   0, const oa_certinfo_t *)->issuer_from, "SSLCACertificateFile");
+}
+END_TEST
+
+START_TEST(no_ocsp_url_and_force_url)
+{
+    run(MODS CACHE VH_BEGIN "SSLCertificateFile ${PKI}/noocsp-fullchain.pem\n"
+        "SSLCertificateKeyFile ${PKI}/noocsp.key\nSSLUseStapling on\n</VirtualHost>\n"
+        VH_BEGIN "SSLCertificateFile ${PKI}/noocsp-fullchain.pem\n"
+        "SSLCertificateKeyFile ${PKI}/noocsp.key\nSSLUseStapling on\n"
+        "SSLStaplingForceURL http://127.0.0.1:9/\n</VirtualHost>\n");
+    ck_assert_str_eq(stapling(0), OA_STAPLING_BROKEN);
+    ck_assert_str_eq(stapling(1), OA_STAPLING_ACTIVE);
+    ck_assert_str_eq(fired("OA203"), "warning:10");
+    ck_assert_ptr_nonnull(strstr(APR_ARRAY_IDX(audit->findings, 0, const oa_finding_t *)->d.message,
+                                 "CRL distribution point"));
+}
+END_TEST
+
+START_TEST(unusable_urls_are_fatal)
+{
+    run(MODS CACHE VH_BEGIN "SSLCertificateFile ${PKI}/good-fullchain.pem\n"
+        "SSLCertificateKeyFile ${PKI}/good.key\nSSLUseStapling on\n"
+        "SSLStaplingForceURL https://127.0.0.1:9/\n</VirtualHost>\n"
+        VH_BEGIN "SSLCertificateFile ${PKI}/good-fullchain.pem\n"
+        "SSLCertificateKeyFile ${PKI}/good.key\nSSLUseStapling on\n"
+        "SSLStaplingForceURL ocsp.example.com\n</VirtualHost>\n"
+        VH_BEGIN "SSLCertificateFile ${PKI}/httpsocsp-fullchain.pem\n"
+        "SSLCertificateKeyFile ${PKI}/httpsocsp.key\nSSLUseStapling on\n</VirtualHost>\n");
+    ck_assert_str_eq(stapling(0), OA_STAPLING_FATAL);
+    ck_assert_str_eq(stapling(1), OA_STAPLING_FATAL);
+    ck_assert_str_eq(stapling(2), OA_STAPLING_FATAL);
+    ck_assert_str_eq(fired("OA204"), "error:11 error:19 error:24");
+}
+END_TEST
+
+START_TEST(must_staple)
+{
+    run(MODS CACHE VH_BEGIN "SSLCertificateFile ${PKI}/muststaple-fullchain.pem\n"
+        "SSLCertificateKeyFile ${PKI}/muststaple.key\n</VirtualHost>\n"
+        VH_BEGIN "SSLCertificateFile ${PKI}/muststaple-fullchain.pem\n"
+        "SSLCertificateKeyFile ${PKI}/muststaple.key\nSSLUseStapling on\n</VirtualHost>\n");
+    ck_assert_str_eq(fired("OA205"), "error:8");
+    ck_assert_str_eq(stapling(1), OA_STAPLING_ACTIVE);
+}
+END_TEST
+
+START_TEST(startup_failures)
+{
+    run(MODS VH_BEGIN "SSLCertificateFile ${PKI}/good-fullchain.pem\n"
+        "SSLCertificateKeyFile ${PKI}/good.key\nSSLUseStapling on\n</VirtualHost>\n");
+    ck_assert_str_eq(fired("OA101"), "error:9");
+    ck_assert_str_eq(audit->startup, "fails");
+    ck_assert_ptr_nonnull(strstr(audit->startup_reason, "OA101"));
+
+    run(MODS VH_BEGIN CACHE "SSLCertificateFile ${PKI}/good-fullchain.pem\n"
+        "SSLCertificateKeyFile ${PKI}/good.key\n</VirtualHost>\n");
+    ck_assert_str_eq(fired("OA102"), "error:7");
+    ck_assert_str_eq(audit->startup, "fails");
+
+    run("LoadModule ssl_module /x/mod_ssl.so\nSSLStaplingCache shmcb:/tmp/x(128000)\n");
+    ck_assert_str_eq(fired("OA103"), "error:2");
+    run(MODS "SSLStaplingCache shmcb:/tmp/x(100)\n");
+    ck_assert_str_eq(fired("OA103"), "error:4");
+    run(MODS "SSLStaplingCache redis:x\n");
+    ck_assert_str_eq(fired("OA103"), "error:4");
+    run(MODS "SSLStaplingCache shmcb:/tmp/x(128000)\n");
+    ck_assert_str_eq(fired("OA103"), "");
+
+    run(MODS CACHE VH_BEGIN "SSLCertificateFile ${PKI}/good-fullchain.pem\n"
+        "SSLCertificateKeyFile ${PKI}/other.key\n</VirtualHost>\n");
+    ck_assert_str_eq(fired("OA304"), "error:9");
+    ck_assert_str_eq(audit->startup, "fails");
+
+    run(MODS CACHE VH_BEGIN "SSLCertificateFile ${PKI}/missing.pem\n</VirtualHost>\n");
+    ck_assert_str_eq(fired("OA305"), "error:8");
+    ck_assert_str_eq(audit->startup, "fails");
+
+    run(MODS CACHE "<VirtualHost *:443>\nSSLUseStapling on # with a comment\n</VirtualHost>\n");
+    ck_assert_str_eq(fired("OA105"), "error:6");
+}
+END_TEST
+
+START_TEST(inheritance_from_main_server)
+{
+    run(MODS CACHE "SSLUseStapling on\nSSLCertificateFile ${PKI}/good-fullchain.pem\n"
+        "SSLCertificateKeyFile ${PKI}/good.key\n"
+        "<VirtualHost *:443>\nSSLEngine on\n</VirtualHost>\n"
+        "<VirtualHost *:443>\nSSLEngine on\nSSLUseStapling off\n</VirtualHost>\n");
+    ck_assert_int_eq(audit->analyses->nelts, 2);
+    ck_assert_str_eq(stapling(0), OA_STAPLING_ACTIVE);
+    ck_assert_str_eq(stapling(1), OA_STAPLING_OFF);
+}
+END_TEST
+
+START_TEST(chain_order_rules)
+{
+    run(MODS CACHE VH_BEGIN "SSLCertificateFile ${PKI}/good.pem\nSSLCertificateKeyFile ${PKI}/good.key\n"
+        "SSLCertificateChainFile ${PKI}/other-int.pem\nSSLUseStapling on\n</VirtualHost>\n");
+    ck_assert_str_eq(stapling(0), OA_STAPLING_BROKEN);
+    ck_assert_str_eq(fired("OA202"), "warning:10 error:10");
+    ck_assert_str_eq(fired("OA405"), "note:10");
+}
+END_TEST
+
+START_TEST(settings_rules)
+{
+    run(MODS CACHE VH_BEGIN "SSLCertificateFile ${PKI}/good-fullchain.pem\n"
+        "SSLCertificateKeyFile ${PKI}/good.key\nSSLUseStapling on\n"
+        "SSLStaplingResponderTimeout 5s\nSSLStaplingErrorCacheTimeout 86400\n"
+        "SSLStaplingResponseMaxAge 60\nSSLStaplingReturnResponderErrors on\n</VirtualHost>\n"
+        VH_BEGIN "SSLCertificateFile ${PKI}/good-fullchain.pem\n"
+        "SSLCertificateKeyFile ${PKI}/good.key\nSSLUseStapling on\n"
+        "SSLStaplingResponderTimeout 0\n</VirtualHost>\n");
+    ck_assert_str_eq(fired("OA403"), "warning:11 error:22");
+    ck_assert_str_eq(fired("OA404"), "warning:12 warning:13");
+    ck_assert_str_eq(fired("OA401"), "warning:14 note:21");
+}
+END_TEST
+
+START_TEST(mod_md_owns_stapling)
+{
+    run(MODS "MDomain good.test\nMDStapling on\n" VH_BEGIN
+        "SSLCertificateFile ${PKI}/good-fullchain.pem\nSSLCertificateKeyFile ${PKI}/good.key\n"
+        "</VirtualHost>\n");
+    ck_assert_str_eq(stapling(0), OA_STAPLING_ACTIVE);
+    ck_assert_str_eq(fired("OA501"), "note:5");
+    ck_assert_str_eq(fired("OA104"), "");
+    ck_assert_str_eq(fired("OA101"), "");
+}
+END_TEST
+
+START_TEST(suppression_and_selection)
+{
+    run(MODS CACHE "# ocsp-lint: disable=issuer-not-found,OA104 the CA is internal\n" VH_BEGIN
+        "SSLCertificateFile ${PKI}/good.pem\nSSLCertificateKeyFile ${PKI}/good.key\n</VirtualHost>\n");
+    ck_assert_str_eq(fired("OA201"), "");
+    ck_assert_str_eq(fired("OA104"), "");
+    ck_assert_int_eq(audit->suppressed, 2);
+
+    aopts.select = apr_array_make(tp, 1, sizeof(const char *));
+    APR_ARRAY_PUSH(aopts.select, const char *) = "OA104";
+    run(MODS CACHE VH_BEGIN "SSLCertificateFile ${PKI}/good.pem\nSSLCertificateKeyFile ${PKI}/good.key\n"
+        "</VirtualHost>\n");
+    ck_assert_int_eq(audit->findings->nelts, 1);
+    ck_assert_str_eq(fired("OA104"), "warning:5");
+}
+END_TEST
+
+START_TEST(certificates_read_once)
+{
+    int i;
+    const char *text = MODS CACHE;
+    for (i = 0; i < 200; i++) {
+        text = apr_pstrcat(tp, text, VH_BEGIN "SSLCertificateFile ${PKI}/good-fullchain.pem\n"
+                           "SSLCertificateKeyFile ${PKI}/good.key\nSSLUseStapling on\n</VirtualHost>\n",
+                           NULL);
+    }
+    run(text);
+    ck_assert_int_eq(audit->analyses->nelts, 200);
+    ck_assert_int_eq(oa_pki_files_read(pki), 2);
+}
+END_TEST
+
+START_TEST(expiry_rules)
+{
+    run(MODS CACHE VH_BEGIN "SSLCertificateFile ${PKI}/expired-fullchain.pem\n"
+        "SSLCertificateKeyFile ${PKI}/expired.key\n</VirtualHost>\n"
+        VH_BEGIN "SSLCertificateFile ${PKI}/soon-fullchain.pem\n"
+        "SSLCertificateKeyFile ${PKI}/soon.key\n</VirtualHost>\n");
+    ck_assert_str_eq(fired("OA301"), "error:8");
+    ck_assert_str_eq(fired("OA303"), "warning:14");
+    aopts.expiry_days = 3;
+    run(MODS CACHE VH_BEGIN "SSLCertificateFile ${PKI}/soon-fullchain.pem\n"
+        "SSLCertificateKeyFile ${PKI}/soon.key\n</VirtualHost>\n");
+    ck_assert_str_eq(fired("OA303"), "");
+    aopts.expiry_days = 0;
+    aopts.now = apr_time_now() - APR_TIME_C(400) * 86400 * APR_USEC_PER_SEC;
+    run(MODS CACHE VH_BEGIN "SSLCertificateFile ${PKI}/good-fullchain.pem\n"
+        "SSLCertificateKeyFile ${PKI}/good.key\n</VirtualHost>\n");
+    ck_assert_str_eq(fired("OA302"), "error:8 error:8");   /* the leaf and the intermediate */
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("oa_audit");
+    TCase *tc = tcase_create("audit");
+    int rc;
+    char cmd[512];
+    make_pki();
+    tcase_add_checked_fixture(tc, setup, oa_test_teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, active_with_chain);
+    tcase_add_test(tc, issuer_missing);
+    tcase_add_test(tc, issuer_from_ca_file);
+    tcase_add_test(tc, no_ocsp_url_and_force_url);
+    tcase_add_test(tc, unusable_urls_are_fatal);
+    tcase_add_test(tc, must_staple);
+    tcase_add_test(tc, startup_failures);
+    tcase_add_test(tc, inheritance_from_main_server);
+    tcase_add_test(tc, chain_order_rules);
+    tcase_add_test(tc, settings_rules);
+    tcase_add_test(tc, mod_md_owns_stapling);
+    tcase_add_test(tc, suppression_and_selection);
+    tcase_add_test(tc, certificates_read_once);
+    tcase_add_test(tc, expiry_rules);
+    suite_add_tcase(s, tc);
+    rc = oa_test_run(s);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", pki_dir);
+    if (system(cmd) != 0) {
+        fprintf(stderr, "could not remove %s\n", pki_dir);
+    }
+    return rc;
+}

@@ -1,0 +1,165 @@
+/* Certificates as mod_ssl loads them, and the X.509 facts stapling depends on. */
+#include "oa_test.h"
+
+#include <openssl/pem.h>
+
+#include "oa_pki.h"
+
+static const char *pki_dir;
+
+/* one test PKI for the whole suite (unchecked fixture: made once) */
+static void make_pki(void)
+{
+    static char dir[] = "/tmp/oa_unit_pki_XXXXXX";
+    char cmd[512];
+    /* runs before the suite: no ck_assert here (it records progress even on success) */
+    if (!mkdtemp(dir)) {
+        perror("mkdtemp");
+        exit(EXIT_FAILURE);
+    }
+    snprintf(cmd, sizeof(cmd), "sh '%s/tools/make-test-pki.sh' '%s' http://127.0.0.1:9/ >/dev/null",
+             OA_TEST_SRCDIR, dir);
+    if (system(cmd) != 0) {
+        fprintf(stderr, "could not make the test PKI: %s\n", cmd);
+        exit(EXIT_FAILURE);
+    }
+    pki_dir = dir;
+}
+
+static void remove_pki(void)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", pki_dir);
+    if (system(cmd) != 0) {
+        fprintf(stderr, "could not remove %s\n", pki_dir);
+    }
+}
+
+static const char *pf(const char *name)
+{
+    return apr_pstrcat(tp, pki_dir, "/", name, NULL);
+}
+
+START_TEST(read_once_and_facts)
+{
+    oa_pki_t *pki = oa_pki_make(tp);
+    const oa_pemfile_t *f = oa_pki_file(pki, pf("good-fullchain.pem"));
+    const oa_pemfile_t *again = oa_pki_file(pki, pf("good-fullchain.pem"));
+    X509 *leaf, *inter;
+    ck_assert_ptr_eq(f, again);
+    ck_assert_int_eq(oa_pki_files_read(pki), 1);
+    ck_assert_ptr_null(f->error);
+    ck_assert_int_eq(sk_X509_num(f->certs), 2);
+    leaf = sk_X509_value(f->certs, 0);
+    inter = sk_X509_value(f->certs, 1);
+    ck_assert_str_eq(oa_x509_subject(tp, leaf), "CN=good.test");
+    ck_assert_str_eq(oa_x509_issuer_name(tp, leaf), "CN=OA Test Intermediate");
+    ck_assert_str_eq(oa_x509_ocsp_url(tp, leaf), "http://127.0.0.1:9/");
+    ck_assert(!oa_x509_must_staple(leaf));
+    ck_assert(oa_x509_issued(inter, leaf));
+    ck_assert(!oa_x509_issued(leaf, inter));
+    ck_assert(oa_x509_is_ca(inter));
+    ck_assert(!oa_x509_is_ca(leaf));
+    ck_assert(oa_x509_not_after(leaf) > apr_time_now());
+    ck_assert(oa_x509_not_before(leaf) <= apr_time_now());
+}
+END_TEST
+
+START_TEST(extensions)
+{
+    oa_pki_t *pki = oa_pki_make(tp);
+    X509 *ms = sk_X509_value(oa_pki_file(pki, pf("muststaple.pem"))->certs, 0);
+    X509 *no = sk_X509_value(oa_pki_file(pki, pf("noocsp.pem"))->certs, 0);
+    X509 *https = sk_X509_value(oa_pki_file(pki, pf("httpsocsp.pem"))->certs, 0);
+    X509 *exp = sk_X509_value(oa_pki_file(pki, pf("expired.pem"))->certs, 0);
+    X509 *other = sk_X509_value(oa_pki_file(pki, pf("other.pem"))->certs, 0);
+    X509 *inter = sk_X509_value(oa_pki_file(pki, pf("int.pem"))->certs, 0);
+    ck_assert(oa_x509_must_staple(ms));
+    ck_assert_ptr_null(oa_x509_ocsp_url(tp, no));
+    ck_assert(oa_x509_has_crldp(no));
+    ck_assert(!oa_x509_has_crldp(ms));
+    ck_assert_str_eq(oa_x509_ocsp_url(tp, https), "https://127.0.0.1:1/ocsp");
+    ck_assert(oa_x509_not_after(exp) < apr_time_now());
+    ck_assert(!oa_x509_issued(inter, other));
+}
+END_TEST
+
+START_TEST(keys)
+{
+    oa_pki_t *pki = oa_pki_make(tp);
+    X509 *good = sk_X509_value(oa_pki_file(pki, pf("good.pem"))->certs, 0);
+    const oa_pemfile_t *k = oa_pki_file(pki, pf("good.key"));
+    const oa_pemfile_t *k2 = oa_pki_file(pki, pf("other.key"));
+    const char *enc = apr_pstrcat(tp, tdir, "/enc.key", NULL);
+    const char *cmd = apr_psprintf(tp, "openssl pkey -in '%s' -aes256 -passout pass:x -out '%s'",
+                                   pf("good.key"), enc);
+    ck_assert_ptr_nonnull(k->key);
+    ck_assert_int_eq(sk_X509_num(k->certs), 0);
+    ck_assert(oa_x509_key_matches(good, k->key));
+    ck_assert(!oa_x509_key_matches(good, k2->key));
+    ck_assert_int_eq(system(cmd), 0);
+    ck_assert(oa_pki_file(pki, enc)->key_encrypted);
+    ck_assert_ptr_null(oa_pki_file(pki, enc)->key);
+}
+END_TEST
+
+START_TEST(bad_files)
+{
+    oa_pki_t *pki = oa_pki_make(tp);
+    const char *garbage = oa_test_write("garbage.pem", "-----BEGIN CERTIFICATE-----\nnot base64 !!\n"
+                                        "-----END CERTIFICATE-----\n");
+    const char *empty = oa_test_write("empty.pem", "");
+    const char *text = oa_test_write("text.pem", "hello\n");
+    const char *bin = apr_pstrcat(tp, tdir, "/bin.pem", NULL);
+    FILE *fb = fopen(bin, "wb");
+    fwrite("\x30\x82\x01\x00\0\0", 1, 6, fb);
+    fclose(fb);
+    ck_assert_ptr_nonnull(strstr(oa_pki_file(pki, "/nonexistent-oa/x.pem")->error, "cannot read"));
+    ck_assert_ptr_nonnull(strstr(oa_pki_file(pki, garbage)->error, "no certificate or key"));
+    ck_assert_ptr_nonnull(strstr(oa_pki_file(pki, empty)->error, "no PEM data"));
+    ck_assert_ptr_nonnull(strstr(oa_pki_file(pki, text)->error, "no PEM data"));
+    ck_assert_ptr_nonnull(strstr(oa_pki_file(pki, bin)->error, "no PEM data"));
+    ck_assert_ptr_nonnull(strstr(oa_pki_file(pki, tdir)->error, "not a regular file"));
+    ck_assert_int_eq(sk_X509_num(oa_pki_file(pki, garbage)->certs), 0);
+}
+END_TEST
+
+START_TEST(capath_lookup)
+{
+    oa_pki_t *pki = oa_pki_make(tp);
+    X509 *good = sk_X509_value(oa_pki_file(pki, pf("good.pem"))->certs, 0);
+    X509 *inter = sk_X509_value(oa_pki_file(pki, pf("int.pem"))->certs, 0);
+    STACK_OF(X509) *found;
+    const char *cmd = apr_psprintf(tp, "cp '%s' '%s/' && openssl rehash '%s'", pf("int.pem"),
+                                   tdir, tdir);
+    ck_assert_int_eq(system(cmd), 0);
+    found = oa_pki_capath_issuers(pki, tdir, good);
+    ck_assert_int_eq(sk_X509_num(found), 1);
+    ck_assert_int_eq(X509_cmp(sk_X509_value(found, 0), inter), 0);
+}
+END_TEST
+
+START_TEST(time_format)
+{
+    ck_assert_str_eq(oa_time_str(tp, APR_TIME_C(1700000000) * APR_USEC_PER_SEC), "2023-11-14T22:13:20Z");
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("oa_pki");
+    TCase *tc = tcase_create("pki");
+    int rc;
+    make_pki();
+    tcase_add_checked_fixture(tc, oa_test_setup, oa_test_teardown);
+    tcase_add_test(tc, read_once_and_facts);
+    tcase_add_test(tc, extensions);
+    tcase_add_test(tc, keys);
+    tcase_add_test(tc, bad_files);
+    tcase_add_test(tc, capath_lookup);
+    tcase_add_test(tc, time_format);
+    suite_add_tcase(s, tc);
+    rc = oa_test_run(s);
+    remove_pki();
+    return rc;
+}

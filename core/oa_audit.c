@@ -3,6 +3,7 @@
  * ssl_util_stapling.c), computed once per vhost; the rules read it.
  */
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -35,12 +36,12 @@ static int list_has(const char *list, const oa_rule_t *r)
     const char *s = list;
     apr_size_t il = strlen(r->id), sl = strlen(r->slug);
     while (s && *s) {
-        apr_size_t n = strcspn(s, ",");
+        apr_size_t n = strcspn(s, ", ");
         if ((n == il && !strncasecmp(s, r->id, n)) || (n == sl && !strncasecmp(s, r->slug, n))
             || (n == 3 && !strncasecmp(s, "all", 3))) {
             return 1;
         }
-        s += n + (s[n] == ',');
+        s += n + (s[n] == ',' || s[n] == ' ');
     }
     return 0;
 }
@@ -302,6 +303,35 @@ static int selected(const oa_audit_opts_t *o, const oa_rule_t *r)
         }
     }
     return in;
+}
+
+const char *oa_audit_opts_add_rules(apr_pool_t *p, oa_audit_opts_t *opts, int skip,
+                                    const char *list)
+{
+    char *last, *t;
+    apr_array_header_t **dst = skip ? &opts->skip : &opts->select;
+    for (t = apr_strtok(apr_pstrdup(p, list), ", ", &last); t; t = apr_strtok(NULL, ", ", &last)) {
+        if (!oa_rule_find(t)) {
+            return apr_psprintf(p, "no rule '%s' (rules are OA101..., or their names such as "
+                                "issuer-not-found; ocsp-lint --list-rules lists them)", t);
+        }
+    }
+    if (!*dst) {
+        *dst = apr_array_make(p, 2, sizeof(const char *));
+    }
+    APR_ARRAY_PUSH(*dst, const char *) = apr_pstrdup(p, list);
+    return NULL;
+}
+
+const char *oa_audit_opts_set_expiry(oa_audit_opts_t *opts, const char *days)
+{
+    char *end;
+    long d = strtol(days, &end, 10);
+    if (*end || end == days || d < 1 || d > 3650) {
+        return "takes a number of days from 1 to 3650";
+    }
+    opts->expiry_days = (int)d;
+    return NULL;
 }
 
 const oa_rule_t *oa_rule_find(const char *id_or_slug)

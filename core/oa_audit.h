@@ -97,6 +97,16 @@ const oa_rule_t *const *oa_rules(void);
 /** A rule by ID or slug (case-insensitive), or NULL. */
 const oa_rule_t *oa_rule_find(const char *id_or_slug);
 
+/**
+ * Setters shared by ocsp-lint's flags and the module's directives: NULL, or the error
+ * message (the module returns it to httpd, the linter prints it).
+ */
+/** Add a comma-separated list of rule IDs or slugs to opts->select or opts->skip. */
+const char *oa_audit_opts_add_rules(apr_pool_t *p, oa_audit_opts_t *opts, int skip,
+                                    const char *list);
+/** The expiry warning threshold in days (1 to 3650). */
+const char *oa_audit_opts_set_expiry(oa_audit_opts_t *opts, const char *days);
+
 /** Analyse every SSL vhost of the model and run the selected rules. */
 apr_status_t oa_audit_run(oa_audit_t **paudit, apr_pool_t *p, const oa_model_t *model,
                           oa_pki_t *pki, const oa_audit_opts_t *opts);

@@ -98,6 +98,24 @@ apr_status_t oa_conf_read_string(oa_conf_t **pconf, oa_diag_t **perr, apr_pool_t
                                  const oa_conf_opts_t *opts, const char *name,
                                  const char *text);
 
+/**
+ * An empty configuration, for hosts that parsed the tree themselves (the httpd module
+ * turns ap_conftree into oa_node_t and fills this in).
+ */
+oa_conf_t *oa_conf_create(apr_pool_t *p, const char *config_file, const char *server_root);
+
+/** Record a loaded module (id may be NULL: derived from the name). */
+oa_module_t *oa_conf_add_module(oa_conf_t *conf, const char *id, const char *name,
+                                const char *path);
+
+/**
+ * httpd's name for a line that mod_macro produced, e.g.
+ * `macro 'vh' (defined on line 3 of "/f.conf") used on line 10 of "/g.conf"`:
+ * fill in the node's macro fields and set its file/line to the outermost Use.
+ * @return 1 when name was such a string, 0 otherwise (the node is left alone)
+ */
+int oa_node_set_macro_origin(apr_pool_t *p, oa_node_t *n, const char *name, int line);
+
 /** Is the module (by id "ssl_module" or file name "mod_ssl.c") loaded in conf? */
 int oa_conf_has_module(const oa_conf_t *conf, const char *name);
 

@@ -745,18 +745,84 @@ static const char *id_for_builtin(apr_pool_t *p, const char *name)
     return name;
 }
 
+oa_conf_t *oa_conf_create(apr_pool_t *p, const char *config_file, const char *server_root)
+{
+    oa_conf_t *conf = apr_pcalloc(p, sizeof(*conf));
+    conf->pool = p;
+    conf->config_file = config_file;
+    conf->server_root = server_root;
+    conf->modules = apr_array_make(p, 32, sizeof(oa_module_t *));
+    conf->defines = apr_array_make(p, 8, sizeof(const char *));
+    conf->vars = apr_table_make(p, 8);
+    conf->files = apr_array_make(p, 16, sizeof(const char *));
+    conf->diags = apr_array_make(p, 8, sizeof(oa_diag_t *));
+    return conf;
+}
+
+oa_module_t *oa_conf_add_module(oa_conf_t *conf, const char *id, const char *name,
+                                const char *path)
+{
+    oa_module_t *m = apr_pcalloc(conf->pool, sizeof(*m));
+    m->id = id ? id : oa_module_id_for_name(name);
+    if (!m->id) {
+        m->id = id_for_builtin(conf->pool, name);
+    }
+    m->name = name;
+    m->path = path;
+    APR_ARRAY_PUSH(conf->modules, oa_module_t *) = m;
+    return m;
+}
+
 static void add_module(st_t *st, const char *id, const char *name, const char *path,
                        const char *file, int line)
 {
-    oa_module_t *m = apr_pcalloc(st->p, sizeof(*m));
-    m->id = id;
-    m->name = name;
-    m->path = path;
+    oa_module_t *m = oa_conf_add_module(st->conf, id, name, path);
     m->file = file;
     m->line = line;
-    APR_ARRAY_PUSH(st->conf->modules, oa_module_t *) = m;
     apr_hash_set(st->loaded, m->id, APR_HASH_KEY_STRING, m);
     apr_hash_set(st->loaded, m->name, APR_HASH_KEY_STRING, m);
+}
+
+/* `macro 'NAME' (defined on line D of "F") used on line U of "G"`, G possibly another
+ * such string when a macro used another one */
+int oa_node_set_macro_origin(apr_pool_t *p, oa_node_t *n, const char *name, int line)
+{
+    const char *s = name, *e;
+    int first = 1;
+    if (strncmp(s, "macro '", 7)) {
+        return 0;
+    }
+    while (!strncmp(s, "macro '", 7)) {
+        const char *mname = s + 7, *q = strchr(mname, '\''), *def, *deff, *used;
+        int d = 0, u = 0;
+        if (!q || !(def = strstr(q, "(defined on line ")) || !(used = strstr(def, "\") used on line "))) {
+            return 0;
+        }
+        d = atoi(def + 17);
+        deff = strstr(def, " of \"");
+        u = atoi(used + 16);
+        e = strstr(used + 16, " of \"");
+        if (!deff || !e || deff > used) {
+            return 0;
+        }
+        if (first) {
+            n->macro = apr_pstrmemdup(p, mname, (apr_size_t)(q - mname));
+            n->macro_def_file = apr_pstrmemdup(p, deff + 5, (apr_size_t)(used - deff - 5));
+            n->macro_def_line = d;
+            n->macro_file = n->macro_def_file;
+            n->macro_line = d + line;   /* body lines counted without comments: approximate */
+            first = 0;
+        }
+        n->line = u;
+        s = e + 5;
+        /* the rest ends with the closing quote of this level */
+        {
+            apr_size_t len = strlen(s);
+            n->file = apr_pstrmemdup(p, s, len && s[len - 1] == '"' ? len - 1 : len);
+        }
+        s = n->file;
+    }
+    return 1;
 }
 
 /* Is the directive available with the modules loaded so far? 1 yes, 0 no (httpd
@@ -1764,7 +1830,7 @@ static apr_status_t conf_read(oa_conf_t **pconf, oa_diag_t **perr, apr_pool_t *p
                               const oa_conf_opts_t *opts, const char *name, const char *text)
 {
     st_t st;
-    oa_conf_t *conf = apr_pcalloc(p, sizeof(*conf));
+    oa_conf_t *conf = oa_conf_create(p, NULL, NULL);
     apr_array_header_t *builtins;
     src_t *main_src = NULL;
     apr_status_t rv;
@@ -1786,12 +1852,6 @@ static apr_status_t conf_read(oa_conf_t **pconf, oa_diag_t **perr, apr_pool_t *p
         st.version[1] = 4;
         st.version[2] = 71;
     }
-    conf->pool = p;
-    conf->modules = apr_array_make(p, 32, sizeof(oa_module_t *));
-    conf->defines = apr_array_make(p, 8, sizeof(const char *));
-    conf->vars = apr_table_make(p, 8);
-    conf->files = apr_array_make(p, 16, sizeof(const char *));
-    conf->diags = apr_array_make(p, 8, sizeof(oa_diag_t *));
     *pconf = conf;
     *perr = NULL;
 

@@ -227,19 +227,6 @@ static void default_paths(apr_pool_t *p, lint_opts_t *o)
     }
 }
 
-/* every entry of a comma-separated list must name a rule */
-static int check_rule_list(apr_pool_t *p, const char *list)
-{
-    char *last, *t;
-    for (t = apr_strtok(apr_pstrdup(p, list), ",", &last); t; t = apr_strtok(NULL, ",", &last)) {
-        if (!oa_rule_find(t)) {
-            fprintf(stderr, "ocsp-lint: no rule '%s' (see --list-rules)\n", t);
-            return 0;
-        }
-    }
-    return 1;
-}
-
 /* where the rule pages are: $OA_DOCS_DIR, the installed pages, the source tree */
 static const char *docs_dir(apr_pool_t *p)
 {
@@ -292,8 +279,6 @@ static int parse_args(apr_pool_t *p, int argc, const char *const *argv, lint_opt
     oa_conf_opts_init(&o->copts, p);
     o->format = "text";
     o->fail_on = OA_SEV_ERROR;
-    o->audit.select = apr_array_make(p, 2, sizeof(const char *));
-    o->audit.skip = apr_array_make(p, 2, sizeof(const char *));
     apr_getopt_init(&g, p, argc, argv);
     g->errfn = NULL;
     g->interleave = 1;   /* options after the config path too, as users type them */
@@ -315,20 +300,20 @@ static int parse_args(apr_pool_t *p, int argc, const char *const *argv, lint_opt
             break;
         case 'v': o->verbose = 1; break;
         case OPT_SELECT:
-        case OPT_SKIP:
-            if (!check_rule_list(p, arg)) {
+        case OPT_SKIP: {
+            const char *e = oa_audit_opts_add_rules(p, &o->audit, ch == OPT_SKIP, arg);
+            if (e) {
+                fprintf(stderr, "ocsp-lint: --%s: %s\n", ch == OPT_SKIP ? "skip" : "select", e);
                 return 0;
             }
-            APR_ARRAY_PUSH(ch == OPT_SELECT ? o->audit.select : o->audit.skip, const char *) = arg;
             break;
+        }
         case OPT_EXPIRY: {
-            char *end;
-            long d = strtol(arg, &end, 10);
-            if (*end || d < 1 || d > 3650) {
-                fprintf(stderr, "ocsp-lint: --expiry-days takes a number of days (1-3650), not '%s'\n", arg);
+            const char *e = oa_audit_opts_set_expiry(&o->audit, arg);
+            if (e) {
+                fprintf(stderr, "ocsp-lint: --expiry-days %s, not '%s'\n", e, arg);
                 return 0;
             }
-            o->audit.expiry_days = (int)d;
             break;
         }
         case OPT_EXPLAIN:

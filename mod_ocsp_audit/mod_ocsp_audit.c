@@ -1,27 +1,230 @@
 /*
  * mod_ocsp_audit: audits OCSP stapling of the configuration httpd loaded, with the
  * rule engine ocsp-lint uses (core/). This file is httpd glue only.
+ *
+ * Log numbers (our own; the AH numbers belong to httpd):
+ *   OA00001 loaded (info)            OA00002 audit summary (info/warning)
+ *   OA00003 nothing to audit (info)  OA00004 strict mode refuses to start (error)
+ *   OA00010 finding, error           OA00011 finding, warning   OA00012 finding, note
  */
 #include <httpd.h>
 #include <http_config.h>
+#include <http_core.h>
 #include <http_log.h>
-#include <ap_release.h>
+#include <http_main.h>
+#include <ap_mpm.h>
 
+#include <apr_strings.h>
+
+#include "oa_audit.h"
 #include "oa_conf.h"
+#include "oa_vhost.h"
+#include "ocsp_audit_conftree.h"
 
 module AP_MODULE_DECLARE_DATA ocsp_audit_module;
 
-/* post_config: runs after every (re)read of the configuration, in the parent. */
+#define OA_UNSET -1
+
+typedef struct {
+    int enabled;               /* OcspAudit On|Off */
+    int strict;                /* OcspAuditStrict On|Off */
+    oa_audit_opts_t opts;      /* OcspAuditSelect / OcspAuditSkip / OcspAuditExpiryDays */
+} ocsp_audit_conf_t;
+
+/* The settings are global (the main server's); vhosts have none of their own. */
+static void *create_server_config(apr_pool_t *p, server_rec *s)
+{
+    ocsp_audit_conf_t *c = apr_pcalloc(p, sizeof(*c));
+    c->enabled = OA_UNSET;
+    c->strict = OA_UNSET;
+    return c;
+}
+
+static ocsp_audit_conf_t *get_conf(server_rec *s)
+{
+    return ap_get_module_config(s->module_config, &ocsp_audit_module);
+}
+
+#define FLAG_VALUE(v, dflt) ((v) == OA_UNSET ? (dflt) : (v))
+
+/* ------------------------------------------------------------------ directives */
+
+static const char *set_enabled(cmd_parms *cmd, void *dc, int flag)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    if (err) {
+        return err;
+    }
+    get_conf(cmd->server)->enabled = flag;
+    return NULL;
+}
+
+static const char *set_strict(cmd_parms *cmd, void *dc, int flag)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    if (err) {
+        return err;
+    }
+    get_conf(cmd->server)->strict = flag;
+    return NULL;
+}
+
+static const char *set_rules(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    int skip = cmd->info != NULL;
+    if (err) {
+        return err;
+    }
+    err = oa_audit_opts_add_rules(cmd->pool, &get_conf(cmd->server)->opts, skip, arg);
+    return err ? apr_pstrcat(cmd->pool, cmd->cmd->name, ": ", err, NULL) : NULL;
+}
+
+static const char *set_expiry(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    if (err) {
+        return err;
+    }
+    err = oa_audit_opts_set_expiry(&get_conf(cmd->server)->opts, arg);
+    return err ? apr_pstrcat(cmd->pool, cmd->cmd->name, " ", err, ", not '", arg, "'", NULL)
+               : NULL;
+}
+
+static const command_rec ocsp_audit_cmds[] = {
+    AP_INIT_FLAG("OcspAudit", set_enabled, NULL, RSRC_CONF,
+                 "On (default) to audit OCSP stapling at start-up and configtest, Off not to"),
+    AP_INIT_FLAG("OcspAuditStrict", set_strict, NULL, RSRC_CONF,
+                 "On to make configtest and start-up fail on error-level findings (default Off)"),
+    AP_INIT_ITERATE("OcspAuditSelect", set_rules, NULL, RSRC_CONF,
+                    "rules to run: IDs or names (OA201, issuer-not-found), comma-separated"),
+    AP_INIT_ITERATE("OcspAuditSkip", set_rules, (void *)1, RSRC_CONF,
+                    "rules not to run: IDs or names, comma-separated"),
+    AP_INIT_TAKE1("OcspAuditExpiryDays", set_expiry, NULL, RSRC_CONF,
+                  "warn about certificates that expire within this many days (default 14)"),
+    { NULL }
+};
+
+/* ------------------------------------------------------------------ the audit */
+
+static int finding_level(oa_severity_e sev, int *pnum)
+{
+    switch (sev) {
+    case OA_SEV_ERROR:
+        *pnum = 10;
+        return APLOG_ERR;
+    case OA_SEV_WARNING:
+        *pnum = 11;
+        return APLOG_WARNING;
+    default:
+        *pnum = 12;
+        return APLOG_INFO;
+    }
+}
+
+/*
+ * Audit the configuration httpd just read and log every finding once. Returns the
+ * number of error-level findings. The log lines are meant for people and for
+ * scripts: "OA000NN: LEVEL FILE:LINE [ID slug] vhost NAME: message (fix: hint)".
+ */
+static int run_audit(apr_pool_t *ptemp, server_rec *s, const char *when)
+{
+    ocsp_audit_conf_t *c = get_conf(s);
+    oa_conf_t *conf;
+    oa_model_t *model;
+    oa_audit_t *audit;
+    int i, errors = 0, warnings = 0, notes = 0;
+
+    if (!ap_find_linked_module("mod_ssl.c")) {
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
+                     "OA00003: mod_ocsp_audit: mod_ssl is not loaded, nothing to audit");
+        return 0;
+    }
+    conf = ocsp_audit_conf_from_httpd(ptemp, s);
+    oa_model_build(&model, ptemp, conf);
+    oa_audit_run(&audit, ptemp, model, oa_pki_make(ptemp), &c->opts);
+    if (!audit->analyses->nelts) {
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
+                     "OA00003: mod_ocsp_audit: no virtual host has SSLEngine on, nothing to audit");
+        return 0;
+    }
+    for (i = 0; i < audit->findings->nelts; i++) {
+        const oa_finding_t *f = APR_ARRAY_IDX(audit->findings, i, const oa_finding_t *);
+        int num, level = finding_level(f->d.severity, &num);
+        errors += f->d.severity == OA_SEV_ERROR;
+        warnings += f->d.severity == OA_SEV_WARNING;
+        notes += f->d.severity == OA_SEV_NOTE;
+        ap_log_error(APLOG_MARK, level, 0, s, "OA000%d: %s %s:%d [%s %s] vhost %s: %s%s%s%s",
+                     num, oa_severity_name(f->d.severity), f->d.file ? f->d.file : "?", f->d.line,
+                     f->rule->id, f->rule->slug,
+                     f->vh ? oa_vhost_label(ptemp, f->vh) : "(server)", f->d.message,
+                     f->d.hint ? " (fix: " : "", f->d.hint ? f->d.hint : "", f->d.hint ? ")" : "");
+    }
+    ap_log_error(APLOG_MARK, errors ? APLOG_WARNING : APLOG_INFO, 0, s,
+                 "OA00002: mod_ocsp_audit %s: %d SSL virtual host%s, %d error%s, %d warning%s, "
+                 "%d note%s (%d suppressed)%s%s", when, audit->analyses->nelts,
+                 audit->analyses->nelts == 1 ? "" : "s", errors, errors == 1 ? "" : "s",
+                 warnings, warnings == 1 ? "" : "s", notes, notes == 1 ? "" : "s",
+                 audit->suppressed, strcmp(audit->startup, "ok") ? "; httpd will refuse to "
+                 "start: " : "", audit->startup_reason ? audit->startup_reason : "");
+    return errors;
+}
+
+static int strict_refusal(server_rec *s, int errors)
+{
+    ap_log_error(APLOG_MARK, APLOG_ERR, 0, s,
+                 "OA00004: mod_ocsp_audit: OcspAuditStrict On and %d error-level finding%s: "
+                 "refusing the configuration", errors, errors == 1 ? "" : "s");
+    return HTTP_INTERNAL_SERVER_ERROR;
+}
+
+/*
+ * check_config: after the configuration is read, before logs are opened. With
+ * `apachectl -t` this is the only chance: findings go to stderr, next to "Syntax OK",
+ * and strict mode makes the test fail.
+ */
+static int ocsp_audit_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                                   server_rec *s)
+{
+    ocsp_audit_conf_t *c = get_conf(s);
+    int errors;
+    if (ap_state_query(AP_SQ_RUN_MODE) != AP_SQ_RM_CONFIG_TEST || !FLAG_VALUE(c->enabled, 1)) {
+        return OK;
+    }
+    errors = run_audit(ptemp, s, "configtest");
+    if (errors && FLAG_VALUE(c->strict, 0)) {
+        return strict_refusal(s, errors);
+    }
+    return OK;
+}
+
+/*
+ * post_config: after every start and graceful restart, with the error log open.
+ * httpd reads its configuration twice when it starts; the first round is skipped.
+ * Runs last, so that mod_ssl has accepted the configuration.
+ */
 static int ocsp_audit_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                                   server_rec *s)
 {
-    ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
-                 "OA00001: mod_ocsp_audit %s loaded", OA_VERSION);
+    ocsp_audit_conf_t *c = get_conf(s);
+    int errors;
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
+        return OK;
+    }
+    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, "OA00001: mod_ocsp_audit %s loaded", OA_VERSION);
+    if (!FLAG_VALUE(c->enabled, 1)) {
+        return OK;
+    }
+    errors = run_audit(ptemp, s, ap_state_query(AP_SQ_CONFIG_GEN) > 0 ? "restart" : "start");
+    if (errors && FLAG_VALUE(c->strict, 0)) {
+        return strict_refusal(s, errors);
+    }
     return OK;
 }
 
 static void ocsp_audit_register_hooks(apr_pool_t *p)
 {
+    ap_hook_check_config(ocsp_audit_check_config, NULL, NULL, APR_HOOK_LAST);
     ap_hook_post_config(ocsp_audit_post_config, NULL, NULL, APR_HOOK_LAST);
 }
 
@@ -29,10 +232,10 @@ AP_DECLARE_MODULE(ocsp_audit) = {
     STANDARD20_MODULE_STUFF,
     NULL,                       /* per-directory config creator */
     NULL,                       /* dir config merger */
-    NULL,                       /* server config creator */
-    NULL,                       /* server config merger */
-    NULL,                       /* command table */
-    ocsp_audit_register_hooks,  /* set up other request processing hooks */
+    create_server_config,       /* server config creator */
+    NULL,                       /* server config merger: the settings are global */
+    ocsp_audit_cmds,            /* command table */
+    ocsp_audit_register_hooks,  /* register hooks */
 #if defined(AP_MODULE_FLAG_NONE)
     AP_MODULE_FLAG_NONE         /* flags */
 #endif

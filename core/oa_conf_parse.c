@@ -20,6 +20,7 @@
 
 #include "oa_conf.h"
 #include "oa_modules.h"
+#include "oa_suppress.h"
 
 #define OA_MAX_LINE          (16 * 1024 * 1024) /* httpd's VARBUF_MAX_LEN */
 #define OA_MAX_INCLUDE_DEPTH 128                /* AP_MAX_INCLUDE_DEPTH */
@@ -101,6 +102,7 @@ typedef struct {
     apr_size_t lb_len, lb_cap;
     int line_has_nul;
     const char *pending_suppress;   /* from a "# ocsp-lint: disable=..." comment */
+    const src_t *pending_src;       /* ... in this source only */
     oa_diag_t *err;
 } st_t;
 
@@ -1658,10 +1660,10 @@ static apr_status_t process_line(st_t *st, const char *l)
     if (*l == '#') {
         /* "# ocsp-lint: disable=OA203,stapling-off because ..." silences those rules
          * for the directive or section on the next line */
-        const char *m = strstr(l, "ocsp-lint:");
-        if (m && (m = strstr(m, "disable=")) != NULL) {
-            apr_size_t n = strcspn(m + 8, " \t");
-            st->pending_suppress = apr_pstrmemdup(st->p, m + 8, n);
+        const char *r = oa_suppress_parse(st->p, l);
+        if (r) {
+            st->pending_suppress = r;
+            st->pending_src = st->src;
         }
         return APR_SUCCESS;
     }
@@ -1777,7 +1779,7 @@ static apr_status_t process_line(st_t *st, const char *l)
 
     {
         oa_node_t *n = append_node(st, word, args);
-        n->suppress = st->pending_suppress;
+        n->suppress = st->pending_src == st->src ? st->pending_suppress : NULL;
         st->pending_suppress = NULL;
         if (is_section) {
             push_frame(st, FRAME_SECTION, word + 1, n);

@@ -12,6 +12,7 @@
 #include <apr_lib.h>
 #include <apr_strings.h>
 
+#include "oa_suppress.h"
 #include "ocsp_audit_conftree.h"
 
 /* copy one node: sections lose the '>' that httpd keeps in args */
@@ -93,6 +94,8 @@ oa_conf_t *ocsp_audit_conf_from_httpd(apr_pool_t *p, server_rec *s)
     int i;
 
     conf->first = copy_tree(p, ap_conftree);
+    /* httpd keeps no comments: read the disable comments above each directive */
+    oa_suppress_mark_tree(oa_suppress_cache_make(p), conf->first);
     for (m = ap_loaded_modules; *m; m++) {
         oa_conf_add_module(conf, NULL, (*m)->name, NULL);
     }

@@ -3,6 +3,7 @@
 
 #include "oa_conf.h"
 #include "oa_modules.h"
+#include "oa_suppress.h"
 
 /* Modules most tests load: SSL, macro, version is built in. */
 #define PRELUDE \
@@ -578,6 +579,55 @@ START_TEST(suppression_comment)
 }
 END_TEST
 
+START_TEST(suppress_comment_by_reading_lines)
+{
+    /* the module's way (httpd keeps no comments) agrees with the reader's */
+    const char *f = oa_test_write("s.conf", "# ocsp-lint: disable=OA101 why\n\n# other\n"
+                                  "ServerAdmin a\nServerAdmin b\n# ocsp-lint: disable=x,y\n"
+                                  "ServerAdmin c\n");
+    oa_suppress_cache_t *c = oa_suppress_cache_make(tp);
+    ck_assert_str_eq(oa_suppress_above(c, f, 4), "OA101");
+    ck_assert_ptr_null(oa_suppress_above(c, f, 5));
+    ck_assert_str_eq(oa_suppress_above(c, f, 7), "x,y");
+    ck_assert_ptr_null(oa_suppress_above(c, "/nonexistent-oa", 3));
+    ck_assert_int_eq(parse_file("s.conf"), APR_SUCCESS);
+    ck_assert_str_eq(nth(0)->suppress, "OA101");
+    ck_assert_ptr_null(nth(1)->suppress);
+    ck_assert_str_eq(nth(2)->suppress, "x,y");
+}
+END_TEST
+
+START_TEST(suppress_comment_stays_in_its_file)
+{
+    oa_test_write("m.conf", "Include a.conf\nServerAdmin m\n");
+    oa_test_write("a.conf", "ServerAdmin a\n# ocsp-lint: disable=OA101\n");
+    ck_assert_int_eq(parse_file("m.conf"), APR_SUCCESS);
+    ck_assert_ptr_null(nth(1)->suppress);
+}
+END_TEST
+
+START_TEST(macro_origin_from_httpd_names)
+{
+    oa_node_t n;
+    memset(&n, 0, sizeof(n));
+    ck_assert(!oa_node_set_macro_origin(tp, &n, "/etc/apache2/x.conf", 3));
+    ck_assert(oa_node_set_macro_origin(tp, &n, "macro 'vh' (defined on line 3 of \"/f.conf\") "
+                                       "used on line 10 of \"/g.conf\"", 1));
+    ck_assert_str_eq(n.macro, "vh");
+    ck_assert_str_eq(n.macro_def_file, "/f.conf");
+    ck_assert_int_eq(n.macro_def_line, 3);
+    ck_assert_str_eq(n.file, "/g.conf");
+    ck_assert_int_eq(n.line, 10);
+    memset(&n, 0, sizeof(n));
+    ck_assert(oa_node_set_macro_origin(tp, &n, "macro 'inner' (defined on line 1 of \"/f\") used on "
+                                       "line 2 of \"macro 'outer' (defined on line 5 of \"/f\") "
+                                       "used on line 26 of \"/x/main.conf\"\"", 1));
+    ck_assert_str_eq(n.macro, "inner");
+    ck_assert_str_eq(n.file, "/x/main.conf");
+    ck_assert_int_eq(n.line, 26);
+}
+END_TEST
+
 START_TEST(pre_and_post_directives)
 {
     APR_ARRAY_PUSH(opts.pre_directives, const char *) = "Define PRE";
@@ -630,6 +680,9 @@ int main(void)
     tcase_add_test(tc, core_checks_of_modelled_directives);
     tcase_add_test(tc, cond_section_argument_like_httpd);
     tcase_add_test(tc, suppression_comment);
+    tcase_add_test(tc, suppress_comment_by_reading_lines);
+    tcase_add_test(tc, suppress_comment_stays_in_its_file);
+    tcase_add_test(tc, macro_origin_from_httpd_names);
     suite_add_tcase(s, tc);
     return oa_test_run(s);
 }

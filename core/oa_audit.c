@@ -101,7 +101,7 @@ static void find_issuer(oa_audit_t *a, const oa_vhost_t *vh, oa_certinfo_t *ci)
 
     for (i = 0; i < sk_X509_num(ci->chain); i++) {
         X509 *c = sk_X509_value(ci->chain, i);
-        if (X509_check_issued(c, ci->leaf) == X509_V_OK) {
+        if (oa_pki_check_issued(a->pki, c, ci->leaf)) {
             ci->issuer = c;
             ci->issuer_from = ci->chain_from;
             return;
@@ -111,7 +111,7 @@ static void find_issuer(oa_audit_t *a, const oa_vhost_t *vh, oa_certinfo_t *ci)
         const oa_pemfile_t *f = oa_pki_file(a->pki, path_of(a, caf));
         for (i = 0; i < sk_X509_num(f->certs); i++) {
             X509 *c = sk_X509_value(f->certs, i);
-            if (X509_check_issued(c, ci->leaf) == X509_V_OK) {
+            if (oa_pki_check_issued(a->pki, c, ci->leaf)) {
                 ci->issuer = c;
                 ci->issuer_from = "SSLCACertificateFile";
                 return;
@@ -122,7 +122,7 @@ static void find_issuer(oa_audit_t *a, const oa_vhost_t *vh, oa_certinfo_t *ci)
         STACK_OF(X509) *cands = oa_pki_capath_issuers(a->pki, path_of(a, cap), ci->leaf);
         for (i = 0; i < sk_X509_num(cands); i++) {
             X509 *c = sk_X509_value(cands, i);
-            if (X509_check_issued(c, ci->leaf) == X509_V_OK) {
+            if (oa_pki_check_issued(a->pki, c, ci->leaf)) {
                 ci->issuer = c;
                 ci->issuer_from = "SSLCACertificatePath";
                 return;

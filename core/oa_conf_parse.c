@@ -1209,9 +1209,22 @@ static apr_status_t do_include(st_t *st, const char *args, int optional, const c
         }
     }
     if (depth + 1 > OA_MAX_INCLUDE_DEPTH) {
-        /* say which files keep including each other */
-        const char *chain = "";
+        /* a file that includes itself, directly or not, or just a long chain? */
+        const char *chain = "", *again = NULL;
         int n = 0;
+        src_t *a, *b;
+        for (a = st->src; a && !again; a = a->up) {
+            for (b = a->up; a->kind == SRC_FILE && b && !again; b = b->up) {
+                if (b->kind == SRC_FILE && !strcmp(a->name, b->name)) {
+                    again = a->name;
+                }
+            }
+        }
+        if (!again) {
+            return fail(st, file, line, "Exceeded maximum include depth of %d, There appears "
+                        "to be a recursion.", OA_MAX_INCLUDE_DEPTH);
+        }
+        /* say which files keep including each other */
         for (up = st->src; up && n < 8; up = up->up) {
             if (up->kind == SRC_FILE && up->inc_file) {
                 chain = apr_psprintf(st->p, "%s:%d includes %s%s%s", up->inc_file, up->inc_line,
@@ -1219,9 +1232,9 @@ static apr_status_t do_include(st_t *st, const char *args, int optional, const c
                 n++;
             }
         }
-        return fail(st, file, line, "Include cycle: %s%s (httpd gives up after %d nested "
-                    "includes: 'Exceeded the maximum include directory nesting level')",
-                    chain, n >= 8 ? "; ..." : "", OA_MAX_INCLUDE_DEPTH);
+        return fail(st, file, line, "Include cycle: %s%s (%s includes itself; httpd gives up "
+                    "after %d nested includes: 'Exceeded maximum include depth')",
+                    n >= 8 ? "...; " : "", chain, again, OA_MAX_INCLUDE_DEPTH);
     }
     path = oa_conf_server_relative(st->p, st->server_root, APR_ARRAY_IDX(w, 0, const char *));
     if (!apr_fnmatch_test(path)) {
@@ -1588,9 +1601,16 @@ static apr_status_t invalid_command(st_t *st, const char *word, const char *mod,
                                     const char *file, int line)
 {
     oa_diag_t *d;
+    const char *c;
     fail(st, file, line, "Invalid command '%s', perhaps misspelled or defined by a module "
          "not included in the server configuration", escape_word(st->p, word, strlen(word)));
     d = st->err;
+    for (c = word; *c; c++) {
+        if (!apr_isprint(*c) && !apr_isspace(*c)) {
+            d->hint = "the file holds binary data: is it a configuration file?";
+            return APR_EGENERAL;
+        }
+    }
     if (mod) {
         const char *id = oa_module_id_for_name(mod);
         apr_size_t il = id ? strlen(id) : 0;
@@ -1602,10 +1622,34 @@ static apr_status_t invalid_command(st_t *st, const char *word, const char *mod,
     return APR_EGENERAL;
 }
 
-/* The checks httpd's core makes of the directives the vhost model reads. */
+static int is_one_of(const char *d, const char *const *names)
+{
+    for (; *names; names++) {
+        if (!strcasecmp(d, *names)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The checks httpd's core makes of section nesting and of the directives the vhost
+ * model reads. */
 static apr_status_t check_core_directive(st_t *st, const oa_node_t *n)
 {
+    static const char *const dirloc[] = { "<Directory", "<DirectoryMatch", "<Location",
+                                          "<LocationMatch", NULL };
+    static const char *const dirlocfiles[] = { "<Directory", "<DirectoryMatch", "<Location",
+                                               "<LocationMatch", "<Files", "<FilesMatch", NULL };
+    static const char *const files[] = { "<Files", "<FilesMatch", NULL };
+    static const char *const loc[] = { "<Location", "<LocationMatch", NULL };
     const char *parent = n->parent ? n->parent->directive : NULL;
+    if (parent && is_one_of(n->directive, dirloc) && is_one_of(parent, dirlocfiles)) {
+        return fail(st, n->file, n->line, "%s not allowed in %s> context", n->directive, parent);
+    }
+    if (parent && is_one_of(n->directive, files) && is_one_of(parent, loc)) {
+        return fail(st, n->file, n->line, "%s> cannot occur within %s> section", n->directive,
+                    parent);
+    }
     if (!strcasecmp(n->directive, "<VirtualHost") && parent) {
         if (!strcasecmp(parent, "<VirtualHost")) {
             return fail(st, n->file, n->line, "<VirtualHost> cannot occur within <VirtualHost> "
@@ -1672,12 +1716,9 @@ static apr_status_t process_line(st_t *st, const char *l)
     }
     src_where(st->src, &file, &line);
     if (st->line_has_nul) {
-        const char *a = l;
-        const char *w0 = getword_conf(st->p, &a);
-        return fail(st, file, line, "Invalid command '%s', perhaps misspelled or defined by a "
-                    "module not included in the server configuration (the file holds binary "
-                    "data: is it a configuration file?)",
-                    escape_word(st->p, w0, strlen(w0) > 16 ? 16 : strlen(w0)));
+        /* httpd's line reader stops at a NUL byte: the rest of the line is lost */
+        oa_diag_add(st->conf->diags, OA_SEV_WARNING, file, line, "the line holds a NUL byte; "
+                    "httpd reads it only up to there: is this a text file?");
     }
     args = resolve_env(st, l, file, line);
     if (args == l) {

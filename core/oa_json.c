@@ -72,45 +72,78 @@ static int utf8_len(const unsigned char *s)
     return n;
 }
 
-const char *oa_json_quote(apr_pool_t *p, const char *s)
+/* Escape s into JSON, handing the output to out in pieces (no allocation). */
+static void quote_to(const char *s, oa_out_fn *out, void *ctx)
 {
-    apr_size_t n = strlen(s);
-    char *out = apr_palloc(p, n * 6 + 3), *o = out;
+    char buf[512];
+    apr_size_t n = 0;
     const unsigned char *u = (const unsigned char *)s;
-    *o++ = '"';
+#define FLUSH_IF(room) do { if (n + (room) > sizeof(buf)) { out(ctx, buf, n); n = 0; } } while (0)
+    buf[n++] = '"';
     while (*u) {
         int l;
+        FLUSH_IF(8);
         if (*u == '"' || *u == '\\') {
-            *o++ = '\\';
-            *o++ = (char)*u++;
+            buf[n++] = '\\';
+            buf[n++] = (char)*u++;
         }
         else if (*u == '\n') {
-            *o++ = '\\'; *o++ = 'n'; u++;
+            buf[n++] = '\\';
+            buf[n++] = 'n';
+            u++;
         }
         else if (*u == '\t') {
-            *o++ = '\\'; *o++ = 't'; u++;
+            buf[n++] = '\\';
+            buf[n++] = 't';
+            u++;
         }
         else if (*u == '\r') {
-            *o++ = '\\'; *o++ = 'r'; u++;
+            buf[n++] = '\\';
+            buf[n++] = 'r';
+            u++;
         }
         else if (*u < 0x20 || *u == 0x7f) {
-            o += apr_snprintf(o, 7, "\\u%04x", *u);
+            n += (apr_size_t)apr_snprintf(buf + n, 7, "\\u%04x", *u);
             u++;
         }
         else if ((l = utf8_len(u)) > 0) {
-            memcpy(o, u, (size_t)l);
-            o += l;
+            memcpy(buf + n, u, (size_t)l);
+            n += (apr_size_t)l;
             u += l;
         }
         else {
-            memcpy(o, "\\ufffd", 6);
-            o += 6;
+            memcpy(buf + n, "\\ufffd", 6);
+            n += 6;
             u++;
         }
     }
-    *o++ = '"';
-    *o = '\0';
-    return out;
+    FLUSH_IF(1);
+    buf[n++] = '"';
+    out(ctx, buf, n);
+#undef FLUSH_IF
+}
+
+typedef struct {
+    char *buf;
+    apr_size_t len;
+    apr_pool_t *p;
+} grow_t;
+
+static void to_grow(void *ctx, const char *s, apr_size_t len)
+{
+    grow_t *g = ctx;
+    g->buf = apr_pstrcat(g->p, g->buf, apr_pstrmemdup(g->p, s, len), NULL);
+    g->len += len;
+}
+
+const char *oa_json_quote(apr_pool_t *p, const char *s)
+{
+    grow_t g;
+    g.buf = apr_pstrdup(p, "");
+    g.len = 0;
+    g.p = p;
+    quote_to(s, to_grow, &g);
+    return g.buf;
 }
 
 static void indent(oa_json_t *j)
@@ -134,7 +167,7 @@ static void member(oa_json_t *j, const char *key)
         indent(j);
     }
     if (key) {
-        put(j, oa_json_quote(j->pool, key));
+        quote_to(key, j->out, j->ctx);
         put(j, j->pretty ? ": " : ":");
     }
 }
@@ -167,7 +200,12 @@ void oa_json_arr_close(oa_json_t *j) { close_(j, "]"); }
 void oa_json_str(oa_json_t *j, const char *key, const char *val)
 {
     member(j, key);
-    put(j, val ? oa_json_quote(j->pool, val) : "null");
+    if (val) {
+        quote_to(val, j->out, j->ctx);
+    }
+    else {
+        put(j, "null");
+    }
 }
 
 void oa_json_int(oa_json_t *j, const char *key, long long v)

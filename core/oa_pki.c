@@ -17,6 +17,7 @@
 struct oa_pki_t {
     apr_pool_t *pool;
     apr_hash_t *files;
+    apr_hash_t *pairs;     /* "kind:ptr:ptr" -> answer of an issued/key check */
     apr_hash_t *capaths;   /* dir -> STACK_OF(X509) of every certificate in it */
 };
 
@@ -38,7 +39,55 @@ oa_pki_t *oa_pki_make(apr_pool_t *p)
     pki->pool = p;
     pki->files = apr_hash_make(p);
     pki->capaths = apr_hash_make(p);
+    pki->pairs = apr_hash_make(p);
     return pki;
+}
+
+/* The objects live as long as the cache (the files hold them), so their addresses
+ * are stable keys. */
+typedef struct {
+    char kind;
+    const void *a, *b;
+} pair_key_t;
+
+static int *pair_get(oa_pki_t *pki, char kind, const void *a, const void *b)
+{
+    pair_key_t k;
+    memset(&k, 0, sizeof(k));
+    k.kind = kind;
+    k.a = a;
+    k.b = b;
+    return apr_hash_get(pki->pairs, &k, sizeof(k));
+}
+
+static int pair_set(oa_pki_t *pki, char kind, const void *a, const void *b, int v)
+{
+    pair_key_t *k = apr_pcalloc(pki->pool, sizeof(*k));
+    int *pv = apr_palloc(pki->pool, sizeof(*pv));
+    k->kind = kind;
+    k->a = a;
+    k->b = b;
+    *pv = v;
+    apr_hash_set(pki->pairs, k, sizeof(*k), pv);
+    return v;
+}
+
+int oa_pki_issued(oa_pki_t *pki, X509 *issuer, X509 *x)
+{
+    int *v = pair_get(pki, 'i', issuer, x);
+    return v ? *v : pair_set(pki, 'i', issuer, x, oa_x509_issued(issuer, x));
+}
+
+int oa_pki_check_issued(oa_pki_t *pki, X509 *issuer, X509 *x)
+{
+    int *v = pair_get(pki, 'c', issuer, x);
+    return v ? *v : pair_set(pki, 'c', issuer, x, X509_check_issued(issuer, x) == X509_V_OK);
+}
+
+int oa_pki_key_matches(oa_pki_t *pki, X509 *x, EVP_PKEY *key)
+{
+    int *v = pair_get(pki, 'k', x, key);
+    return v ? *v : pair_set(pki, 'k', x, key, oa_x509_key_matches(x, key));
 }
 
 int oa_pki_files_read(const oa_pki_t *pki)
@@ -111,38 +160,51 @@ static void load_pem(apr_pool_t *p, oa_pemfile_t *f, const char *buf, apr_size_t
     }
 }
 
+const oa_pemfile_t *oa_pki_parse(oa_pki_t *pki, const char *name, const char *buf,
+                                 apr_size_t len)
+{
+    oa_pemfile_t *f = apr_pcalloc(pki->pool, sizeof(*f));
+    f->path = name;
+    f->certs = sk_X509_new_null();
+    apr_pool_cleanup_register(pki->pool, f->certs, free_certs, apr_pool_cleanup_null);
+    if (memchr(buf, '\0', len) || !strstr(buf, "-----BEGIN ")) {
+        f->error = apr_psprintf(pki->pool, "%s holds no PEM data (mod_ssl reads PEM only)", name);
+        return f;
+    }
+    load_pem(pki->pool, f, buf, len);
+    if (!sk_X509_num(f->certs) && !f->key && !f->key_encrypted) {
+        f->error = apr_psprintf(pki->pool, "%s: no certificate or key could be decoded from its "
+                                "PEM data", name);
+    }
+    return f;
+}
+
 const oa_pemfile_t *oa_pki_file(oa_pki_t *pki, const char *path)
 {
-    oa_pemfile_t *f = apr_hash_get(pki->files, path, APR_HASH_KEY_STRING);
+    const oa_pemfile_t *f = apr_hash_get(pki->files, path, APR_HASH_KEY_STRING);
     char *buf = NULL;
     apr_size_t len = 0;
     apr_pool_t *scratch;
+    const char *err;
 
     if (f) {
         return f;
     }
-    f = apr_pcalloc(pki->pool, sizeof(*f));
-    f->path = apr_pstrdup(pki->pool, path);
-    f->certs = sk_X509_new_null();
-    apr_pool_cleanup_register(pki->pool, f->certs, free_certs, apr_pool_cleanup_null);
-    apr_hash_set(pki->files, f->path, APR_HASH_KEY_STRING, f);
-
     apr_pool_create(&scratch, pki->pool);
-    f->error = read_all(scratch, path, &buf, &len);
-    if (f->error) {
-        f->error = apr_pstrdup(pki->pool, f->error);
-    }
-    else if (memchr(buf, '\0', len) || !strstr(buf, "-----BEGIN ")) {
-        f->error = apr_psprintf(pki->pool, "%s holds no PEM data (mod_ssl reads PEM only)", path);
+    err = read_all(scratch, path, &buf, &len);
+    if (err) {
+        oa_pemfile_t *e = apr_pcalloc(pki->pool, sizeof(*e));
+        e->path = apr_pstrdup(pki->pool, path);
+        e->error = apr_pstrdup(pki->pool, err);
+        e->certs = sk_X509_new_null();
+        apr_pool_cleanup_register(pki->pool, e->certs, free_certs, apr_pool_cleanup_null);
+        f = e;
     }
     else {
-        load_pem(pki->pool, f, buf, len);
-        if (!sk_X509_num(f->certs) && !f->key && !f->key_encrypted) {
-            f->error = apr_psprintf(pki->pool, "%s: no certificate or key could be decoded "
-                                    "from its PEM data", path);
-        }
+        f = oa_pki_parse(pki, apr_pstrdup(pki->pool, path), buf, len);
     }
     apr_pool_destroy(scratch);
+    apr_hash_set(pki->files, f->path, APR_HASH_KEY_STRING, f);
     return f;
 }
 

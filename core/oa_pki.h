@@ -30,8 +30,23 @@ oa_pki_t *oa_pki_make(apr_pool_t *p);
 /** Read (once) a PEM file of certificates and/or a key. Never NULL. */
 const oa_pemfile_t *oa_pki_file(oa_pki_t *pki, const char *path);
 
+/** Decode PEM data held in memory as if read from a file called name (for fuzzing and
+ *  tests); buf[len] must be '\0'. Not cached. Never NULL. */
+const oa_pemfile_t *oa_pki_parse(oa_pki_t *pki, const char *name, const char *buf,
+                                 apr_size_t len);
+
 /** Certificates of a hashed CA directory (SSLCACertificatePath) that could issue x. */
 STACK_OF(X509) *oa_pki_capath_issuers(oa_pki_t *pki, const char *dir, X509 *x);
+
+/**
+ * The same checks as oa_x509_issued (names, key identifiers and signature),
+ * X509_check_issued (what mod_ssl's issuer lookup uses: names and key identifiers) and
+ * oa_x509_key_matches, remembered per pair: a thousand vhosts sharing a certificate cost
+ * one signature check.
+ */
+int oa_pki_issued(oa_pki_t *pki, X509 *issuer, X509 *x);
+int oa_pki_check_issued(oa_pki_t *pki, X509 *issuer, X509 *x);
+int oa_pki_key_matches(oa_pki_t *pki, X509 *x, EVP_PKEY *key);
 
 /** Files read so far (for statistics and tests). */
 int oa_pki_files_read(const oa_pki_t *pki);

@@ -131,7 +131,7 @@ void oa_rule_key_mismatch(oa_audit_t *a, const oa_rule_t *r)
                                     "certificate file holds one: httpd refuses to start",
                                     ci->cert_path);
             }
-            else if (!oa_x509_key_matches(ci->leaf, kf->key)) {
+            else if (!oa_pki_key_matches(a->pki, ci->leaf, kf->key)) {
                 f = oa_audit_report(a, r, OA_SEV_ERROR, an->vh, at,
                                     "point SSLCertificateKeyFile at the key this certificate was "
                                     "issued for (a renewal may have made a new key)",

@@ -89,17 +89,17 @@ void oa_rule_chain_order(oa_audit_t *a, const oa_rule_t *r)
             prev = ci->leaf;
             for (k = 0; k < sk_X509_num(ci->chain); k++) {
                 X509 *c = sk_X509_value(ci->chain, k);
-                if (oa_x509_issued(c, ci->leaf)) {
+                if (oa_pki_issued(a->pki, c, ci->leaf)) {
                     certifies = 1;
                 }
-                if (!oa_x509_issued(c, prev)) {
+                if (!oa_pki_issued(a->pki, c, prev)) {
                     int m, issues_any = 0;
                     for (m = 0; m < sk_X509_num(ci->chain); m++) {
-                        if (m != k && oa_x509_issued(c, sk_X509_value(ci->chain, m))) {
+                        if (m != k && oa_pki_issued(a->pki, c, sk_X509_value(ci->chain, m))) {
                             issues_any = 1;
                         }
                     }
-                    if (!issues_any && !oa_x509_issued(c, ci->leaf)) {
+                    if (!issues_any && !oa_pki_issued(a->pki, c, ci->leaf)) {
                         oa_audit_report(a, r, OA_SEV_WARNING, an->vh, chain_at,
                                         "remove it: a chain left from an earlier certificate "
                                         "(\"stale path after renewal\") confuses strict clients",

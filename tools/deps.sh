@@ -6,7 +6,7 @@ set -eu
 pkgs="gcc make autoconf automake libtool pkg-config apache2 apache2-dev libapr1-dev
       libaprutil1-dev libssl-dev openssl check curl"
 if [ "${1:-}" = test ]; then
-    pkgs="$pkgs python3 python3-pytest"
+    pkgs="$pkgs python3 python3-pytest clang libclang-rt-14-dev time"
 fi
 
 missing=""

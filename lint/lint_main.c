@@ -13,6 +13,7 @@
 #include <apr_file_info.h>
 #include <apr_thread_proc.h>
 
+#include "lint.h"
 #include "oa_audit.h"
 #include "oa_conf.h"
 #include "oa_envvars.h"
@@ -21,13 +22,6 @@
 #include "oa_report_findings.h"
 #include "oa_vhost.h"
 
-/* Exit codes: the contract with CI pipelines. */
-typedef enum {
-    LINT_EXIT_CLEAN = 0,      /* nothing at or above --fail-on */
-    LINT_EXIT_FINDINGS = 1,   /* findings at or above --fail-on */
-    LINT_EXIT_USAGE = 2,      /* usage or I/O error */
-    LINT_EXIT_PARSE = 3       /* the configuration cannot be parsed */
-} lint_exit_e;
 
 enum {
     OPT_VHOSTS = 256, OPT_FORMAT, OPT_FAIL_ON, OPT_ENVVARS, OPT_NO_ENVVARS, OPT_HTTPD,
@@ -79,7 +73,8 @@ typedef struct {
 static void usage(FILE *out)
 {
     int i;
-    fprintf(out, "usage: ocsp-lint [options] [CONFIG]\n\n"
+    fprintf(out, "usage: ocsp-lint [options] [CONFIG]\n"
+            "       ocsp-lint probe [options] HOST[:PORT]...   (see ocsp-lint probe --help)\n\n"
             "Lint Apache httpd configurations for OCSP stapling problems.\n\n");
     for (i = 0; options[i].name; i++) {
         const apr_getopt_option_t *o = &options[i];
@@ -421,6 +416,9 @@ int main(int argc, const char *const *argv)
     apr_app_initialize(&argc, &argv, NULL);
     atexit(apr_terminate);
     apr_pool_create(&p, NULL);
+    if (argc > 1 && !strcmp(argv[1], "probe")) {
+        return lint_probe_main(p, argc - 1, argv + 1);
+    }
 
     if (!parse_args(p, argc, argv, &o)) {
         fprintf(stderr, "Try 'ocsp-lint --help'.\n");

@@ -1,0 +1,49 @@
+/**
+ * @file oa_net.h
+ * @brief Resolving and connecting with hard deadlines and per-phase timings, and the
+ *        classification of what went wrong (DNS, refused, timeout, ...).
+ */
+#ifndef OA_NET_H
+#define OA_NET_H
+
+#include <apr_pools.h>
+#include <apr_network_io.h>
+#include <apr_time.h>
+
+/** What went wrong, as the seeds name the causes. */
+typedef enum {
+    OA_NET_OK = 0,
+    OA_NET_DNS,          /**< the name does not resolve (NXDOMAIN, no address) */
+    OA_NET_DNS_TIMEOUT,  /**< the resolver did not answer in time */
+    OA_NET_REFUSED,      /**< connection refused: nothing listens (responder down) */
+    OA_NET_TIMEOUT,      /**< no answer in time: a firewall black hole or a hung server */
+    OA_NET_UNREACHABLE,  /**< no route, network unreachable */
+    OA_NET_ERROR         /**< anything else (see the message) */
+} oa_net_error_e;
+
+/** "dns", "dns-timeout", "refused", "timeout", "unreachable", "error" ("ok" for 0). */
+const char *oa_net_error_name(oa_net_error_e e);
+
+typedef struct oa_conn_t {
+    apr_socket_t *sock;          /**< connected, non-blocking; closed with the pool */
+    apr_sockaddr_t *addr;        /**< the address connected to */
+    const char *ip;              /**< as text */
+    apr_interval_time_t t_dns;   /**< time to resolve */
+    apr_interval_time_t t_connect; /**< time to connect */
+    oa_net_error_e error;
+    const char *message;         /**< what happened, for people */
+} oa_conn_t;
+
+/**
+ * Resolve host (a name or an address literal) and connect to port, each phase within
+ * timeout. The resolver runs in a thread of its own so that a dead resolver cannot
+ * hold the caller past the deadline.
+ * @return APR_SUCCESS with c->sock set, or an error with c->error/c->message set.
+ */
+apr_status_t oa_net_connect(oa_conn_t **pc, apr_pool_t *p, const char *host, apr_port_t port,
+                            apr_interval_time_t timeout);
+
+/** Wait until the socket is readable (want_write 0) or writable (1), or the deadline. */
+apr_status_t oa_net_wait(apr_socket_t *s, int want_write, apr_time_t deadline);
+
+#endif /* OA_NET_H */

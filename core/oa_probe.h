@@ -1,0 +1,71 @@
+/**
+ * @file oa_probe.h
+ * @brief Live checks: a TLS handshake as a client makes it (SNI, status_request), and an
+ *        OCSP query to the responder as mod_ssl makes it. Every phase has a deadline.
+ */
+#ifndef OA_PROBE_H
+#define OA_PROBE_H
+
+#include <apr_pools.h>
+#include <apr_time.h>
+
+#include <openssl/x509.h>
+
+#include "oa_net.h"
+#include "oa_ocsp.h"
+
+/** What a client sees. */
+typedef struct oa_tls_probe_t {
+    const char *host;
+    apr_port_t port;
+    const char *sni;
+    oa_conn_t *conn;                /**< address, DNS and connect timings, network errors */
+    apr_interval_time_t t_handshake;
+    const char *error;              /**< NULL when the handshake completed */
+    const char *error_class;        /**< oa_net_error_name() or "tls" */
+    const char *protocol, *cipher;
+    X509 *leaf;                     /**< the served certificate */
+    STACK_OF(X509) *served;         /**< every certificate served, leaf first */
+    X509 *issuer;                   /**< the leaf's issuer among those served, or NULL */
+    int chain_complete;             /**< the issuer was served */
+    int must_staple;
+    int staple_present;
+    oa_ocsp_info_t staple;          /**< judged against the served issuer */
+    const char *staple_state;       /**< good, revoked, unknown, trylater, error, none */
+} oa_tls_probe_t;
+
+/** What the responder answers. */
+typedef struct oa_responder_check_t {
+    const char *url;
+    oa_conn_t *conn;
+    apr_interval_time_t t_response; /**< request sent to response read */
+    apr_interval_time_t t_total;
+    const char *error_class;        /**< NULL when a response was judged, else dns,
+                                         dns-timeout, refused, timeout, unreachable,
+                                         http, malformed, url, error */
+    const char *message;
+    oa_ocsp_info_t info;
+    const char *verdict;            /**< ok, unreachable, http-error, malformed, trylater,
+                                         unauthorized, error-status, unverified, stale,
+                                         future, revoked, unknown */
+} oa_responder_check_t;
+
+typedef struct oa_probe_opts_t {
+    apr_interval_time_t timeout;    /**< each phase (default 5 s) */
+    apr_interval_time_t skew;       /**< clock tolerance (default 300 s, as mod_ssl) */
+    apr_time_t now;                 /**< 0: the current time */
+} oa_probe_opts_t;
+
+/** Handshake with host:port (SNI sni, may be NULL: host when it is a name). */
+apr_status_t oa_probe_tls(oa_tls_probe_t **pr, apr_pool_t *p, const char *host,
+                          apr_port_t port, const char *sni, const oa_probe_opts_t *o);
+
+/** Ask the responder (url, or the certificate's AIA URL when NULL) about cert. */
+apr_status_t oa_responder_check(oa_responder_check_t **pr, apr_pool_t *p, X509 *cert,
+                                X509 *issuer, const char *url, const oa_probe_opts_t *o);
+
+/** "HOST[:PORT]" and "[v6]:PORT" into parts (default port 443). NULL or the error. */
+const char *oa_probe_parse_target(apr_pool_t *p, const char *target, const char **phost,
+                                  apr_port_t *pport);
+
+#endif /* OA_PROBE_H */

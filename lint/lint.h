@@ -1,0 +1,28 @@
+/*
+ * ocsp-lint's glue: exit codes and the subcommands.
+ */
+#ifndef LINT_H
+#define LINT_H
+
+#include <apr_pools.h>
+
+#include "oa_json.h"
+#include "oa_ocsp.h"
+#include "oa_probe.h"
+
+/* Exit codes: the contract with CI pipelines. */
+typedef enum {
+    LINT_EXIT_CLEAN = 0,      /* nothing at or above --fail-on (probe: every host fine) */
+    LINT_EXIT_FINDINGS = 1,   /* findings at or above --fail-on (probe: a problem found) */
+    LINT_EXIT_USAGE = 2,      /* usage or I/O error */
+    LINT_EXIT_PARSE = 3       /* the configuration cannot be parsed */
+} lint_exit_e;
+
+/* ocsp-lint probe ... (argv[0] is "probe") */
+int lint_probe_main(apr_pool_t *p, int argc, const char *const *argv);
+
+/* JSON members shared by probe and --online */
+void lint_json_ocsp_info(oa_json_t *js, apr_pool_t *p, const oa_ocsp_info_t *s);
+void lint_json_responder(oa_json_t *js, apr_pool_t *p, const oa_responder_check_t *r);
+
+#endif

@@ -1,0 +1,422 @@
+/*
+ * ocsp-lint probe HOST[:PORT]...: what clients see (a handshake with SNI and
+ * status_request) and what the responder answers, several hosts at once.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <apr_getopt.h>
+#include <apr_strings.h>
+#include <apr_thread_proc.h>
+#include <apr_thread_mutex.h>
+
+#include "lint.h"
+#include "oa_json.h"
+#include "oa_pki.h"
+#include "oa_probe.h"
+
+typedef struct {
+    const char *target;
+    const char *host;
+    apr_port_t port;
+    const char *sni;
+    apr_pool_t *pool;
+    oa_tls_probe_t *tls;
+    oa_responder_check_t *resp;
+    const char *problem;        /* NULL: all good */
+} job_t;
+
+typedef struct {
+    apr_array_header_t *jobs;   /* job_t */
+    int next, done;
+    apr_thread_mutex_t *lock;
+    oa_probe_opts_t opts;
+    int responder;
+    int progress;
+} work_t;
+
+static const char *problem_of(apr_pool_t *p, job_t *j)
+{
+    const oa_tls_probe_t *t = j->tls;
+    if (t->error) {
+        return t->error;
+    }
+    if (!t->staple_present) {
+        return t->must_staple ? "no staple for a Must-Staple certificate: Firefox refuses the "
+                                "connection" : "no staple sent";
+    }
+    if (strcmp(t->staple_state, "good")) {
+        return apr_psprintf(p, "the staple says %s", t->staple_state);
+    }
+    if (!t->staple.verified) {
+        return apr_psprintf(p, "the staple does not verify: %s", t->staple.verify_error);
+    }
+    if (!t->staple.time_ok) {
+        return apr_psprintf(p, "the staple is %s", t->staple.time_error);
+    }
+    if (!t->chain_complete) {
+        return "the served chain lacks the issuer of the certificate";
+    }
+    if (j->resp && strcmp(j->resp->verdict, "ok")) {
+        return apr_psprintf(p, "responder: %s%s%s", j->resp->verdict,
+                            j->resp->message ? ": " : "", j->resp->message ? j->resp->message : "");
+    }
+    return NULL;
+}
+
+static void run_job(work_t *w, job_t *j)
+{
+    oa_probe_tls(&j->tls, j->pool, j->host, j->port, j->sni, &w->opts);
+    if (w->responder && j->tls->leaf && j->tls->issuer) {
+        oa_responder_check(&j->resp, j->pool, j->tls->leaf, j->tls->issuer, NULL, &w->opts);
+    }
+    j->problem = problem_of(j->pool, j);
+}
+
+static void *APR_THREAD_FUNC worker(apr_thread_t *t, void *data)
+{
+    work_t *w = data;
+    for (;;) {
+        job_t *j;
+        int i;
+        apr_thread_mutex_lock(w->lock);
+        i = w->next < w->jobs->nelts ? w->next++ : -1;
+        apr_thread_mutex_unlock(w->lock);
+        if (i < 0) {
+            break;
+        }
+        j = &APR_ARRAY_IDX(w->jobs, i, job_t);
+        run_job(w, j);
+        apr_thread_mutex_lock(w->lock);
+        w->done++;
+        if (w->progress) {
+            fprintf(stderr, "\rprobed %d/%d", w->done, w->jobs->nelts);
+            fflush(stderr);
+        }
+        apr_thread_mutex_unlock(w->lock);
+    }
+    return NULL;
+}
+
+static const char *ms(apr_pool_t *p, apr_interval_time_t t)
+{
+    return apr_psprintf(p, "%" APR_TIME_T_FMT ".%01d ms", apr_time_as_msec(t),
+                        (int)((t % 1000) / 100));
+}
+
+static void print_text(apr_pool_t *p, job_t *j)
+{
+    const oa_tls_probe_t *t = j->tls;
+    printf("%s%s%s: %s\n", j->target, t->sni ? " SNI " : "", t->sni ? t->sni : "",
+           j->problem ? "PROBLEM" : "ok");
+    if (t->conn && t->conn->ip && !t->error) {
+        printf("    connected to %s: dns %s, connect %s, handshake %s (%s, %s)\n", t->conn->ip,
+               ms(p, t->conn->t_dns), ms(p, t->conn->t_connect), ms(p, t->t_handshake),
+               t->protocol, t->cipher);
+    }
+    if (t->error) {
+        printf("    error (%s): %s\n", t->error_class, t->error);
+        return;
+    }
+    printf("    certificate %s, issued by %s%s%s\n", oa_x509_subject(p, t->leaf),
+           oa_x509_issuer_name(p, t->leaf), t->chain_complete ? "" : " (issuer NOT served)",
+           t->must_staple ? ", Must-Staple" : "");
+    if (!t->staple_present) {
+        printf("    staple: none\n");
+    }
+    else {
+        const oa_ocsp_info_t *s = &t->staple;
+        printf("    staple: %s (response %s)%s%s\n", t->staple_state,
+               s->response_status_name ? s->response_status_name : "undecodable",
+               s->verified ? ", verified" : ", NOT verified: ",
+               s->verified ? "" : (s->verify_error ? s->verify_error : "?"));
+        if (s->this_update) {
+            printf("    thisUpdate %s, nextUpdate %s (%" APR_INT64_T_FMT " s left)%s%s\n",
+                   oa_time_str(p, s->this_update),
+                   s->next_update ? oa_time_str(p, s->next_update) : "-",
+                   (apr_int64_t)s->seconds_left, s->time_ok ? "" : ": ",
+                   s->time_ok ? "" : s->time_error);
+        }
+        if (s->revoked_at) {
+            printf("    revoked at %s (%s)\n", oa_time_str(p, s->revoked_at),
+                   s->revocation_reason ? s->revocation_reason : "no reason");
+        }
+    }
+    if (j->resp) {
+        const oa_responder_check_t *r = j->resp;
+        printf("    responder %s: %s%s%s", r->url, r->verdict, r->message ? ": " : "",
+               r->message ? r->message : "");
+        if (r->conn && r->conn->ip) {
+            printf(" (dns %s, connect %s, response %s)", ms(p, r->conn->t_dns),
+                   ms(p, r->conn->t_connect), ms(p, r->t_response));
+        }
+        printf("\n");
+    }
+    if (j->problem) {
+        printf("    problem: %s\n", j->problem);
+    }
+}
+
+static void json_time(oa_json_t *js, apr_pool_t *p, const char *key, apr_time_t t)
+{
+    if (t) {
+        oa_json_str(js, key, oa_time_str(p, t));
+    }
+    else {
+        oa_json_null(js, key);
+    }
+}
+
+void lint_json_ocsp_info(oa_json_t *js, apr_pool_t *p, const oa_ocsp_info_t *s)
+{
+    oa_json_str(js, "response_status", s->response_status_name);
+    oa_json_str(js, "cert_status", s->cert_status_name);
+    json_time(js, p, "revoked_at", s->revoked_at);
+    oa_json_str(js, "revocation_reason", s->revocation_reason);
+    json_time(js, p, "produced_at", s->produced_at);
+    json_time(js, p, "this_update", s->this_update);
+    json_time(js, p, "next_update", s->next_update);
+    oa_json_int(js, "seconds_left", (long long)s->seconds_left);
+    oa_json_bool(js, "verified", s->verified);
+    oa_json_str(js, "verify_error", s->verify_error);
+    oa_json_str(js, "signer", s->signer);
+    oa_json_bool(js, "delegated_signer", s->delegated);
+    oa_json_bool(js, "time_ok", s->time_ok);
+    oa_json_str(js, "time_error", s->time_error);
+}
+
+void lint_json_responder(oa_json_t *js, apr_pool_t *p, const oa_responder_check_t *r)
+{
+    oa_json_str(js, "url", r->url);
+    oa_json_str(js, "verdict", r->verdict);
+    oa_json_str(js, "error", r->error_class);
+    oa_json_str(js, "message", r->message);
+    oa_json_str(js, "ip", r->conn ? r->conn->ip : NULL);
+    oa_json_int(js, "dns_ms", r->conn ? (long long)apr_time_as_msec(r->conn->t_dns) : 0);
+    oa_json_int(js, "connect_ms", r->conn ? (long long)apr_time_as_msec(r->conn->t_connect) : 0);
+    oa_json_int(js, "response_ms", (long long)apr_time_as_msec(r->t_response));
+    if (!r->error_class) {
+        oa_json_obj_open(js, "response");
+        lint_json_ocsp_info(js, p, &r->info);
+        oa_json_obj_close(js);
+    }
+}
+
+static void print_json(oa_json_t *js, apr_pool_t *p, job_t *j)
+{
+    const oa_tls_probe_t *t = j->tls;
+    oa_json_obj_open(js, NULL);
+    oa_json_str(js, "target", j->target);
+    oa_json_str(js, "host", j->host);
+    oa_json_int(js, "port", j->port);
+    oa_json_str(js, "sni", t->sni);
+    oa_json_bool(js, "ok", !j->problem);
+    oa_json_str(js, "problem", j->problem);
+    oa_json_str(js, "ip", t->conn ? t->conn->ip : NULL);
+    oa_json_str(js, "error", t->error_class);
+    oa_json_str(js, "message", t->error);
+    oa_json_int(js, "dns_ms", t->conn ? (long long)apr_time_as_msec(t->conn->t_dns) : 0);
+    oa_json_int(js, "connect_ms", t->conn ? (long long)apr_time_as_msec(t->conn->t_connect) : 0);
+    oa_json_int(js, "handshake_ms", (long long)apr_time_as_msec(t->t_handshake));
+    oa_json_str(js, "protocol", t->protocol);
+    if (t->leaf) {
+        oa_json_str(js, "subject", oa_x509_subject(p, t->leaf));
+        oa_json_str(js, "issuer", oa_x509_issuer_name(p, t->leaf));
+        json_time(js, p, "not_after", oa_x509_not_after(t->leaf));
+        oa_json_bool(js, "must_staple", t->must_staple);
+        oa_json_bool(js, "chain_complete", t->chain_complete);
+        oa_json_int(js, "certificates_served", sk_X509_num(t->served));
+    }
+    oa_json_obj_open(js, "staple");
+    oa_json_str(js, "state", t->staple_state);
+    oa_json_bool(js, "present", t->staple_present);
+    if (t->staple_present) {
+        lint_json_ocsp_info(js, p, &t->staple);
+    }
+    oa_json_obj_close(js);
+    if (j->resp) {
+        oa_json_obj_open(js, "responder");
+        lint_json_responder(js, p, j->resp);
+        oa_json_obj_close(js);
+    }
+    oa_json_obj_close(js);
+}
+
+static const apr_getopt_option_t probe_options[] = {
+    { "sni", 's', 1, "server name to send (default: the host when it is a name)" },
+    { "format", 'F', 1, "text (default) or json" },
+    { "timeout", 't', 1, "seconds for each phase: DNS, connect, handshake, response (default 5)" },
+    { "concurrency", 'j', 1, "hosts probed at once (default 8)" },
+    { "no-responder", 'R', 0, "do not query the OCSP responder" },
+    { "skew", 'k', 1, "seconds of clock difference tolerated (default 300)" },
+    { "clock-offset", 'o', 1, "judge as if the clock were this many seconds ahead (for drills)" },
+    { "help", 'h', 0, "this help" },
+    { NULL, 0, 0, NULL }
+};
+
+static void probe_usage(FILE *out)
+{
+    int i;
+    fprintf(out, "usage: ocsp-lint probe [options] HOST[:PORT]...\n\n"
+            "Check live servers as a client would: a TLS handshake with SNI and the\n"
+            "status_request extension, the staple it gets, and the OCSP responder.\n"
+            "Probe every node behind a name with --sni NAME node1:443 node2:443 ...\n\n");
+    for (i = 0; probe_options[i].name; i++) {
+        fprintf(out, "  --%s%s\n        %s\n", probe_options[i].name,
+                probe_options[i].has_arg ? " ARG" : "", probe_options[i].description);
+    }
+    fprintf(out, "\nExit codes: 0 every host staples a good, verified response and its responder\n"
+            "answers; 1 a problem was found; 2 usage error.\n");
+}
+
+static int positive(const char *s, long max, long *out)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (*end || end == s || v < 1 || v > max) {
+        return 0;
+    }
+    *out = v;
+    return 1;
+}
+
+int lint_probe_main(apr_pool_t *p, int argc, const char *const *argv)
+{
+    apr_getopt_t *g;
+    apr_status_t rv;
+    int ch, i, problems = 0, json = 0, conc = 8;
+    const char *arg, *sni = NULL;
+    work_t w;
+    long v;
+
+    memset(&w, 0, sizeof(w));
+    w.responder = 1;
+    apr_getopt_init(&g, p, argc, argv);
+    g->errfn = NULL;
+    g->interleave = 1;
+    while ((rv = apr_getopt_long(g, probe_options, &ch, &arg)) == APR_SUCCESS) {
+        switch (ch) {
+        case 's': sni = arg; break;
+        case 'F':
+            if (strcmp(arg, "text") && strcmp(arg, "json")) {
+                fprintf(stderr, "ocsp-lint probe: --format takes text or json\n");
+                return LINT_EXIT_USAGE;
+            }
+            json = !strcmp(arg, "json");
+            break;
+        case 't':
+            if (!positive(arg, 300, &v)) {
+                fprintf(stderr, "ocsp-lint probe: --timeout takes seconds (1-300)\n");
+                return LINT_EXIT_USAGE;
+            }
+            w.opts.timeout = apr_time_from_sec(v);
+            break;
+        case 'j':
+            if (!positive(arg, 256, &v)) {
+                fprintf(stderr, "ocsp-lint probe: --concurrency takes 1-256\n");
+                return LINT_EXIT_USAGE;
+            }
+            conc = (int)v;
+            break;
+        case 'R': w.responder = 0; break;
+        case 'k':
+            if (!positive(arg, 86400 * 7, &v)) {
+                fprintf(stderr, "ocsp-lint probe: --skew takes seconds\n");
+                return LINT_EXIT_USAGE;
+            }
+            w.opts.skew = apr_time_from_sec(v);
+            break;
+        case 'o': {
+            char *end;
+            long off = strtol(arg, &end, 10);
+            if (*end || end == arg) {
+                fprintf(stderr, "ocsp-lint probe: --clock-offset takes seconds (may be negative)\n");
+                return LINT_EXIT_USAGE;
+            }
+            w.opts.now = apr_time_now() + apr_time_from_sec(off);
+            break;
+        }
+        case 'h':
+            probe_usage(stdout);
+            return LINT_EXIT_CLEAN;
+        default:
+            return LINT_EXIT_USAGE;
+        }
+    }
+    if (rv != APR_EOF) {
+        fprintf(stderr, "ocsp-lint probe: bad option %s (see ocsp-lint probe --help)\n",
+                g->argv[g->ind - 1]);
+        return LINT_EXIT_USAGE;
+    }
+    if (g->ind >= argc) {
+        fprintf(stderr, "ocsp-lint probe: name at least one HOST[:PORT] (see --help)\n");
+        return LINT_EXIT_USAGE;
+    }
+    w.jobs = apr_array_make(p, argc, sizeof(job_t));
+    for (i = g->ind; i < argc; i++) {
+        job_t *j = apr_array_push(w.jobs);
+        const char *e;
+        memset(j, 0, sizeof(*j));
+        j->target = g->argv[i];
+        e = oa_probe_parse_target(p, j->target, &j->host, &j->port);
+        if (e) {
+            fprintf(stderr, "ocsp-lint probe: %s: %s\n", j->target, e);
+            return LINT_EXIT_USAGE;
+        }
+        j->sni = sni;
+        apr_pool_create(&j->pool, p);
+    }
+    apr_thread_mutex_create(&w.lock, APR_THREAD_MUTEX_DEFAULT, p);
+    w.progress = w.jobs->nelts > 1 && isatty(2);
+    if (conc > w.jobs->nelts) {
+        conc = w.jobs->nelts;
+    }
+    if (conc <= 1) {
+        worker(NULL, &w);
+    }
+    else {
+        apr_thread_t **threads = apr_pcalloc(p, sizeof(*threads) * (apr_size_t)conc);
+        apr_status_t trv;
+        for (i = 0; i < conc; i++) {
+            if (apr_thread_create(&threads[i], NULL, worker, &w, p) != APR_SUCCESS) {
+                threads[i] = NULL;
+            }
+        }
+        for (i = 0; i < conc; i++) {
+            if (threads[i]) {
+                apr_thread_join(&trv, threads[i]);
+            }
+        }
+        worker(NULL, &w);   /* whatever no thread took (when threads could not start) */
+    }
+    if (w.progress) {
+        fprintf(stderr, "\r%*s\r", 30, "");
+    }
+    if (json) {
+        oa_json_t *js = oa_json_make(p, oa_out_file, stdout, 1);
+        oa_json_obj_open(js, NULL);
+        oa_json_str(js, "version", OA_VERSION);
+        oa_json_arr_open(js, "probes");
+        for (i = 0; i < w.jobs->nelts; i++) {
+            print_json(js, p, &APR_ARRAY_IDX(w.jobs, i, job_t));
+        }
+        oa_json_arr_close(js);
+        oa_json_obj_close(js);
+        oa_json_end(js);
+    }
+    for (i = 0; i < w.jobs->nelts; i++) {
+        job_t *j = &APR_ARRAY_IDX(w.jobs, i, job_t);
+        problems += j->problem != NULL;
+        if (!json) {
+            print_text(p, j);
+        }
+    }
+    if (!json && w.jobs->nelts > 1) {
+        printf("%d of %d host%s with a problem\n", problems, w.jobs->nelts,
+               w.jobs->nelts == 1 ? "" : "s");
+    }
+    fflush(stdout);
+    return problems ? LINT_EXIT_FINDINGS : LINT_EXIT_CLEAN;
+}

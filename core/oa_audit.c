@@ -252,6 +252,11 @@ static void analyse_cert(oa_audit_t *a, oa_analysis_t *an, int idx)
     }
 }
 
+static int on_unless_off(const oa_setting_t *s)
+{
+    return !s || !s->argv->nelts || strcasecmp(APR_ARRAY_IDX(s->argv, 0, const char *), "off");
+}
+
 static oa_analysis_t *analyse(oa_audit_t *a, const oa_vhost_t *vh)
 {
     oa_analysis_t *an = apr_pcalloc(a->pool, sizeof(*an));
@@ -262,7 +267,12 @@ static oa_analysis_t *analyse(oa_audit_t *a, const oa_vhost_t *vh)
     an->certs = apr_array_make(a->pool, 2, sizeof(oa_certinfo_t *));
     an->findings = apr_array_make(a->pool, 4, sizeof(oa_finding_t *));
     an->stapling_on = oa_flag_on(oa_vhost_get(vh, "SSLUseStapling"));
-    an->md_staples = vh->md && oa_flag_on(vh->md->stapling);
+    /* mod_md staples its own domains with MDStapling on; with MDStapling on at server
+     * level and MDStapleOthers (on by default) it staples every other certificate too */
+    an->md_staples = vh->md ? oa_flag_on(vh->md->stapling)
+                            : (oa_conf_has_module(a->model->conf, "md_module")
+                               && oa_flag_on(oa_model_global(a->model, "MDStapling"))
+                               && on_unless_off(oa_model_global(a->model, "MDStapleOthers")));
     for (i = 0; certs && i < certs->nelts; i++) {
         analyse_cert(a, an, i);
     }

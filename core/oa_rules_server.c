@@ -2,6 +2,7 @@
  * OA1xx: whether stapling is on, and the server-wide stapling cache
  * (mod_ssl's ssl_cmd_SSLStaplingCache and modssl_init_stapling).
  */
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -200,6 +201,10 @@ void oa_rule_invalid_stapling_argument(oa_audit_t *a, const oa_rule_t *r)
         "SSLCertificateChainFile", "SSLCACertificateFile", "SSLCACertificatePath",
         "SSLCertificateFile", "SSLCertificateKeyFile", "SSLStaplingCache", NULL
     };
+    static const char *const numeric[] = {
+        "SSLStaplingResponderTimeout", "SSLStaplingResponseTimeSkew", "SSLStaplingResponseMaxAge",
+        "SSLStaplingStandardCacheTimeout", "SSLStaplingErrorCacheTimeout", NULL
+    };
     const oa_node_t *n;
     int i;
     for (n = a->model->conf->first; n; n = oa_node_next_preorder(n)) {
@@ -215,6 +220,17 @@ void oa_rule_invalid_stapling_argument(oa_audit_t *a, const oa_rule_t *r)
                                         "of its own)",
                                         "%s must be On or Off (it is '%s'): httpd refuses to start",
                                         flags[i], n->args);
+                }
+            }
+        }
+        for (i = 0; numeric[i]; i++) {
+            if (oa_node_is(n, numeric[i])) {
+                w = oa_conf_split_args(a->pool, n->args);
+                if (w->nelts == 1 && atoi(APR_ARRAY_IDX(w, 0, const char *)) < 0) {
+                    f = oa_audit_report(a, r, OA_SEV_ERROR, NULL, n,
+                                        "give a number of seconds, 0 or more",
+                                        "%s: invalid argument '%s' (negative): httpd refuses to "
+                                        "start", numeric[i], n->args);
                 }
             }
         }

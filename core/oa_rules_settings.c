@@ -191,11 +191,18 @@ void oa_rule_md_stapling_owner(oa_audit_t *a, const oa_rule_t *r)
         for (k = 0; ssl_settings[k] && !s; k++) {
             s = oa_vhost_get(an->vh, ssl_settings[k]);
         }
-        oa_audit_report(a, r, OA_SEV_NOTE, an->vh, s ? s->node : an->vh->md->stapling->node,
-                        "configure stapling for this domain with mod_md's MDStapling* directives",
-                        "mod_md staples %s (MDStapling on, %s:%d)%s", oa_vhost_label(a->pool, an->vh),
-                        an->vh->md->stapling->node->file, an->vh->md->stapling->node->line,
-                        s ? apr_psprintf(a->pool, ": %s and the other SSLStapling* settings do "
-                                         "not apply to it", s->directive) : "");
+        {
+            const oa_setting_t *on = an->vh->md ? an->vh->md->stapling
+                                                : oa_model_global(a->model, "MDStapling");
+            oa_audit_report(a, r, OA_SEV_NOTE, an->vh, s ? s->node : on->node,
+                            "configure stapling for this certificate with mod_md's MDStapling* "
+                            "directives",
+                            "mod_md staples %s (MDStapling on, %s:%d%s)%s",
+                            oa_vhost_label(a->pool, an->vh), on->node->file, on->node->line,
+                            an->vh->md ? "" : ", and MDStapleOthers is on: mod_md staples "
+                            "certificates it does not manage too",
+                            s ? apr_psprintf(a->pool, ": %s and the other SSLStapling* settings "
+                                             "do not apply to it", s->directive) : "");
+        }
     }
 }

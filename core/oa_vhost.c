@@ -40,6 +40,7 @@ static const tracked_t tracked[] = {
     { "SSLStaplingCache", MERGE_GLOBAL },
     { "MDomain", MERGE_GLOBAL },
     { "MDStapling", MERGE_GLOBAL },
+    { "MDStapleOthers", MERGE_GLOBAL },
     { NULL, MERGE_LAST }
 };
 

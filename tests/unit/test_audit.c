@@ -246,6 +246,28 @@ START_TEST(mod_md_owns_stapling)
 }
 END_TEST
 
+START_TEST(md_staples_others_by_default)
+{
+    /* server-level MDStapling on: mod_md staples certificates it does not manage too */
+    run(MODS "MDStapling on\n" VH_BEGIN "SSLCertificateFile ${PKI}/good-fullchain.pem\n"
+        "SSLCertificateKeyFile ${PKI}/good.key\n</VirtualHost>\n");
+    ck_assert_str_eq(stapling(0), OA_STAPLING_ACTIVE);
+    ck_assert_str_eq(fired("OA501"), "note:4");
+    run(MODS "MDStapling on\nMDStapleOthers off\n" VH_BEGIN
+        "SSLCertificateFile ${PKI}/good-fullchain.pem\nSSLCertificateKeyFile ${PKI}/good.key\n"
+        "</VirtualHost>\n");
+    ck_assert_str_eq(stapling(0), OA_STAPLING_OFF);
+}
+END_TEST
+
+START_TEST(negative_numbers_refused)
+{
+    run(MODS CACHE "SSLStaplingResponderTimeout -1\nSSLStaplingResponseMaxAge -5\n");
+    ck_assert_str_eq(fired("OA105"), "error:5 error:6");
+    ck_assert_str_eq(audit->startup, "fails");
+}
+END_TEST
+
 START_TEST(suppression_and_selection)
 {
     run(MODS CACHE "# ocsp-lint: disable=issuer-not-found,OA104 the CA is internal\n" VH_BEGIN
@@ -319,6 +341,8 @@ int main(void)
     tcase_add_test(tc, settings_rules);
     tcase_add_test(tc, mod_md_owns_stapling);
     tcase_add_test(tc, suppression_and_selection);
+    tcase_add_test(tc, md_staples_others_by_default);
+    tcase_add_test(tc, negative_numbers_refused);
     tcase_add_test(tc, certificates_read_once);
     tcase_add_test(tc, expiry_rules);
     suite_add_tcase(s, tc);

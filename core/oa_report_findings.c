@@ -152,6 +152,9 @@ void oa_report_findings_json(apr_pool_t *p, const oa_audit_t *a, const oa_report
         oa_report_diag_json(j, APR_ARRAY_IDX(a->model->conf->diags, i, const oa_diag_t *));
     }
     oa_json_arr_close(j);
+    if (o->extra) {
+        o->extra(j, o->extra_ctx);
+    }
     oa_json_obj_close(j);
     oa_json_end(j);
 }

@@ -11,6 +11,8 @@
 typedef struct oa_report_opts_t {
     const char *tool_version;
     const char *docs_uri;     /**< base URI of the rule pages (".../rules/"), for SARIF helpUri */
+    void (*extra)(oa_json_t *j, void *ctx); /**< more members for the JSON object, or NULL */
+    void *extra_ctx;
 } oa_report_opts_t;
 
 /** file:line: severity: message [OA101 slug] + hint lines; parse diagnostics first. */

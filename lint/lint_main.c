@@ -26,7 +26,7 @@
 enum {
     OPT_VHOSTS = 256, OPT_FORMAT, OPT_FAIL_ON, OPT_ENVVARS, OPT_NO_ENVVARS, OPT_HTTPD,
     OPT_HTTPD_VERSION, OPT_BUILTINS, OPT_VERSION, OPT_HELP, OPT_SELECT, OPT_SKIP, OPT_EXPLAIN,
-    OPT_EXPIRY, OPT_LIST_RULES, OPT_DOCS_URI
+    OPT_EXPIRY, OPT_LIST_RULES, OPT_DOCS_URI, OPT_ONLINE, OPT_TIMEOUT
 };
 
 static const apr_getopt_option_t options[] = {
@@ -44,6 +44,8 @@ static const apr_getopt_option_t options[] = {
     { "list-rules", OPT_LIST_RULES, 0, "list the rules" },
     { "docs-uri", OPT_DOCS_URI, 1, "base URI of the rule pages for SARIF helpUri (default: the installed pages)" },
     { "verbose", 'v', 0, "also print each SSL vhost's predicted stapling" },
+    { "online", OPT_ONLINE, 0, "also ask the OCSP responder of each distinct certificate" },
+    { "timeout", OPT_TIMEOUT, 1, "seconds for each network phase with --online (default 5)" },
     { "fail-on", OPT_FAIL_ON, 1, "exit 1 on findings at or above: note, warning, error (default)" },
     { "envvars", OPT_ENVVARS, 1, "read variables from this shell file (Debian's envvars)" },
     { "no-envvars", OPT_NO_ENVVARS, 0, "do not read SERVERROOT/envvars" },
@@ -68,6 +70,8 @@ typedef struct {
     int verbose;
     oa_audit_opts_t audit;
     const char *docs_uri;
+    int online;
+    oa_probe_opts_t probe;
 } lint_opts_t;
 
 static void usage(FILE *out)
@@ -263,6 +267,73 @@ static int explain(apr_pool_t *p, const char *name)
     return LINT_EXIT_CLEAN;
 }
 
+/* --online: one responder check per distinct certificate; after a network failure,
+ * the other certificates of the same responder are not tried again */
+typedef struct {
+    const oa_certinfo_t *ci;
+    const oa_analysis_t *an;
+    oa_responder_check_t *check;
+    int skipped;
+} online_t;
+
+static apr_array_header_t *online_checks(apr_pool_t *p, const oa_audit_t *a,
+                                         const oa_probe_opts_t *po)
+{
+    apr_array_header_t *out = apr_array_make(p, 8, sizeof(online_t));
+    apr_hash_t *seen = apr_hash_make(p), *dead = apr_hash_make(p);
+    int i, k;
+    for (i = 0; i < a->analyses->nelts; i++) {
+        const oa_analysis_t *an = APR_ARRAY_IDX(a->analyses, i, const oa_analysis_t *);
+        for (k = 0; k < an->certs->nelts; k++) {
+            const oa_certinfo_t *ci = APR_ARRAY_IDX(an->certs, k, const oa_certinfo_t *);
+            const char *url = ci->url ? ci->url : ci->ocsp_url;
+            online_t *o;
+            if (!ci->leaf || !ci->issuer || !url || apr_hash_get(seen, ci->leaf, sizeof(X509 *))) {
+                continue;
+            }
+            apr_hash_set(seen, ci->leaf, sizeof(X509 *), ci);
+            o = apr_array_push(out);
+            memset(o, 0, sizeof(*o));
+            o->ci = ci;
+            o->an = an;
+            if (apr_hash_get(dead, url, APR_HASH_KEY_STRING)) {
+                o->skipped = 1;
+                continue;
+            }
+            oa_responder_check(&o->check, p, ci->leaf, ci->issuer, url, po);
+            if (o->check->conn && o->check->conn->error) {
+                apr_hash_set(dead, url, APR_HASH_KEY_STRING, url);
+            }
+        }
+    }
+    return out;
+}
+
+typedef struct {
+    apr_pool_t *p;
+    apr_array_header_t *online;
+} online_json_t;
+
+static void online_json(oa_json_t *js, void *ctx)
+{
+    online_json_t *oj = ctx;
+    int i;
+    oa_json_arr_open(js, "online");
+    for (i = 0; i < oj->online->nelts; i++) {
+        const online_t *on = &APR_ARRAY_IDX(oj->online, i, online_t);
+        oa_json_obj_open(js, NULL);
+        oa_json_str(js, "certificate", on->ci->cert_path);
+        oa_json_str(js, "subject", oa_x509_subject(oj->p, on->ci->leaf));
+        oa_json_str(js, "vhost", on->an->vh->name);
+        oa_json_bool(js, "skipped", on->skipped);
+        if (on->check) {
+            lint_json_responder(js, oj->p, on->check);
+        }
+        oa_json_obj_close(js);
+    }
+    oa_json_arr_close(js);
+}
+
 static int parse_args(apr_pool_t *p, int argc, const char *const *argv, lint_opts_t *o)
 {
     apr_getopt_t *g;
@@ -322,6 +393,17 @@ static int parse_args(apr_pool_t *p, int argc, const char *const *argv, lint_opt
             exit(LINT_EXIT_CLEAN);
         }
         case OPT_DOCS_URI: o->docs_uri = arg; break;
+        case OPT_ONLINE: o->online = 1; break;
+        case OPT_TIMEOUT: {
+            char *end;
+            long t = strtol(arg, &end, 10);
+            if (*end || end == arg || t < 1 || t > 300) {
+                fprintf(stderr, "ocsp-lint: --timeout takes seconds (1-300), not '%s'\n", arg);
+                return 0;
+            }
+            o->probe.timeout = apr_time_from_sec(t);
+            break;
+        }
         case OPT_FAIL_ON:
             if ((o->fail_on = oa_severity_parse(arg)) < 0) {
                 fprintf(stderr, "ocsp-lint: --fail-on takes note, warning or error, not '%s'\n", arg);
@@ -458,9 +540,20 @@ int main(int argc, const char *const *argv)
     else {
         oa_audit_t *audit;
         oa_report_opts_t ro;
+        apr_array_header_t *online = NULL;
+        memset(&ro, 0, sizeof(ro));
         ro.tool_version = OA_VERSION;
         ro.docs_uri = o.docs_uri ? o.docs_uri : apr_pstrcat(p, "file://", docs_dir(p), "/", NULL);
         oa_audit_run(&audit, p, model, oa_pki_make(p), &o.audit);
+        if (o.online) {
+            online = online_checks(p, audit, &o.probe);
+            for (i = 0; i < online->nelts; i++) {
+                const online_t *on = &APR_ARRAY_IDX(online, i, online_t);
+                if (on->skipped || strcmp(on->check->verdict, "ok")) {
+                    worst = OA_SEV_ERROR;
+                }
+            }
+        }
         for (i = 0; i < conf->diags->nelts; i++) {
             const oa_diag_t *d = APR_ARRAY_IDX(conf->diags, i, const oa_diag_t *);
             worst = (int)d->severity > worst ? (int)d->severity : worst;
@@ -470,13 +563,38 @@ int main(int argc, const char *const *argv)
             worst = (int)f->d.severity > worst ? (int)f->d.severity : worst;
         }
         if (json) {
+            online_json_t oj;
+            oj.p = p;
+            oj.online = online;
+            ro.extra = online ? online_json : NULL;
+            ro.extra_ctx = &oj;
             oa_report_findings_json(p, audit, &ro, oa_out_file, stdout);
         }
+
         else if (!strcmp(o.format, "sarif")) {
             oa_report_findings_sarif(p, audit, &ro, oa_out_file, stdout);
         }
         else {
             oa_report_findings_text(p, audit, oa_out_file, stdout);
+            for (i = 0; online && i < online->nelts; i++) {
+                const online_t *on = &APR_ARRAY_IDX(online, i, online_t);
+                const oa_responder_check_t *r = on->check;
+                if (on->skipped) {
+                    printf("%s: error: responder not asked about %s: it failed for another "
+                           "certificate [online]\n", on->ci->cert_path,
+                           oa_x509_subject(p, on->ci->leaf));
+                    continue;
+                }
+                printf("%s: %s: responder %s: %s%s%s [online]\n", on->ci->cert_path,
+                       strcmp(r->verdict, "ok") ? "error" : "ok", r->url, r->verdict,
+                       r->message ? ": " : "", r->message ? r->message : "");
+                if (r->conn && r->conn->ip) {
+                    printf("    %s: dns %" APR_TIME_T_FMT " ms, connect %" APR_TIME_T_FMT
+                           " ms, response %" APR_TIME_T_FMT " ms\n", r->conn->ip,
+                           apr_time_as_msec(r->conn->t_dns), apr_time_as_msec(r->conn->t_connect),
+                           apr_time_as_msec(r->t_response));
+                }
+            }
             if (o.verbose) {
                 oa_report_predictions_text(p, audit, oa_out_file, stdout);
             }

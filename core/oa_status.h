@@ -1,0 +1,78 @@
+/**
+ * @file oa_status.h
+ * @brief Live stapling status per vhost: a fixed-size record that can live in shared
+ *        memory (no pointers), and its renderings: HTML, mod_status-style `?auto`,
+ *        JSON and Prometheus text exposition.
+ */
+#ifndef OA_STATUS_H
+#define OA_STATUS_H
+
+#include <apr_pools.h>
+#include <apr_time.h>
+
+#include "oa_audit.h"
+#include "oa_json.h"
+#include "oa_probe.h"
+
+#define OA_STATUS_STR 256
+
+/** One vhost. Plain data only: it is copied into shared memory as it is. */
+typedef struct oa_status_rec_t {
+    /* identity and configuration verdict (from the audit) */
+    char name[OA_STATUS_STR];
+    char aliases[OA_STATUS_STR];
+    char addresses[OA_STATUS_STR];
+    char file[OA_STATUS_STR];
+    int line;
+    char config_stapling[16];       /**< active, off, broken, fatal */
+    char config_reason[OA_STATUS_STR];
+    int findings[3];                /**< by severity: notes, warnings, errors */
+    char finding_ids[OA_STATUS_STR];/**< "OA201 OA405" */
+    /* where the probe connects */
+    char probe_host[64];
+    int probe_port;
+    /* the last probe */
+    apr_time_t checked_at;          /**< 0: not probed yet ("pending") */
+    char staple[16];                /**< good, revoked, unknown, trylater, none, error, pending */
+    int verified;
+    apr_time_t this_update, next_update, produced_at;
+    char probe_error[OA_STATUS_STR];/**< the handshake failed */
+    /* the responder */
+    char responder_url[OA_STATUS_STR];
+    int responder_checked;
+    int responder_up;
+    int latency_ms;
+    char responder_error[OA_STATUS_STR];
+    apr_time_t responder_down_since; /**< 0 when up */
+    /* what comes next */
+    apr_time_t stop_at;             /**< when stapling will stop if the responder stays
+                                         down (the cached staple's nextUpdate), else 0 */
+} oa_status_rec_t;
+
+/** Fill the identity and configuration verdict of a record from an audit. */
+void oa_status_from_analysis(oa_status_rec_t *rec, const oa_analysis_t *an);
+
+/**
+ * Fold a probe and a responder check (either may be NULL) into the record, at time now:
+ * keeps "down since" across rounds and predicts when stapling stops.
+ */
+void oa_status_update(oa_status_rec_t *rec, const oa_tls_probe_t *tls,
+                      const oa_responder_check_t *resp, apr_time_t now);
+
+/** How a record stands: 0 good, 1 warning, 2 error (for colours and summaries). */
+int oa_status_level(const oa_status_rec_t *rec, apr_time_t now);
+
+/** The renderings; every value is escaped for its format. */
+void oa_status_html(apr_pool_t *p, const oa_status_rec_t *recs, int n, apr_time_t now,
+                    oa_out_fn *out, void *ctx);
+void oa_status_auto(apr_pool_t *p, const oa_status_rec_t *recs, int n, apr_time_t now,
+                    oa_out_fn *out, void *ctx);
+void oa_status_json(apr_pool_t *p, const oa_status_rec_t *recs, int n, apr_time_t now,
+                    oa_out_fn *out, void *ctx);
+void oa_status_prometheus(apr_pool_t *p, const oa_status_rec_t *recs, int n, apr_time_t now,
+                          oa_out_fn *out, void *ctx);
+
+/** Safe copy into a fixed buffer (truncates, always terminates). */
+void oa_status_strcpy(char *dst, apr_size_t size, const char *src);
+
+#endif /* OA_STATUS_H */

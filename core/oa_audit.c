@@ -131,15 +131,15 @@ static void find_issuer(oa_audit_t *a, const oa_vhost_t *vh, oa_certinfo_t *ci)
     }
 }
 
-/* mod_ssl's OCSP client: apr_uri_parse, then the scheme must be exactly "http" */
+/* mod_ssl's OCSP client: apr_uri_parse, then the scheme must be exactly "http"
+ * (1); no host to resolve is a failed fetch, not a failed handshake (-1); else 0 */
 static int url_usable(apr_pool_t *p, const char *url)
 {
     apr_uri_t u;
-    if (apr_uri_parse(p, url, &u) != APR_SUCCESS || !u.scheme || strcmp(u.scheme, "http")
-        || !u.hostname) {
+    if (apr_uri_parse(p, url, &u) != APR_SUCCESS || !u.scheme || strcmp(u.scheme, "http")) {
         return 0;
     }
-    return 1;
+    return (u.hostname && *u.hostname) ? 1 : -1;
 }
 
 static const char *worst(const char *a, const char *b)
@@ -209,7 +209,7 @@ static void analyse_cert(oa_audit_t *a, oa_analysis_t *an, int idx)
     ci->must_staple = oa_x509_must_staple(ci->leaf);
     ci->url = (an->stapling_on && force && force->argv->nelts)
               ? APR_ARRAY_IDX(force->argv, 0, const char *) : ci->ocsp_url;
-    ci->url_usable = ci->url && url_usable(a->pool, ci->url);
+    ci->url_usable = ci->url ? url_usable(a->pool, ci->url) : 0;
 
     if (an->md_staples) {
         /* mod_md fetches with its own client (http and https) from the certificate's
@@ -241,6 +241,11 @@ static void analyse_cert(oa_audit_t *a, oa_analysis_t *an, int idx)
     else if (!ci->url) {
         ci->stapling = OA_STAPLING_BROKEN;
         ci->why = "no OCSP responder URL in the certificate and no SSLStaplingForceURL (AH02218)";
+    }
+    else if (ci->url_usable < 0) {
+        ci->stapling = OA_STAPLING_BROKEN;
+        ci->why = apr_psprintf(a->pool, "%s names no host: every fetch fails (AH01972) and "
+                               "clients get a made-up tryLater", ci->url);
     }
     else if (!ci->url_usable) {
         ci->stapling = OA_STAPLING_FATAL;
@@ -295,6 +300,69 @@ static oa_analysis_t *analyse(oa_audit_t *a, const oa_vhost_t *vh)
         }
     }
     return an;
+}
+
+/*
+ * mod_ssl keeps what it learns about a certificate (the CertID and responder URL, in
+ * stapling_certinfo) and its responses by the certificate's digest, for every vhost:
+ * a vhost whose own chain lacks the issuer still staples when another stapling vhost
+ * serves the same certificate with its chain; a vhost without a URL of its own gets
+ * the shared entry's URL (none when only the other vhost's SSLStaplingForceURL gave
+ * one: AH02621, and the handshake fails).
+ */
+static void share_by_certificate(oa_audit_t *a)
+{
+    int i, j, k, m;
+    for (i = 0; i < a->analyses->nelts; i++) {
+        oa_analysis_t *an = APR_ARRAY_IDX(a->analyses, i, oa_analysis_t *);
+        if (!an->stapling_on || an->md_staples) {
+            continue;
+        }
+        for (k = 0; k < an->certs->nelts; k++) {
+            oa_certinfo_t *ci = APR_ARRAY_IDX(an->certs, k, oa_certinfo_t *);
+            if (!ci->leaf || strcmp(ci->stapling, OA_STAPLING_BROKEN)) {
+                continue;
+            }
+            for (j = 0; j < a->analyses->nelts; j++) {
+                const oa_analysis_t *other = APR_ARRAY_IDX(a->analyses, j, const oa_analysis_t *);
+                if (other == an || !other->stapling_on || other->md_staples) {
+                    continue;
+                }
+                for (m = 0; m < other->certs->nelts; m++) {
+                    const oa_certinfo_t *oc = APR_ARRAY_IDX(other->certs, m, const oa_certinfo_t *);
+                    if (!oc->leaf || !oc->issuer || X509_cmp(oc->leaf, ci->leaf)) {
+                        continue;
+                    }
+                    if (!ci->issuer && oc->url_usable > 0 && (ci->url || oc->ocsp_url)) {
+                        ci->stapling = OA_STAPLING_ACTIVE;
+                        ci->why = apr_psprintf(a->pool, "AH02217 for this vhost, but mod_ssl "
+                                               "shares what it learned of the certificate "
+                                               "with %s", oa_vhost_label(a->pool, other->vh));
+                    }
+                    else if (ci->issuer && !ci->url && oc->url && !oc->ocsp_url) {
+                        ci->stapling = OA_STAPLING_FATAL;
+                        ci->why = apr_psprintf(a->pool, "the certificate has no OCSP URL and only "
+                                               "%s sets SSLStaplingForceURL: this vhost's "
+                                               "handshakes fail when no response is cached "
+                                               "(AH02621, AH01955)",
+                                               oa_vhost_label(a->pool, other->vh));
+                    }
+                }
+            }
+        }
+        /* the vhost's verdict again, from its certificates */
+        an->stapling = NULL;
+        for (k = 0; k < an->certs->nelts; k++) {
+            const oa_certinfo_t *ci = APR_ARRAY_IDX(an->certs, k, const oa_certinfo_t *);
+            if (!an->stapling || worst(ci->stapling, an->stapling) != an->stapling) {
+                an->stapling = ci->stapling;
+                an->why = ci->why;
+            }
+        }
+        if (!an->stapling) {
+            an->stapling = OA_STAPLING_BROKEN;
+        }
+    }
 }
 
 /* ------------------------------------------------------------------ running */
@@ -390,6 +458,7 @@ apr_status_t oa_audit_run(oa_audit_t **paudit, apr_pool_t *p, const oa_model_t *
             APR_ARRAY_PUSH(a->analyses, oa_analysis_t *) = analyse(a, vh);
         }
     }
+    share_by_certificate(a);
     for (r = oa_rules(); *r; r++) {
         if (selected(opts, *r)) {
             (*r)->check(a, *r);

@@ -35,7 +35,8 @@ typedef struct oa_certinfo_t {
     const char *issuer_from;            /**< the directive whose file held it */
     const char *ocsp_url;               /**< from the AIA extension */
     const char *url;                    /**< what mod_ssl will query: ForceURL, else ocsp_url */
-    int url_usable;                     /**< plain http, as mod_ssl's client needs */
+    int url_usable;                     /**< 1 plain http with a host, as mod_ssl's client
+                                             needs; -1 http without a host; 0 unusable */
     int must_staple;
     const char *stapling;               /**< OA_STAPLING_* for this certificate */
     const char *why;                    /**< the reason, when not active */

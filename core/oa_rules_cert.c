@@ -153,6 +153,16 @@ static void unreadable(oa_audit_t *a, const oa_rule_t *r, const oa_vhost_t *vh,
                        int need_cert)
 {
     oa_finding_t *fd = NULL;
+    if (need_cert == 2 && f->error && !strstr(f->error, "cannot read")
+        && !strstr(f->error, "not a regular file")) {
+        /* use_certificate_chain gives up quietly on a file without PEM data */
+        oa_audit_report(a, r, OA_SEV_ERROR, vh, at, "point it at the intermediate "
+                        "certificate(s) in PEM, or put them after the leaf in "
+                        "SSLCertificateFile", "%s: %s: httpd starts without the chain: clients "
+                        "get an incomplete chain and stapling finds no issuer there", directive,
+                        f->error);
+        return;
+    }
     if (f->error) {
         fd = oa_audit_report(a, r, OA_SEV_ERROR, vh, at, "fix the path or the file's permissions "
                              "(httpd reads it as root at start)", "%s: %s: httpd refuses to start",
@@ -193,7 +203,7 @@ void oa_rule_certificate_unreadable(oa_audit_t *a, const oa_rule_t *r)
                            ci->key_file, 0);
             }
             if (j == 0 && ci->chain_file) {
-                unreadable(a, r, an->vh, chain->node, "SSLCertificateChainFile", ci->chain_file, 1);
+                unreadable(a, r, an->vh, chain->node, "SSLCertificateChainFile", ci->chain_file, 2);
             }
         }
     }

@@ -29,11 +29,15 @@ void oa_rule_issuer_not_found(oa_audit_t *a, const oa_rule_t *r)
                             "SSLCertificateChainFile or SSLCACertificateFile/Path%s",
                             oa_x509_subject(a->pool, ci->leaf),
                             oa_x509_issuer_name(a->pool, ci->leaf),
-                            staples ? ": mod_ssl logs AH02217 \"can't retrieve issuer "
-                                      "certificate\" and never staples; clients also get an "
-                                      "incomplete chain"
-                                    : ": clients get an incomplete chain, and stapling could "
-                                      "not work if enabled");
+                            an->stapling_on
+                            ? ": mod_ssl logs AH02217 \"can't retrieve issuer certificate\" and "
+                              "cannot staple it (unless another vhost with the same certificate "
+                              "finds the issuer); clients also get an incomplete chain"
+                            : an->md_staples
+                            ? ": mod_md cannot staple it (and nothing is logged); clients also "
+                              "get an incomplete chain"
+                            : ": clients get an incomplete chain, and stapling could not work "
+                              "if enabled");
         }
     }
 }
@@ -85,13 +89,15 @@ void oa_rule_chain_order(oa_audit_t *a, const oa_rule_t *r)
             if (!sk_X509_num(ci->chain)) {
                 continue;
             }
+            for (k = 0; k < sk_X509_num(ci->chain); k++) {
+                if (oa_pki_issued(a->pki, sk_X509_value(ci->chain, k), ci->leaf)) {
+                    certifies = 1;
+                }
+            }
             /* every certificate sent must issue the one before it */
             prev = ci->leaf;
             for (k = 0; k < sk_X509_num(ci->chain); k++) {
                 X509 *c = sk_X509_value(ci->chain, k);
-                if (oa_pki_issued(a->pki, c, ci->leaf)) {
-                    certifies = 1;
-                }
                 if (!oa_pki_issued(a->pki, c, prev)) {
                     int m, issues_any = 0;
                     for (m = 0; m < sk_X509_num(ci->chain); m++) {
@@ -156,8 +162,10 @@ void oa_rule_no_ocsp_url(oa_audit_t *a, const oa_rule_t *r)
                               "still runs a responder"
                             : "turn SSLUseStapling off for this vhost, or set "
                               "SSLStaplingForceURL to the CA's responder",
-                            "%s has no OCSP responder URL and no SSLStaplingForceURL is set: "
-                            "mod_ssl logs AH02218 and never staples%s", ci->cert_path,
+                            "%s has no OCSP responder URL%s%s", ci->cert_path,
+                            an->md_staples ? " (mod_md cannot staple it)"
+                                           : " and no SSLStaplingForceURL is set: mod_ssl logs "
+                                             "AH02218 and never staples",
                             oa_x509_has_crldp(ci->leaf)
                             ? " (the certificate has a CRL distribution point instead, as "
                               "Let's Encrypt certificates have since May 2025)"
@@ -177,6 +185,7 @@ void oa_rule_unusable_responder_url(oa_audit_t *a, const oa_rule_t *r)
             const oa_certinfo_t *ci = OA_CERT(an, j);
             int forced;
             if (!ci->leaf || !an->stapling_on || an->md_staples || !ci->url || ci->url_usable) {
+                /* url_usable < 0 (no host) is a fetch failure, reported by the prediction */
                 continue;
             }
             forced = force && force->argv->nelts && !strcmp(ci->url, APR_ARRAY_IDX(force->argv, 0, const char *));
@@ -188,9 +197,11 @@ void oa_rule_unusable_responder_url(oa_audit_t *a, const oa_rule_t *r)
                                      "URL, or turn stapling off for this certificate",
                             "mod_ssl cannot query the OCSP responder '%s'%s (it speaks only plain "
                             "http): every TLS handshake that asks for a staple, as browsers do, "
-                            "fails (AH01939/AH01940, AH01955): an outage",
+                            "fails (%s): an outage",
                             ci->url, forced ? " set by SSLStaplingForceURL"
-                                            : " named by the certificate");
+                                            : " named by the certificate",
+                            strstr(ci->url, "://") ? "AH01939/AH01940, then AH01955"
+                            : "without a scheme the child process crashes, AH00052");
         }
     }
 }

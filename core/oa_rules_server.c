@@ -212,12 +212,11 @@ void oa_rule_invalid_stapling_argument(oa_audit_t *a, const oa_rule_t *r)
         oa_finding_t *f = NULL;
         for (i = 0; flags[i]; i++) {
             if (oa_node_is(n, flags[i])) {
+                /* httpd reads only the first word of a flag (invoke_cmd, FLAG) */
                 w = oa_conf_split_args(a->pool, n->args);
-                if (w->nelts != 1 || (strcasecmp(APR_ARRAY_IDX(w, 0, const char *), "on")
-                                      && strcasecmp(APR_ARRAY_IDX(w, 0, const char *), "off"))) {
-                    f = oa_audit_report(a, r, OA_SEV_ERROR, NULL, n,
-                                        "write exactly On or Off (a # comment must be on a line "
-                                        "of its own)",
+                if (w->nelts < 1 || (strcasecmp(APR_ARRAY_IDX(w, 0, const char *), "on")
+                                     && strcasecmp(APR_ARRAY_IDX(w, 0, const char *), "off"))) {
+                    f = oa_audit_report(a, r, OA_SEV_ERROR, NULL, n, "write On or Off",
                                         "%s must be On or Off (it is '%s'): httpd refuses to start",
                                         flags[i], n->args);
                 }

@@ -17,46 +17,67 @@ static int on_or_default(const oa_setting_t *s)
     return !s || oa_flag_on(s);
 }
 
-/* OA401: explicit "on" is reported where it is written; the default once per server */
+/*
+ * OA401 and OA402. What mod_ssl does while the responder fails (stapling_renew_response,
+ * stapling_cb): with SSLStaplingFakeTryLater on it makes up a tryLater response and
+ * caches it as if it were good, for SSLStaplingStandardCacheTimeout (an hour by
+ * default), and staples it, whatever SSLStaplingReturnResponderErrors says. With
+ * either turned off, nothing is cached and every handshake that asks for a staple
+ * queries the responder again and waits up to SSLStaplingResponderTimeout. Neither
+ * setting is safe; mod_md's stapling (MDStapling on) fetches in the background and
+ * keeps the last good response. Explicit values are reported where they are written,
+ * the defaults once per server.
+ */
 void oa_rule_responder_errors_to_clients(oa_audit_t *a, const oa_rule_t *r)
 {
     int i, defaults = 0;
     for (i = 0; i < a->analyses->nelts; i++) {
         const oa_analysis_t *an = OA_ANALYSIS(a, i);
         const oa_setting_t *s = oa_vhost_get(an->vh, "SSLStaplingReturnResponderErrors");
-        if (!an->stapling_on || an->md_staples || !on_or_default(s) || (!s && defaults++)) {
+        int on = on_or_default(s);
+        if (!an->stapling_on || an->md_staples || (!s && defaults++)) {
             continue;
         }
         oa_audit_report(a, r, s ? OA_SEV_WARNING : OA_SEV_NOTE, an->vh,
                         s ? s->node : oa_vhost_get(an->vh, "SSLUseStapling")->node,
-                        "SSLStaplingReturnResponderErrors off: send no staple rather than an "
-                        "error response",
-                        "SSLStaplingReturnResponderErrors is on%s: while the responder fails, "
-                        "clients get its error (or a faked tryLater) stapled instead of no "
-                        "staple; a Must-Staple certificate then fails in Firefox",
+                        "consider mod_md's stapling (MDStapling on, also for certificates "
+                        "mod_md does not manage): it fetches in the background and keeps the "
+                        "last good response",
+                        on ? "SSLStaplingReturnResponderErrors is on%s: error responses (a "
+                             "tryLater or an unauthorized from the responder, a response that "
+                             "does not fit) are stapled, and Must-Staple clients refuse them"
+                           : "SSLStaplingReturnResponderErrors is off%s: while the responder "
+                             "returns errors, every handshake that asks for a staple queries it "
+                             "again and waits up to SSLStaplingResponderTimeout",
                         s ? "" : " (the default, for every vhost that staples)");
     }
 }
 
-/* OA402: as OA401 */
 void oa_rule_fake_trylater(oa_audit_t *a, const oa_rule_t *r)
 {
     int i, defaults = 0;
     for (i = 0; i < a->analyses->nelts; i++) {
         const oa_analysis_t *an = OA_ANALYSIS(a, i);
         const oa_setting_t *s = oa_vhost_get(an->vh, "SSLStaplingFakeTryLater");
-        const oa_setting_t *ret = oa_vhost_get(an->vh, "SSLStaplingReturnResponderErrors");
-        if (!an->stapling_on || an->md_staples || !on_or_default(s) || !on_or_default(ret)
-            || (!s && defaults++)) {
+        const oa_setting_t *std = oa_vhost_get(an->vh, "SSLStaplingStandardCacheTimeout");
+        int on = on_or_default(s);
+        if (!an->stapling_on || an->md_staples || (!s && defaults++)) {
             continue;
         }
         oa_audit_report(a, r, s ? OA_SEV_WARNING : OA_SEV_NOTE, an->vh,
                         s ? s->node : oa_vhost_get(an->vh, "SSLUseStapling")->node,
-                        "SSLStaplingFakeTryLater off (with SSLStaplingReturnResponderErrors off)",
-                        "SSLStaplingFakeTryLater is on%s: when the responder cannot be reached "
-                        "(DNS, firewall, outage), mod_ssl makes up a tryLater response and "
-                        "staples it for SSLStaplingErrorCacheTimeout", s ? ""
-                        : " (the default, for every vhost that staples)");
+                        "consider mod_md's stapling (MDStapling on): it fetches in the "
+                        "background and keeps the last good response",
+                        on ? "SSLStaplingFakeTryLater is on%s: when the responder cannot be "
+                             "reached (DNS, firewall, outage), mod_ssl staples a made-up tryLater "
+                             "and keeps it as if it were good for %s seconds "
+                             "(SSLStaplingStandardCacheTimeout), even once the responder is back"
+                           : "SSLStaplingFakeTryLater is off%s: when the responder cannot be "
+                             "reached, every handshake that asks for a staple tries it again "
+                             "and waits up to SSLStaplingResponderTimeout",
+                        s ? "" : " (the default, for every vhost that staples)",
+                        std && std->argv->nelts ? APR_ARRAY_IDX(std->argv, 0, const char *)
+                                                : "3600");
     }
 }
 
@@ -77,6 +98,9 @@ void oa_rule_responder_timeout(oa_audit_t *a, const oa_rule_t *r)
         v = APR_ARRAY_IDX(s->argv, 0, const char *);
         lax = atoi(v);
         strict = strtol(v, &end, 10);
+        if (lax < 0) {
+            continue;   /* httpd refuses it: OA105 */
+        }
         if (*end || end == v) {
             oa_audit_report(a, r, lax <= 0 ? OA_SEV_ERROR : OA_SEV_WARNING, an->vh, s->node,
                             "write the timeout as a whole number of seconds, e.g. 5",
@@ -113,7 +137,7 @@ void oa_rule_stapling_cache_timeouts(oa_audit_t *a, const oa_rule_t *r)
         }
         if (std && std->argv->nelts) {
             int v = atoi(APR_ARRAY_IDX(std->argv, 0, const char *));
-            if (v < 60) {
+            if (v >= 0 && v < 60) {
                 oa_audit_report(a, r, OA_SEV_WARNING, an->vh, std->node, "keep the default, 3600",
                                 "SSLStaplingStandardCacheTimeout %d: good responses are refetched "
                                 "every %d second(s), loading the responder and slowing handshakes",

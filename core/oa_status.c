@@ -159,8 +159,33 @@ static void outs(oa_out_fn *out, void *ctx, const char *s)
     out(ctx, s, strlen(s));
 }
 
+#define STATUS_CSS \
+    "table.oa{border-collapse:collapse;width:100%}\n" \
+    "table.oa th,table.oa td{border-bottom:1px solid #ddd;padding:3px 6px;text-align:left;" \
+    "vertical-align:top}\n" \
+    "table.oa th{background:#f3f3f3;position:sticky;top:0}\n" \
+    "tr.good td.state{background:#d9f2d9} tr.warn td.state{background:#fff0c2}\n" \
+    "tr.bad td.state{background:#f8d0d0}\n" \
+    ".small{color:#666;font-size:11px} .mono{font-family:ui-monospace,monospace}\n" \
+    "span.good{color:#17701c} span.warn{color:#8a6100} span.bad{color:#b00020}\n"
+
 void oa_status_html(apr_pool_t *p, const oa_status_rec_t *recs, int n, apr_time_t now,
                     oa_out_fn *out, void *ctx)
+{
+    outs(out, ctx, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+         "<title>OCSP stapling status</title>\n<style>\n"
+         "body{font:13px/1.35 system-ui,sans-serif;margin:1em;color:#222}\n"
+         "h1{font-size:18px;margin:0 0 .3em}\n"
+         "p.summary{font-size:14px;margin:.2em 0 .8em}\n" STATUS_CSS
+         "</style></head><body>\n<h1>OCSP stapling status</h1>\n");
+    oa_status_html_fragment(p, recs, n, now, out, ctx);
+    outs(out, ctx, "<p class=\"small\">Also as <a href=\"?auto\">?auto</a>, "
+         "<a href=\"?json\">?json</a>, <a href=\"?prometheus\">?prometheus</a>.</p>\n"
+         "</body></html>\n");
+}
+
+void oa_status_html_fragment(apr_pool_t *p, const oa_status_rec_t *recs, int n, apr_time_t now,
+                             oa_out_fn *out, void *ctx)
 {
     static const char *const cls[] = { "good", "warn", "bad" };
     int i, lvl, count[3] = { 0, 0, 0 }, pending = 0;
@@ -169,19 +194,6 @@ void oa_status_html(apr_pool_t *p, const oa_status_rec_t *recs, int n, apr_time_
         count[oa_status_level(&recs[i], now)]++;
         pending += !recs[i].checked_at;
     }
-    outs(out, ctx, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-         "<title>OCSP stapling status</title>\n<style>\n"
-         "body{font:13px/1.35 system-ui,sans-serif;margin:1em;color:#222}\n"
-         "h1{font-size:18px;margin:0 0 .3em}\n"
-         "p.summary{font-size:14px;margin:.2em 0 .8em}\n"
-         "table{border-collapse:collapse;width:100%}\n"
-         "th,td{border-bottom:1px solid #ddd;padding:3px 6px;text-align:left;vertical-align:top}\n"
-         "th{background:#f3f3f3;position:sticky;top:0}\n"
-         "tr.good td.state{background:#d9f2d9} tr.warn td.state{background:#fff0c2}\n"
-         "tr.bad td.state{background:#f8d0d0}\n"
-         ".small{color:#666;font-size:11px} .mono{font-family:ui-monospace,monospace}\n"
-         "span.good{color:#17701c} span.warn{color:#8a6100} span.bad{color:#b00020}\n"
-         "</style></head><body>\n<h1>OCSP stapling status</h1>\n");
     outs(out, ctx, apr_psprintf(p, "<p class=\"summary\" id=\"summary\">%d SSL virtual host%s: "
                                 "<span class=\"good\">%d good</span>, "
                                 "<span class=\"warn\">%d warning%s</span>, "
@@ -191,7 +203,7 @@ void oa_status_html(apr_pool_t *p, const oa_status_rec_t *recs, int n, apr_time_
                                 count[2], count[2] == 1 ? "" : "s",
                                 pending ? apr_psprintf(p, ", %d not probed yet", pending) : "",
                                 h(p, ts(p, now))));
-    outs(out, ctx, "<table id=\"vhosts\"><thead><tr><th>virtual host</th><th>config</th>"
+    outs(out, ctx, "<table class=\"oa\" id=\"vhosts\"><thead><tr><th>virtual host</th><th>config</th>"
          "<th>staple</th><th>thisUpdate</th><th>nextUpdate</th><th>left</th>"
          "<th>responder</th><th>last probe</th></tr></thead><tbody>\n");
     /* errors first, then warnings, then the rest: readable at a glance with 500 rows */
@@ -237,9 +249,12 @@ void oa_status_html(apr_pool_t *p, const oa_status_rec_t *recs, int n, apr_time_
                 resp, r->checked_at ? h(p, ts(p, r->checked_at)) : "pending"));
         }
     }
-    outs(out, ctx, "</tbody></table>\n<p class=\"small\">Also as <a href=\"?auto\">?auto</a>, "
-         "<a href=\"?json\">?json</a>, <a href=\"?prometheus\">?prometheus</a>.</p>\n"
-         "</body></html>\n");
+    outs(out, ctx, "</tbody></table>\n");
+}
+
+void oa_status_css(oa_out_fn *out, void *ctx)
+{
+    outs(out, ctx, "<style>\n" STATUS_CSS "</style>\n");
 }
 
 /* ------------------------------------------------------------------ ?auto */

@@ -65,6 +65,10 @@ int oa_status_level(const oa_status_rec_t *rec, apr_time_t now);
 /** The renderings; every value is escaped for its format. */
 void oa_status_html(apr_pool_t *p, const oa_status_rec_t *recs, int n, apr_time_t now,
                     oa_out_fn *out, void *ctx);
+/** The summary line and the table only (for mod_status's page), and their CSS. */
+void oa_status_html_fragment(apr_pool_t *p, const oa_status_rec_t *recs, int n, apr_time_t now,
+                             oa_out_fn *out, void *ctx);
+void oa_status_css(oa_out_fn *out, void *ctx);
 void oa_status_auto(apr_pool_t *p, const oa_status_rec_t *recs, int n, apr_time_t now,
                     oa_out_fn *out, void *ctx);
 void oa_status_json(apr_pool_t *p, const oa_status_rec_t *recs, int n, apr_time_t now,

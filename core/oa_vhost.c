@@ -1,3 +1,4 @@
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -402,4 +403,21 @@ apr_status_t oa_model_build(oa_model_t **pmodel, apr_pool_t *p, oa_conf_t *conf)
     }
     *pmodel = m;
     return APR_SUCCESS;
+}
+
+void oa_vhost_probe_target(apr_pool_t *p, const oa_vhost_t *vh, const char **phost,
+                           int *pport)
+{
+    const char *a = vh->addresses->nelts ? APR_ARRAY_IDX(vh->addresses, 0, const char *) : "*";
+    const char *host = address_host(p, a), *colon;
+    apr_size_t hl = strlen(host);
+    *pport = 443;
+    colon = a + hl;
+    if (*colon == ':' && apr_isdigit(colon[1])) {
+        *pport = atoi(colon + 1);
+    }
+    if (host[0] == '[' && hl > 2) {
+        host = apr_pstrmemdup(p, host + 1, hl - 2);
+    }
+    *phost = (is_wildcard(host) || !*host) ? "127.0.0.1" : host;
 }

@@ -67,6 +67,13 @@ const oa_setting_t *oa_model_global(const oa_model_t *m, const char *directive);
 /** The directives the model tracks, in a stable order (NULL-terminated). */
 const char *const *oa_model_tracked_directives(void);
 
+/**
+ * Where a client reaches the vhost from this machine: its first address, with "*" and
+ * "_default_" (and a missing host) as 127.0.0.1 and a missing port as 443.
+ */
+void oa_vhost_probe_target(apr_pool_t *p, const oa_vhost_t *vh, const char **phost,
+                           int *pport);
+
 /** Is the word an "on" flag value ("on", case-insensitive)? */
 int oa_flag_on(const oa_setting_t *s);
 

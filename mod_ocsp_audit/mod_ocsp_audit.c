@@ -14,12 +14,17 @@
 #include <http_main.h>
 #include <ap_mpm.h>
 
+#include <stdlib.h>
+
 #include <apr_strings.h>
 
 #include "oa_audit.h"
 #include "oa_conf.h"
 #include "oa_vhost.h"
 #include "ocsp_audit_conftree.h"
+#include "ocsp_audit_status.h"
+
+#include <mod_status.h>
 
 module AP_MODULE_DECLARE_DATA ocsp_audit_module;
 
@@ -29,6 +34,9 @@ typedef struct {
     int enabled;               /* OcspAudit On|Off */
     int strict;                /* OcspAuditStrict On|Off */
     oa_audit_opts_t opts;      /* OcspAuditSelect / OcspAuditSkip / OcspAuditExpiryDays */
+    int probe;                 /* OcspAuditProbe On|Off */
+    apr_interval_time_t probe_interval, probe_timeout;
+    int probe_concurrency;
 } ocsp_audit_conf_t;
 
 /* The settings are global (the main server's); vhosts have none of their own. */
@@ -37,6 +45,7 @@ static void *create_server_config(apr_pool_t *p, server_rec *s)
     ocsp_audit_conf_t *c = apr_pcalloc(p, sizeof(*c));
     c->enabled = OA_UNSET;
     c->strict = OA_UNSET;
+    c->probe = OA_UNSET;
     return c;
 }
 
@@ -91,7 +100,55 @@ static const char *set_expiry(cmd_parms *cmd, void *dc, const char *arg)
                : NULL;
 }
 
+static const char *set_probe(cmd_parms *cmd, void *dc, int flag)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    if (err) {
+        return err;
+    }
+    get_conf(cmd->server)->probe = flag;
+    return NULL;
+}
+
+/* OcspAuditProbeInterval / Timeout (seconds) and Concurrency (a count) */
+static const char *set_probe_number(cmd_parms *cmd, void *dc, const char *arg)
+{
+    ocsp_audit_conf_t *c = get_conf(cmd->server);
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    const char *kind = cmd->info;    /* "interval", "timeout", "concurrency" */
+    int which = kind[0] == 'i' ? 0 : kind[0] == 't' ? 1 : 2;
+    long v;
+    static const long max[] = { 86400, 300, 256 }, min[] = { 5, 1, 1 };
+    char *end;
+    if (err) {
+        return err;
+    }
+    v = strtol(arg, &end, 10);
+    if (*end || end == arg || v < min[which] || v > max[which]) {
+        return apr_psprintf(cmd->pool, "%s takes a whole number from %ld to %ld, not '%s'",
+                            cmd->cmd->name, min[which], max[which], arg);
+    }
+    if (which == 0) {
+        c->probe_interval = apr_time_from_sec(v);
+    }
+    else if (which == 1) {
+        c->probe_timeout = apr_time_from_sec(v);
+    }
+    else {
+        c->probe_concurrency = (int)v;
+    }
+    return NULL;
+}
+
 static const command_rec ocsp_audit_cmds[] = {
+    AP_INIT_FLAG("OcspAuditProbe", set_probe, NULL, RSRC_CONF,
+                 "On (default) to probe every SSL vhost and its responder for the status page"),
+    AP_INIT_TAKE1("OcspAuditProbeInterval", set_probe_number, "interval", RSRC_CONF,
+                  "seconds between probe rounds (default 60)"),
+    AP_INIT_TAKE1("OcspAuditProbeTimeout", set_probe_number, "timeout", RSRC_CONF,
+                  "seconds each probe phase may take: DNS, connect, handshake, response (default 5)"),
+    AP_INIT_TAKE1("OcspAuditProbeConcurrency", set_probe_number, "concurrency", RSRC_CONF,
+                  "vhosts probed at once (default 8)"),
     AP_INIT_FLAG("OcspAudit", set_enabled, NULL, RSRC_CONF,
                  "On (default) to audit OCSP stapling at start-up and configtest, Off not to"),
     AP_INIT_FLAG("OcspAuditStrict", set_strict, NULL, RSRC_CONF,
@@ -127,7 +184,7 @@ static int finding_level(oa_severity_e sev, int *pnum)
  * number of error-level findings. The log lines are meant for people and for
  * scripts: "OA000NN: LEVEL FILE:LINE [ID slug] vhost NAME: message (fix: hint)".
  */
-static int run_audit(apr_pool_t *ptemp, server_rec *s, const char *when)
+static int run_audit(apr_pool_t *ptemp, server_rec *s, const char *when, oa_audit_t **paudit)
 {
     ocsp_audit_conf_t *c = get_conf(s);
     oa_conf_t *conf;
@@ -135,6 +192,7 @@ static int run_audit(apr_pool_t *ptemp, server_rec *s, const char *when)
     oa_audit_t *audit;
     int i, errors = 0, warnings = 0, notes = 0;
 
+    *paudit = NULL;
     if (!ap_find_linked_module("mod_ssl.c")) {
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
                      "OA00003: mod_ocsp_audit: mod_ssl is not loaded, nothing to audit");
@@ -143,6 +201,7 @@ static int run_audit(apr_pool_t *ptemp, server_rec *s, const char *when)
     conf = ocsp_audit_conf_from_httpd(ptemp, s);
     oa_model_build(&model, ptemp, conf);
     oa_audit_run(&audit, ptemp, model, oa_pki_make(ptemp), &c->opts);
+    *paudit = audit;
     if (!audit->analyses->nelts) {
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
                      "OA00003: mod_ocsp_audit: no virtual host has SSLEngine on, nothing to audit");
@@ -187,11 +246,12 @@ static int ocsp_audit_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool
                                    server_rec *s)
 {
     ocsp_audit_conf_t *c = get_conf(s);
+    oa_audit_t *audit;
     int errors;
     if (ap_state_query(AP_SQ_RUN_MODE) != AP_SQ_RM_CONFIG_TEST || !FLAG_VALUE(c->enabled, 1)) {
         return OK;
     }
-    errors = run_audit(ptemp, s, "configtest");
+    errors = run_audit(ptemp, s, "configtest", &audit);
     if (errors && FLAG_VALUE(c->strict, 0)) {
         return strict_refusal(s, errors);
     }
@@ -207,6 +267,7 @@ static int ocsp_audit_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_
                                   server_rec *s)
 {
     ocsp_audit_conf_t *c = get_conf(s);
+    oa_audit_t *audit;
     int errors;
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
         return OK;
@@ -215,9 +276,18 @@ static int ocsp_audit_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_
     if (!FLAG_VALUE(c->enabled, 1)) {
         return OK;
     }
-    errors = run_audit(ptemp, s, ap_state_query(AP_SQ_CONFIG_GEN) > 0 ? "restart" : "start");
+    errors = run_audit(ptemp, s, ap_state_query(AP_SQ_CONFIG_GEN) > 0 ? "restart" : "start",
+                       &audit);
     if (errors && FLAG_VALUE(c->strict, 0)) {
         return strict_refusal(s, errors);
+    }
+    if (audit) {
+        ocsp_audit_probe_conf_t pc;
+        pc.enabled = FLAG_VALUE(c->probe, 1);
+        pc.interval = c->probe_interval ? c->probe_interval : apr_time_from_sec(60);
+        pc.timeout = c->probe_timeout ? c->probe_timeout : apr_time_from_sec(5);
+        pc.concurrency = c->probe_concurrency ? c->probe_concurrency : 8;
+        return ocsp_audit_status_init(pconf, s, audit, &pc);
     }
     return OK;
 }
@@ -226,6 +296,8 @@ static void ocsp_audit_register_hooks(apr_pool_t *p)
 {
     ap_hook_check_config(ocsp_audit_check_config, NULL, NULL, APR_HOOK_LAST);
     ap_hook_post_config(ocsp_audit_post_config, NULL, NULL, APR_HOOK_LAST);
+    ap_hook_handler(ocsp_audit_status_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    APR_OPTIONAL_HOOK(ap, status_hook, ocsp_audit_status_hook, NULL, NULL, APR_HOOK_MIDDLE);
 }
 
 AP_DECLARE_MODULE(ocsp_audit) = {

@@ -125,7 +125,9 @@ START_TEST(no_ocsp_url_and_force_url)
         VH_BEGIN "SSLCertificateFile ${PKI}/noocsp-fullchain.pem\n"
         "SSLCertificateKeyFile ${PKI}/noocsp.key\nSSLUseStapling on\n"
         "SSLStaplingForceURL http://127.0.0.1:9/\n</VirtualHost>\n");
-    ck_assert_str_eq(stapling(0), OA_STAPLING_BROKEN);
+    /* the same certificate: mod_ssl shares its entry, whose URL came from the second
+     * vhost's ForceURL; the first has none of its own (AH02621): its handshakes fail */
+    ck_assert_str_eq(stapling(0), OA_STAPLING_FATAL);
     ck_assert_str_eq(stapling(1), OA_STAPLING_ACTIVE);
     ck_assert_str_eq(fired("OA203"), "warning:10");
     ck_assert_ptr_nonnull(strstr(APR_ARRAY_IDX(audit->findings, 0, const oa_finding_t *)->d.message,
@@ -192,8 +194,11 @@ START_TEST(startup_failures)
     ck_assert_str_eq(fired("OA305"), "error:8");
     ck_assert_str_eq(audit->startup, "fails");
 
-    run(MODS CACHE "<VirtualHost *:443>\nSSLUseStapling on # with a comment\n</VirtualHost>\n");
+    run(MODS CACHE "<VirtualHost *:443>\nSSLUseStapling yes\n</VirtualHost>\n");
     ck_assert_str_eq(fired("OA105"), "error:6");
+    /* httpd reads only the first word of a flag */
+    run(MODS CACHE "<VirtualHost *:443>\nSSLUseStapling on # with a comment\n</VirtualHost>\n");
+    ck_assert_str_eq(fired("OA105"), "");
 }
 END_TEST
 
@@ -231,6 +236,7 @@ START_TEST(settings_rules)
     ck_assert_str_eq(fired("OA403"), "warning:11 error:22");
     ck_assert_str_eq(fired("OA404"), "warning:12 warning:13");
     ck_assert_str_eq(fired("OA401"), "warning:14 note:21");
+    ck_assert_str_eq(fired("OA402"), "note:10");
 }
 END_TEST
 
@@ -243,6 +249,50 @@ START_TEST(mod_md_owns_stapling)
     ck_assert_str_eq(fired("OA501"), "note:5");
     ck_assert_str_eq(fired("OA104"), "");
     ck_assert_str_eq(fired("OA101"), "");
+}
+END_TEST
+
+START_TEST(shared_by_certificate)
+{
+    /* the second vhost lacks the chain, the first serves the same certificate with it:
+     * mod_ssl shares the certificate's OCSP data, so both staple (AH02217 all the same) */
+    run(MODS CACHE VH_BEGIN "SSLCertificateFile ${PKI}/good-fullchain.pem\n"
+        "SSLCertificateKeyFile ${PKI}/good.key\nSSLUseStapling on\n</VirtualHost>\n"
+        VH_BEGIN "SSLCertificateFile ${PKI}/good.pem\nSSLCertificateKeyFile ${PKI}/good.key\n"
+        "SSLUseStapling on\n</VirtualHost>\n");
+    ck_assert_str_eq(stapling(0), OA_STAPLING_ACTIVE);
+    ck_assert_str_eq(stapling(1), OA_STAPLING_ACTIVE);
+    ck_assert_str_eq(fired("OA201"), "error:15");
+    /* no OCSP URL; only the first vhost forces one: the second's handshakes fail */
+    run(MODS CACHE VH_BEGIN "SSLCertificateFile ${PKI}/noocsp-fullchain.pem\n"
+        "SSLCertificateKeyFile ${PKI}/noocsp.key\nSSLUseStapling on\n"
+        "SSLStaplingForceURL http://127.0.0.1:9/\n</VirtualHost>\n"
+        VH_BEGIN "SSLCertificateFile ${PKI}/noocsp-fullchain.pem\nSSLCertificateKeyFile ${PKI}/noocsp.key\n"
+        "SSLUseStapling on\n</VirtualHost>\n");
+    ck_assert_str_eq(stapling(0), OA_STAPLING_ACTIVE);
+    ck_assert_str_eq(stapling(1), OA_STAPLING_FATAL);
+    /* a chain file with a stale intermediate first and the right one after it */
+    {
+        const char *cf = apr_pstrcat(tp, tdir, "/mixed-chain.pem", NULL);
+        const char *cmd = apr_psprintf(tp, "cat '%s/other-int.pem' '%s/int.pem' > '%s'", pki_dir,
+                                       pki_dir, cf);
+        ck_assert_int_eq(system(cmd), 0);
+        run(apr_pstrcat(tp, MODS CACHE VH_BEGIN "SSLCertificateFile ${PKI}/good.pem\n"
+                        "SSLCertificateKeyFile ${PKI}/good.key\nSSLCertificateChainFile ", cf,
+                        "\nSSLUseStapling on\n</VirtualHost>\n", NULL));
+        ck_assert_str_eq(stapling(0), OA_STAPLING_ACTIVE);
+        ck_assert_str_eq(fired("OA202"), "warning:10");   /* out of order, but it certifies */
+    }
+}
+END_TEST
+
+START_TEST(http_url_without_host)
+{
+    run(MODS CACHE VH_BEGIN "SSLCertificateFile ${PKI}/good-fullchain.pem\n"
+        "SSLCertificateKeyFile ${PKI}/good.key\nSSLUseStapling on\n"
+        "SSLStaplingForceURL http:///ocsp\n</VirtualHost>\n");
+    ck_assert_str_eq(stapling(0), OA_STAPLING_BROKEN);
+    ck_assert_str_eq(fired("OA204"), "");
 }
 END_TEST
 
@@ -342,6 +392,8 @@ int main(void)
     tcase_add_test(tc, mod_md_owns_stapling);
     tcase_add_test(tc, suppression_and_selection);
     tcase_add_test(tc, md_staples_others_by_default);
+    tcase_add_test(tc, shared_by_certificate);
+    tcase_add_test(tc, http_url_without_host);
     tcase_add_test(tc, negative_numbers_refused);
     tcase_add_test(tc, certificates_read_once);
     tcase_add_test(tc, expiry_rules);

@@ -151,6 +151,27 @@ START_TEST(md_global_stapling)
 }
 END_TEST
 
+START_TEST(probe_targets)
+{
+    const char *h;
+    int port;
+    build("<VirtualHost *:8443>\n</VirtualHost>\n<VirtualHost 192.0.2.7:444 *:1>\n</VirtualHost>\n"
+          "<VirtualHost [::1]:9443>\n</VirtualHost>\n<VirtualHost _default_>\n</VirtualHost>\n");
+    oa_vhost_probe_target(tp, vh(1), &h, &port);
+    ck_assert_str_eq(h, "127.0.0.1");
+    ck_assert_int_eq(port, 8443);
+    oa_vhost_probe_target(tp, vh(2), &h, &port);
+    ck_assert_str_eq(h, "192.0.2.7");
+    ck_assert_int_eq(port, 444);
+    oa_vhost_probe_target(tp, vh(3), &h, &port);
+    ck_assert_str_eq(h, "::1");
+    ck_assert_int_eq(port, 9443);
+    oa_vhost_probe_target(tp, vh(4), &h, &port);
+    ck_assert_str_eq(h, "127.0.0.1");
+    ck_assert_int_eq(port, 443);
+}
+END_TEST
+
 START_TEST(macro_vhost_location)
 {
     build(PRELUDE "<Macro V $n>\n<VirtualHost *:443>\nServerName $n\n</VirtualHost>\n</Macro>\n"
@@ -178,6 +199,7 @@ int main(void)
     tcase_add_test(tc, mod_md_domains);
     tcase_add_test(tc, md_global_stapling);
     tcase_add_test(tc, macro_vhost_location);
+    tcase_add_test(tc, probe_targets);
     suite_add_tcase(s, tc);
     return oa_test_run(s);
 }

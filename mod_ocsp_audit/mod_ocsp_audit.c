@@ -258,6 +258,24 @@ static int ocsp_audit_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool
     return OK;
 }
 
+/* how many times this server has audited a configuration it started with; kept in the
+ * process pool, since httpd unloads and reloads the module at every restart */
+static int audit_generation(server_rec *s)
+{
+    void *data = NULL;
+    int *gen;
+    apr_pool_userdata_get(&data, "ocsp_audit_generation", s->process->pool);
+    if (!data) {
+        gen = apr_pcalloc(s->process->pool, sizeof(*gen));
+        apr_pool_userdata_set(gen, "ocsp_audit_generation", apr_pool_cleanup_null,
+                              s->process->pool);
+    }
+    else {
+        gen = data;
+    }
+    return ++*gen;
+}
+
 /*
  * post_config: after every start and graceful restart, with the error log open.
  * httpd reads its configuration twice when it starts; the first round is skipped.
@@ -276,8 +294,7 @@ static int ocsp_audit_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_
     if (!FLAG_VALUE(c->enabled, 1)) {
         return OK;
     }
-    errors = run_audit(ptemp, s, ap_state_query(AP_SQ_CONFIG_GEN) > 0 ? "restart" : "start",
-                       &audit);
+    errors = run_audit(ptemp, s, audit_generation(s) > 1 ? "restart" : "start", &audit);
     if (errors && FLAG_VALUE(c->strict, 0)) {
         return strict_refusal(s, errors);
     }
@@ -294,8 +311,12 @@ static int ocsp_audit_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_
 
 static void ocsp_audit_register_hooks(apr_pool_t *p)
 {
+    static const char *const after_ssl[] = { "mod_ssl.c", NULL };
+    static const char *const before_wd[] = { "mod_watchdog.c", NULL };
     ap_hook_check_config(ocsp_audit_check_config, NULL, NULL, APR_HOOK_LAST);
-    ap_hook_post_config(ocsp_audit_post_config, NULL, NULL, APR_HOOK_LAST);
+    /* after mod_ssl has accepted the configuration, before mod_watchdog starts the
+     * watchdogs registered during post_config */
+    ap_hook_post_config(ocsp_audit_post_config, after_ssl, before_wd, APR_HOOK_LAST);
     ap_hook_handler(ocsp_audit_status_handler, NULL, NULL, APR_HOOK_MIDDLE);
     APR_OPTIONAL_HOOK(ap, status_hook, ocsp_audit_status_hook, NULL, NULL, APR_HOOK_MIDDLE);
 }

@@ -66,10 +66,27 @@ typedef struct {
     int rounds;
 } probe_ctx_t;
 
-/* the segment of the current generation, in this process */
+/* the segment of the current generation, in this process. httpd unloads and reloads the
+ * module at every restart, so the parent keeps the segment's address in its process
+ * pool (shm_state) to find the previous generation's records */
 static apr_shm_t *cur_shm;
 static shm_head_t *cur_head;
 static slot_t *cur_slots;
+
+typedef struct {
+    apr_shm_t *shm;
+} shm_state_t;
+
+static shm_state_t *shm_state(server_rec *s)
+{
+    void *data = NULL;
+    apr_pool_userdata_get(&data, "ocsp_audit_shm", s->process->pool);
+    if (!data) {
+        data = apr_pcalloc(s->process->pool, sizeof(shm_state_t));
+        apr_pool_userdata_set(data, "ocsp_audit_shm", apr_pool_cleanup_null, s->process->pool);
+    }
+    return data;
+}
 
 static APR_OPTIONAL_FN_TYPE(ap_watchdog_get_instance) *wd_get_instance;
 static APR_OPTIONAL_FN_TYPE(ap_watchdog_register_callback) *wd_register_callback;
@@ -322,6 +339,18 @@ int ocsp_audit_status_init(apr_pool_t *pconf, server_rec *s, const oa_audit_t *a
     }
     head = apr_shm_baseaddr_get(shm);
     memset(head, 0, size);
+    {
+        shm_state_t *st = shm_state(s);
+        if (st->shm) {
+            cur_shm = st->shm;
+            cur_head = apr_shm_baseaddr_get(cur_shm);
+            cur_slots = (slot_t *)(cur_head + 1);
+            if (cur_head->magic != SHM_MAGIC) {
+                cur_head = NULL;
+            }
+        }
+        st->shm = shm;
+    }
     head->magic = SHM_MAGIC;
     head->count = (apr_uint32_t)n;
     slots = (slot_t *)(head + 1);
@@ -349,7 +378,7 @@ int ocsp_audit_status_init(apr_pool_t *pconf, server_rec *s, const oa_audit_t *a
             }
         }
     }
-    if (cur_shm) {
+    if (cur_shm && cur_shm != shm) {
         apr_shm_destroy(cur_shm);
     }
     cur_shm = shm;

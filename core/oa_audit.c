@@ -257,6 +257,20 @@ static void analyse_cert(oa_audit_t *a, oa_analysis_t *an, int idx)
     }
 }
 
+/* the vhost's verdict: its worst certificate's */
+static void vhost_verdict(oa_analysis_t *an)
+{
+    int k;
+    an->stapling = NULL;
+    for (k = 0; k < an->certs->nelts; k++) {
+        const oa_certinfo_t *ci = APR_ARRAY_IDX(an->certs, k, const oa_certinfo_t *);
+        if (!an->stapling || worst(ci->stapling, an->stapling) != an->stapling) {
+            an->stapling = ci->stapling;
+            an->why = ci->why;
+        }
+    }
+}
+
 static int on_unless_off(const oa_setting_t *s)
 {
     return !s || !s->argv->nelts || strcasecmp(APR_ARRAY_IDX(s->argv, 0, const char *), "off");
@@ -291,14 +305,7 @@ static oa_analysis_t *analyse(oa_audit_t *a, const oa_vhost_t *vh)
         }
         return an;
     }
-    an->stapling = NULL;
-    for (i = 0; i < an->certs->nelts; i++) {
-        const oa_certinfo_t *ci = APR_ARRAY_IDX(an->certs, i, const oa_certinfo_t *);
-        if (!an->stapling || worst(ci->stapling, an->stapling) != an->stapling) {
-            an->stapling = ci->stapling;
-            an->why = ci->why;
-        }
-    }
+    vhost_verdict(an);
     return an;
 }
 
@@ -350,15 +357,7 @@ static void share_by_certificate(oa_audit_t *a)
                 }
             }
         }
-        /* the vhost's verdict again, from its certificates */
-        an->stapling = NULL;
-        for (k = 0; k < an->certs->nelts; k++) {
-            const oa_certinfo_t *ci = APR_ARRAY_IDX(an->certs, k, const oa_certinfo_t *);
-            if (!an->stapling || worst(ci->stapling, an->stapling) != an->stapling) {
-                an->stapling = ci->stapling;
-                an->why = ci->why;
-            }
-        }
+        vhost_verdict(an);
         if (!an->stapling) {
             an->stapling = OA_STAPLING_BROKEN;
         }

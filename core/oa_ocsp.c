@@ -8,37 +8,6 @@
 #include "oa_ocsp.h"
 #include "oa_pki.h"
 
-static apr_time_t gt_time(const ASN1_GENERALIZEDTIME *t)
-{
-    struct tm tm;
-    apr_time_exp_t e;
-    apr_time_t out = 0;
-    if (!t || ASN1_TIME_to_tm(t, &tm) != 1) {
-        return 0;
-    }
-    memset(&e, 0, sizeof(e));
-    e.tm_year = tm.tm_year;
-    e.tm_mon = tm.tm_mon;
-    e.tm_mday = tm.tm_mday;
-    e.tm_hour = tm.tm_hour;
-    e.tm_min = tm.tm_min;
-    e.tm_sec = tm.tm_sec;
-    apr_time_exp_gmt_get(&out, &e);
-    return out;
-}
-
-static const char *last_error(apr_pool_t *p)
-{
-    unsigned long e = ERR_peek_last_error();
-    char buf[256];
-    if (!e) {
-        return "unknown error";
-    }
-    ERR_error_string_n(e, buf, sizeof(buf));
-    ERR_clear_error();
-    return apr_pstrdup(p, buf);
-}
-
 static const char *reason_name(int reason)
 {
     static const char *const names[] = { "unspecified", "keyCompromise", "cACompromise",
@@ -86,7 +55,7 @@ static void verify(oa_ocsp_info_t *out, apr_pool_t *p, OCSP_BASICRESP *bs, X509 
         out->verified = 1;
     }
     else {
-        const char *why = last_error(p);
+        const char *why = oa_openssl_error(p, "unknown error");
         if (signer && out->delegated && out->signer_not_after && out->signer_not_after < now) {
             why = apr_psprintf(p, "the delegated OCSP signer %s expired on %s", out->signer,
                                oa_time_str(p, out->signer_not_after));
@@ -124,10 +93,10 @@ void oa_ocsp_inspect_response(oa_ocsp_info_t *out, apr_pool_t *p, OCSP_RESPONSE 
     }
     bs = OCSP_response_get1_basic(rsp);
     if (!bs) {
-        out->verify_error = apr_psprintf(p, "no basic response: %s", last_error(p));
+        out->verify_error = apr_psprintf(p, "no basic response: %s", oa_openssl_error(p, "unknown error"));
         return;
     }
-    out->produced_at = gt_time(OCSP_resp_get0_produced_at(bs));
+    out->produced_at = oa_asn1_time(OCSP_resp_get0_produced_at(bs));
     if (!issuer) {
         out->verify_error = "the issuer certificate is not known: the response cannot be "
                             "checked";
@@ -137,10 +106,10 @@ void oa_ocsp_inspect_response(oa_ocsp_info_t *out, apr_pool_t *p, OCSP_RESPONSE 
         if (id && OCSP_resp_find_status(bs, id, &status, &reason, &rev, &thisupd, &nextupd) == 1) {
             out->cert_status = status;
             out->cert_status_name = OCSP_cert_status_str(status);
-            out->revoked_at = gt_time(rev);
+            out->revoked_at = oa_asn1_time(rev);
             out->revocation_reason = status == V_OCSP_CERTSTATUS_REVOKED ? reason_name(reason) : NULL;
-            out->this_update = gt_time(thisupd);
-            out->next_update = gt_time(nextupd);
+            out->this_update = oa_asn1_time(thisupd);
+            out->next_update = oa_asn1_time(nextupd);
         }
         else {
             out->verify_error = "the response has no status for this certificate (it answers "
@@ -182,7 +151,7 @@ void oa_ocsp_inspect(oa_ocsp_info_t *out, apr_pool_t *p, const unsigned char *de
         out->response_status = -1;
         out->cert_status = -1;
         if (der && len > 0) {
-            out->verify_error = apr_psprintf(p, "not an OCSP response: %s", last_error(p));
+            out->verify_error = apr_psprintf(p, "not an OCSP response: %s", oa_openssl_error(p, "unknown error"));
         }
         return;
     }

@@ -320,7 +320,7 @@ const char *oa_x509_issuer_name(apr_pool_t *p, X509 *x)
     return name_str(p, X509_get_issuer_name(x));
 }
 
-static apr_time_t asn1_time(const ASN1_TIME *t)
+apr_time_t oa_asn1_time(const ASN1_TIME *t)
 {
     struct tm tm;
     apr_time_exp_t e;
@@ -341,12 +341,12 @@ static apr_time_t asn1_time(const ASN1_TIME *t)
 
 apr_time_t oa_x509_not_before(X509 *x)
 {
-    return asn1_time(X509_get0_notBefore(x));
+    return oa_asn1_time(X509_get0_notBefore(x));
 }
 
 apr_time_t oa_x509_not_after(X509 *x)
 {
-    return asn1_time(X509_get0_notAfter(x));
+    return oa_asn1_time(X509_get0_notAfter(x));
 }
 
 int oa_x509_key_matches(X509 *x, EVP_PKEY *key)
@@ -362,4 +362,16 @@ const char *oa_time_str(apr_pool_t *p, apr_time_t t)
     apr_time_exp_gmt(&e, t);
     return apr_psprintf(p, "%04d-%02d-%02dT%02d:%02d:%02dZ", e.tm_year + 1900, e.tm_mon + 1,
                         e.tm_mday, e.tm_hour, e.tm_min, e.tm_sec);
+}
+
+const char *oa_openssl_error(apr_pool_t *p, const char *fallback)
+{
+    unsigned long e = ERR_peek_last_error();
+    char buf[256];
+    if (!e) {
+        return fallback;
+    }
+    ERR_error_string_n(e, buf, sizeof(buf));
+    ERR_clear_error();
+    return apr_pstrdup(p, buf);
 }

@@ -78,6 +78,12 @@ apr_time_t oa_x509_not_after(X509 *x);
 /** Does the private key belong to the certificate? */
 int oa_x509_key_matches(X509 *x, EVP_PKEY *key);
 
+/** An ASN.1 time (UTCTime or GeneralizedTime) as an APR time; 0 when absent or bad. */
+apr_time_t oa_asn1_time(const ASN1_TIME *t);
+
+/** OpenSSL's last error as text (and the error queue cleared); fallback when none. */
+const char *oa_openssl_error(apr_pool_t *p, const char *fallback);
+
 /** An RFC 3339 UTC timestamp. */
 const char *oa_time_str(apr_pool_t *p, apr_time_t t);
 

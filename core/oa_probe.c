@@ -28,18 +28,6 @@ static void defaults(const oa_probe_opts_t *o, apr_interval_time_t *timeout,
     *now = (o && o->now) ? o->now : apr_time_now();
 }
 
-static const char *ssl_error(apr_pool_t *p)
-{
-    unsigned long e = ERR_peek_last_error();
-    char buf[256];
-    if (!e) {
-        return "the connection was closed";
-    }
-    ERR_error_string_n(e, buf, sizeof(buf));
-    ERR_clear_error();
-    return apr_pstrdup(p, buf);
-}
-
 static apr_status_t free_x509(void *x)
 {
     X509_free(x);
@@ -142,7 +130,7 @@ apr_status_t oa_probe_tls(oa_tls_probe_t **pr, apr_pool_t *p, const char *host,
     ctx = SSL_CTX_new(TLS_client_method());
     ssl = ctx ? SSL_new(ctx) : NULL;
     if (!ssl) {
-        r->error = apr_psprintf(p, "TLS set-up: %s", ssl_error(p));
+        r->error = apr_psprintf(p, "TLS set-up: %s", oa_openssl_error(p, "the connection was closed"));
         r->error_class = "error";
         rv = APR_EGENERAL;
         goto cleanup;
@@ -176,7 +164,7 @@ apr_status_t oa_probe_tls(oa_tls_probe_t **pr, apr_pool_t *p, const char *host,
         }
         else {
             r->error = apr_psprintf(p, "TLS handshake with %s port %u failed: %s", r->conn->ip,
-                                    port, ssl_error(p));
+                                    port, oa_openssl_error(p, "the connection was closed"));
             r->error_class = "tls";
             rv = APR_EGENERAL;
         }
@@ -359,7 +347,7 @@ apr_status_t oa_responder_check(oa_responder_check_t **pr, apr_pool_t *p, X509 *
     if (!req || !id || !OCSP_request_add0_id(req, id)) {
         OCSP_CERTID_free(id);
         r->error_class = "error";
-        r->message = apr_psprintf(p, "building the OCSP request: %s", ssl_error(p));
+        r->message = apr_psprintf(p, "building the OCSP request: %s", oa_openssl_error(p, "the connection was closed"));
         goto done;
     }
     apr_os_sock_get(&fd, r->conn->sock);
@@ -368,7 +356,7 @@ apr_status_t oa_responder_check(oa_responder_check_t **pr, apr_pool_t *p, X509 *
     if (!rctx || !OSSL_HTTP_REQ_CTX_add1_header(rctx, "Host", u.hostname)
         || !OCSP_REQ_CTX_set1_req(rctx, req)) {
         r->error_class = "error";
-        r->message = apr_psprintf(p, "setting up the HTTP request: %s", ssl_error(p));
+        r->message = apr_psprintf(p, "setting up the HTTP request: %s", oa_openssl_error(p, "the connection was closed"));
         goto done;
     }
     t1 = apr_time_now();

@@ -49,6 +49,34 @@ static inline const char *oa_test_write(const char *rel, const char *text)
     return path;
 }
 
+/* A test PKI (tools/make-test-pki.sh) for a whole suite, made before it runs: no
+ * ck_assert here (it records progress even on success). Removed by oa_test_remove_pki. */
+static inline const char *oa_test_make_pki(void)
+{
+    static char dir[] = "/tmp/oa_unit_pki_XXXXXX";
+    char cmd[512];
+    if (!mkdtemp(dir)) {
+        perror("mkdtemp");
+        exit(EXIT_FAILURE);
+    }
+    snprintf(cmd, sizeof(cmd), "sh '%s/tools/make-test-pki.sh' '%s' http://127.0.0.1:9/ >/dev/null",
+             OA_TEST_SRCDIR, dir);
+    if (system(cmd) != 0) {
+        fprintf(stderr, "could not make the test PKI: %s\n", cmd);
+        exit(EXIT_FAILURE);
+    }
+    return dir;
+}
+
+static inline void oa_test_remove_pki(const char *dir)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    if (system(cmd) != 0) {
+        fprintf(stderr, "could not remove %s\n", dir);
+    }
+}
+
 static inline int oa_test_run(Suite *s)
 {
     SRunner *sr = srunner_create(s);

@@ -16,25 +16,6 @@ static oa_audit_t *audit;
 static oa_pki_t *pki;
 static oa_audit_opts_t aopts;
 
-static void make_pki(void)
-{
-    static char dir[] = "/tmp/oa_unit_pki_XXXXXX";
-    char cmd[512];
-    /* runs before the suite: no ck_assert here (it records progress even on success) */
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
-        exit(EXIT_FAILURE);
-    }
-    snprintf(cmd, sizeof(cmd), "sh '%s/tools/make-test-pki.sh' '%s' http://127.0.0.1:9/ >/dev/null",
-             OA_TEST_SRCDIR, dir);
-    if (system(cmd) != 0) {
-        fprintf(stderr, "could not make the test PKI: %s\n", cmd);
-        exit(EXIT_FAILURE);
-    }
-    pki_dir = dir;
-    setenv("PKI", dir, 1);
-}
-
 static void setup(void)
 {
     oa_test_setup();
@@ -375,8 +356,8 @@ int main(void)
     Suite *s = suite_create("oa_audit");
     TCase *tc = tcase_create("audit");
     int rc;
-    char cmd[512];
-    make_pki();
+    pki_dir = oa_test_make_pki();
+    setenv("PKI", pki_dir, 1);
     tcase_add_checked_fixture(tc, setup, oa_test_teardown);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, active_with_chain);
@@ -399,9 +380,6 @@ int main(void)
     tcase_add_test(tc, expiry_rules);
     suite_add_tcase(s, tc);
     rc = oa_test_run(s);
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", pki_dir);
-    if (system(cmd) != 0) {
-        fprintf(stderr, "could not remove %s\n", pki_dir);
-    }
+    oa_test_remove_pki(pki_dir);
     return rc;
 }

@@ -7,34 +7,6 @@
 
 static const char *pki_dir;
 
-/* one test PKI for the whole suite (unchecked fixture: made once) */
-static void make_pki(void)
-{
-    static char dir[] = "/tmp/oa_unit_pki_XXXXXX";
-    char cmd[512];
-    /* runs before the suite: no ck_assert here (it records progress even on success) */
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
-        exit(EXIT_FAILURE);
-    }
-    snprintf(cmd, sizeof(cmd), "sh '%s/tools/make-test-pki.sh' '%s' http://127.0.0.1:9/ >/dev/null",
-             OA_TEST_SRCDIR, dir);
-    if (system(cmd) != 0) {
-        fprintf(stderr, "could not make the test PKI: %s\n", cmd);
-        exit(EXIT_FAILURE);
-    }
-    pki_dir = dir;
-}
-
-static void remove_pki(void)
-{
-    char cmd[512];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", pki_dir);
-    if (system(cmd) != 0) {
-        fprintf(stderr, "could not remove %s\n", pki_dir);
-    }
-}
-
 static const char *pf(const char *name)
 {
     return apr_pstrcat(tp, pki_dir, "/", name, NULL);
@@ -150,7 +122,7 @@ int main(void)
     Suite *s = suite_create("oa_pki");
     TCase *tc = tcase_create("pki");
     int rc;
-    make_pki();
+    pki_dir = oa_test_make_pki();
     tcase_add_checked_fixture(tc, oa_test_setup, oa_test_teardown);
     tcase_add_test(tc, read_once_and_facts);
     tcase_add_test(tc, extensions);
@@ -160,6 +132,6 @@ int main(void)
     tcase_add_test(tc, time_format);
     suite_add_tcase(s, tc);
     rc = oa_test_run(s);
-    remove_pki();
+    oa_test_remove_pki(pki_dir);
     return rc;
 }

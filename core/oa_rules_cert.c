@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include <apr_strings.h>
+#include <apr_file_info.h>
 
 #include "oa_rules.h"
 
@@ -153,8 +154,7 @@ static void unreadable(oa_audit_t *a, const oa_rule_t *r, const oa_vhost_t *vh,
                        int need_cert)
 {
     oa_finding_t *fd = NULL;
-    if (need_cert == 2 && f->error && !strstr(f->error, "cannot read")
-        && !strstr(f->error, "not a regular file")) {
+    if (need_cert == 2 && f->error && strstr(f->error, "holds no PEM data")) {
         /* use_certificate_chain gives up quietly on a file without PEM data */
         oa_audit_report(a, r, OA_SEV_ERROR, vh, at, "point it at the intermediate "
                         "certificate(s) in PEM, or put them after the leaf in "
@@ -178,13 +178,42 @@ static void unreadable(oa_audit_t *a, const oa_rule_t *r, const oa_vhost_t *vh,
     }
 }
 
-/* OA305: a file named for the certificate, key or chain gives nothing usable. */
+/* OA305: a file named for the certificate, key, chain or CA store gives nothing usable. */
 void oa_rule_certificate_unreadable(oa_audit_t *a, const oa_rule_t *r)
 {
     int i, j;
+    apr_hash_t *seen = apr_hash_make(a->pool);
     for (i = 0; i < a->analyses->nelts; i++) {
         const oa_analysis_t *an = OA_ANALYSIS(a, i);
         const oa_setting_t *chain = oa_vhost_get(an->vh, "SSLCertificateChainFile");
+        const oa_setting_t *caf = oa_vhost_get(an->vh, "SSLCACertificateFile");
+        const oa_setting_t *cap = oa_vhost_get(an->vh, "SSLCACertificatePath");
+        /* the CA store (mod_ssl checks it at config time, AH01895 when unusable); once
+         * per directive, however many vhosts inherit it */
+        if (caf && caf->argv->nelts && !apr_hash_get(seen, caf->node, sizeof(void *))) {
+            const char *path = oa_conf_server_relative(a->pool, a->model->conf->server_root,
+                                                       APR_ARRAY_IDX(caf->argv, 0, const char *));
+            apr_hash_set(seen, caf->node, sizeof(void *), caf);
+            unreadable(a, r, caf->inherited ? NULL : an->vh, caf->node, "SSLCACertificateFile",
+                       oa_pki_file(a->pki, path), 1);
+        }
+        if (cap && cap->argv->nelts && !apr_hash_get(seen, cap->node, sizeof(void *))) {
+            const char *path = oa_conf_server_relative(a->pool, a->model->conf->server_root,
+                                                       APR_ARRAY_IDX(cap->argv, 0, const char *));
+            apr_finfo_t fi;
+            apr_hash_set(seen, cap->node, sizeof(void *), cap);
+            if (apr_stat(&fi, path, APR_FINFO_TYPE, a->pool) != APR_SUCCESS
+                || fi.filetype != APR_DIR) {
+                oa_finding_t *f = oa_audit_report(a, r, OA_SEV_ERROR, cap->inherited ? NULL : an->vh,
+                                                  cap->node, "point it at the directory of hashed "
+                                                  "CA certificates (openssl rehash DIR)",
+                                                  "SSLCACertificatePath: %s is not a directory: "
+                                                  "httpd refuses to start", path);
+                if (f) {
+                    f->fatal_startup = 1;
+                }
+            }
+        }
         if (!an->certs->nelts && !an->vh->md) {
             oa_finding_t *f = oa_audit_report(a, r, OA_SEV_ERROR, an->vh, NULL,
                                               "add SSLCertificateFile and SSLCertificateKeyFile",

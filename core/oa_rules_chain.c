@@ -77,7 +77,8 @@ void oa_rule_chain_order(oa_audit_t *a, const oa_rule_t *r)
                 }
                 continue;
             }
-            if (ci->chain_file && sk_X509_num(cf->certs) > 1) {
+            if (ci->chain_file && sk_X509_num(cf->certs) > 1
+                && strcmp(ci->chain_file->path, ci->cert_path)) {
                 oa_audit_report(a, r, OA_SEV_WARNING, an->vh, ci->cert_setting->node,
                                 "keep either the chain in SSLCertificateFile (and drop "
                                 "SSLCertificateChainFile) or a certificate file with only the leaf",

@@ -85,7 +85,7 @@ static const char *shmcb_error(apr_pool_t *p, const char *arg)
     const char *open = strrchr(arg, '('), *last;
     apr_size_t n = strlen(arg);
     char *end;
-    long size;
+    apr_int64_t size;
     if (!n) {
         return NULL;
     }
@@ -94,12 +94,18 @@ static const char *shmcb_error(apr_pool_t *p, const char *arg)
         if (*last != ')') {
             return "no closing parenthesis or cache size missing after pathname with parenthesis";
         }
-        size = strtol(open + 1, &end, 10);
+        size = apr_strtoi64(open + 1, &end, 10);
         if (end != last || end == open + 1) {
             return "cache size not numerical";
         }
         if (size < 8192) {
-            return apr_psprintf(p, "size has to be >= 8192 bytes (it is %ld)", size);
+            return apr_psprintf(p, "size has to be >= 8192 bytes (it is %" APR_INT64_T_FMT ")",
+                                size);
+        }
+        /* SHMCB_MAX_SIZE: the offsets are 32 bits wide on every platform */
+        if (size >= APR_INT64_C(4294967295)) {
+            return apr_psprintf(p, "size has to be < 4294967295 bytes on this platform (it is %"
+                                APR_INT64_T_FMT ")", size);
         }
     }
     else if (*last == ')') {

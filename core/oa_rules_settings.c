@@ -146,7 +146,7 @@ void oa_rule_stapling_cache_timeouts(oa_audit_t *a, const oa_rule_t *r)
         }
         if (err && err->argv->nelts) {
             int v = atoi(APR_ARRAY_IDX(err->argv, 0, const char *));
-            if (v > 3600) {
+            if (v > 3600) {   /* negative values are OA105's */
                 oa_audit_report(a, r, OA_SEV_WARNING, an->vh, err->node, "keep the default, 600",
                                 "SSLStaplingErrorCacheTimeout %d: after one failed fetch, no good "
                                 "staple is sent for %d minutes even when the responder is back",
@@ -170,7 +170,7 @@ void oa_rule_stapling_cache_timeouts(oa_audit_t *a, const oa_rule_t *r)
                                 "SSLStaplingResponseTimeSkew %d: responses up to %d minutes past "
                                 "their nextUpdate are still stapled (stale status)", v, v / 60);
             }
-            else if (v < 60) {
+            else if (v >= 0 && v < 60) {
                 oa_audit_report(a, r, OA_SEV_WARNING, an->vh, skew->node, "keep the default, 300, "
                                 "and keep the clock synchronised (NTP)",
                                 "SSLStaplingResponseTimeSkew %d: a clock a little off makes "
@@ -180,17 +180,17 @@ void oa_rule_stapling_cache_timeouts(oa_audit_t *a, const oa_rule_t *r)
     }
 }
 
-/* OA405 */
+/* OA405: where it is written; a main-server one that vhosts inherit, once */
 void oa_rule_deprecated_chain_file(oa_audit_t *a, const oa_rule_t *r)
 {
-    int i;
+    int i, inherited_reported = 0;
     for (i = 0; i < a->analyses->nelts; i++) {
         const oa_analysis_t *an = OA_ANALYSIS(a, i);
         const oa_setting_t *c = oa_vhost_get(an->vh, "SSLCertificateChainFile");
-        if (!c || c->inherited) {
+        if (!c || (c->inherited && inherited_reported++)) {
             continue;
         }
-        oa_audit_report(a, r, OA_SEV_NOTE, an->vh, c->node,
+        oa_audit_report(a, r, OA_SEV_NOTE, c->inherited ? NULL : an->vh, c->node,
                         "append the chain to the file of SSLCertificateFile (leaf first) and "
                         "remove SSLCertificateChainFile",
                         "SSLCertificateChainFile is deprecated since httpd 2.4.8; a renewal that "

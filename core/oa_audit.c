@@ -4,6 +4,8 @@
  */
 #include <stdarg.h>
 #include <stdlib.h>
+
+#include <openssl/evp.h>
 #include <string.h>
 #include <strings.h>
 
@@ -264,6 +266,9 @@ static void vhost_verdict(oa_analysis_t *an)
     an->stapling = NULL;
     for (k = 0; k < an->certs->nelts; k++) {
         const oa_certinfo_t *ci = APR_ARRAY_IDX(an->certs, k, const oa_certinfo_t *);
+        if (ci->replaced) {
+            continue;
+        }
         if (!an->stapling || worst(ci->stapling, an->stapling) != an->stapling) {
             an->stapling = ci->stapling;
             an->why = ci->why;
@@ -294,6 +299,34 @@ static oa_analysis_t *analyse(oa_audit_t *a, const oa_vhost_t *vh)
                                && on_unless_off(oa_model_global(a->model, "MDStapleOthers")));
     for (i = 0; certs && i < certs->nelts; i++) {
         analyse_cert(a, an, i);
+    }
+    /* OpenSSL keeps one certificate per key type: a later one replaces an earlier one,
+     * which is then never served nor stapled */
+    for (i = 0; i < an->certs->nelts; i++) {
+        oa_certinfo_t *ci = APR_ARRAY_IDX(an->certs, i, oa_certinfo_t *);
+        int k;
+        for (k = i + 1; ci->leaf && k < an->certs->nelts; k++) {
+            const oa_certinfo_t *later = APR_ARRAY_IDX(an->certs, k, const oa_certinfo_t *);
+            if (later->leaf && EVP_PKEY_base_id(X509_get0_pubkey(later->leaf))
+                               == EVP_PKEY_base_id(X509_get0_pubkey(ci->leaf))) {
+                ci->replaced = 1;
+            }
+        }
+    }
+    /* with no time to wait for the responder, every fetch fails (AH01974): a made-up
+     * tryLater is stapled (FakeTryLater on) or nothing (off) */
+    if (an->stapling_on && !an->md_staples) {
+        const oa_setting_t *t = oa_vhost_get(vh, "SSLStaplingResponderTimeout");
+        if (t && t->argv->nelts && atoi(APR_ARRAY_IDX(t->argv, 0, const char *)) == 0) {
+            for (i = 0; i < an->certs->nelts; i++) {
+                oa_certinfo_t *ci = APR_ARRAY_IDX(an->certs, i, oa_certinfo_t *);
+                if (!strcmp(ci->stapling, OA_STAPLING_ACTIVE)) {
+                    ci->stapling = OA_STAPLING_BROKEN;
+                    ci->why = "SSLStaplingResponderTimeout is read as 0: every fetch fails "
+                              "(AH01974) and clients get a made-up tryLater or no staple";
+                }
+            }
+        }
     }
     if (!an->certs->nelts) {
         if (an->md_staples) {

@@ -38,6 +38,8 @@ typedef struct oa_certinfo_t {
     int url_usable;                     /**< 1 plain http with a host, as mod_ssl's client
                                              needs; -1 http without a host; 0 unusable */
     int must_staple;
+    int replaced;                       /**< a later certificate of the same key type
+                                             replaces it: never served */
     const char *stapling;               /**< OA_STAPLING_* for this certificate */
     const char *why;                    /**< the reason, when not active */
 } oa_certinfo_t;

@@ -169,6 +169,11 @@ const char *oa_conf_server_relative(apr_pool_t *p, const char *server_root,
         return NULL;
     }
     if (path[0] == '/') {
+        /* "/a/./b" and "/a/x/../b" as httpd has them: /a/b */
+        if ((strstr(path, "/./") || strstr(path, "/../") || strstr(path, "//"))
+            && apr_filepath_merge(&merged, NULL, path, APR_FILEPATH_TRUENAME, p) == APR_SUCCESS) {
+            return merged;
+        }
         return path;
     }
     if (apr_filepath_merge(&merged, server_root ? server_root : "/", path,

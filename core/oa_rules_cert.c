@@ -178,6 +178,26 @@ static void unreadable(oa_audit_t *a, const oa_rule_t *r, const oa_vhost_t *vh,
     }
 }
 
+/* does a directory hold a file with a certificate in it? */
+static int dir_has_certificates(oa_audit_t *a, const char *dir)
+{
+    apr_dir_t *d;
+    apr_finfo_t de;
+    int found = 0, n = 0;
+    if (apr_dir_open(&d, dir, a->pool) != APR_SUCCESS) {
+        return 0;
+    }
+    while (!found && n < 10000 && apr_dir_read(&de, APR_FINFO_NAME | APR_FINFO_TYPE, d) == APR_SUCCESS) {
+        n++;
+        if (de.filetype == APR_REG || de.filetype == APR_LNK) {
+            const char *path = apr_pstrcat(a->pool, dir, "/", de.name, NULL);
+            found = sk_X509_num(oa_pki_file(a->pki, path)->certs) > 0;
+        }
+    }
+    apr_dir_close(d);
+    return found;
+}
+
 /* OA305: a file named for the certificate, key, chain or CA store gives nothing usable. */
 void oa_rule_certificate_unreadable(oa_audit_t *a, const oa_rule_t *r)
 {
@@ -202,7 +222,21 @@ void oa_rule_certificate_unreadable(oa_audit_t *a, const oa_rule_t *r)
                                                        APR_ARRAY_IDX(cap->argv, 0, const char *));
             apr_finfo_t fi;
             apr_hash_set(seen, cap->node, sizeof(void *), cap);
-            if (apr_stat(&fi, path, APR_FINFO_TYPE, a->pool) != APR_SUCCESS
+            if (apr_stat(&fi, path, APR_FINFO_TYPE, a->pool) == APR_SUCCESS
+                && fi.filetype == APR_DIR && !dir_has_certificates(a, path)) {
+                oa_finding_t *f = oa_audit_report(a, r, OA_SEV_ERROR, cap->inherited ? NULL : an->vh,
+                                                  cap->node, "put the CA certificates there and "
+                                                  "run openssl rehash on the directory, or remove "
+                                                  "SSLCACertificatePath",
+                                                  "SSLCACertificatePath: %s holds no certificate: "
+                                                  "httpd refuses to start (AH01896 \"Unable to "
+                                                  "determine list of acceptable CA certificates\")",
+                                                  path);
+                if (f) {
+                    f->fatal_startup = 1;
+                }
+            }
+            else if (apr_stat(&fi, path, APR_FINFO_TYPE, a->pool) != APR_SUCCESS
                 || fi.filetype != APR_DIR) {
                 oa_finding_t *f = oa_audit_report(a, r, OA_SEV_ERROR, cap->inherited ? NULL : an->vh,
                                                   cap->node, "point it at the directory of hashed "
@@ -215,7 +249,8 @@ void oa_rule_certificate_unreadable(oa_audit_t *a, const oa_rule_t *r)
             }
         }
         if (!an->certs->nelts && !an->vh->md) {
-            oa_finding_t *f = oa_audit_report(a, r, OA_SEV_ERROR, an->vh, NULL,
+            const oa_setting_t *eng = oa_vhost_get(an->vh, "SSLEngine");
+            oa_finding_t *f = oa_audit_report(a, r, OA_SEV_ERROR, an->vh, eng ? eng->node : NULL,
                                               "add SSLCertificateFile and SSLCertificateKeyFile",
                                               "SSL is on for %s but no certificate is configured: "
                                               "httpd refuses to start (AH02572)",

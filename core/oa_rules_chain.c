@@ -17,7 +17,7 @@ void oa_rule_issuer_not_found(oa_audit_t *a, const oa_rule_t *r)
         for (j = 0; j < an->certs->nelts; j++) {
             const oa_certinfo_t *ci = OA_CERT(an, j);
             int staples = an->stapling_on || an->md_staples;
-            if (!ci->leaf || ci->issuer || oa_x509_self_signed(ci->leaf)) {
+            if (!ci->leaf || ci->replaced || ci->issuer || oa_x509_self_signed(ci->leaf)) {
                 continue;
             }
             oa_audit_report(a, r, staples ? OA_SEV_ERROR : OA_SEV_WARNING, an->vh,
@@ -150,7 +150,7 @@ void oa_rule_no_ocsp_url(oa_audit_t *a, const oa_rule_t *r)
         const oa_setting_t *use = oa_vhost_get(an->vh, "SSLUseStapling");
         for (j = 0; j < an->certs->nelts; j++) {
             const oa_certinfo_t *ci = OA_CERT(an, j);
-            if (!ci->leaf || ci->ocsp_url || (!an->stapling_on && !an->md_staples)) {
+            if (!ci->leaf || ci->replaced || ci->ocsp_url || (!an->stapling_on && !an->md_staples)) {
                 continue;
             }
             if (an->stapling_on && !an->md_staples && ci->url) {
@@ -185,7 +185,8 @@ void oa_rule_unusable_responder_url(oa_audit_t *a, const oa_rule_t *r)
         for (j = 0; j < an->certs->nelts; j++) {
             const oa_certinfo_t *ci = OA_CERT(an, j);
             int forced;
-            if (!ci->leaf || !an->stapling_on || an->md_staples || !ci->url || ci->url_usable) {
+            if (!ci->leaf || ci->replaced || !an->stapling_on || an->md_staples || !ci->url
+                || ci->url_usable) {
                 /* url_usable < 0 (no host) is a fetch failure, reported by the prediction */
                 continue;
             }
@@ -215,7 +216,8 @@ void oa_rule_must_staple_not_stapled(oa_audit_t *a, const oa_rule_t *r)
         const oa_analysis_t *an = OA_ANALYSIS(a, i);
         for (j = 0; j < an->certs->nelts; j++) {
             const oa_certinfo_t *ci = OA_CERT(an, j);
-            if (!ci->leaf || !ci->must_staple || !strcmp(ci->stapling, OA_STAPLING_ACTIVE)) {
+            if (!ci->leaf || ci->replaced || !ci->must_staple
+                || !strcmp(ci->stapling, OA_STAPLING_ACTIVE)) {
                 continue;
             }
             oa_audit_report(a, r, OA_SEV_ERROR, an->vh, ci->cert_setting->node,

@@ -80,7 +80,18 @@ const char *oa_suppress_above(oa_suppress_cache_t *c, const char *file, int line
     if (!file || line <= 1 || !(lines = lines_of(c, file))) {
         return NULL;
     }
+    /* httpd counts a continued directive at its last line: climb to its first */
     for (i = line - 1; i >= 1 && i < lines->nelts; i--) {
+        const char *l = APR_ARRAY_IDX(lines, i, const char *);
+        apr_size_t n = strlen(l);
+        if (n && l[n - 1] == '\r') {
+            n--;
+        }
+        if (!n || l[n - 1] != '\\') {
+            break;
+        }
+    }
+    for (; i >= 1 && i < lines->nelts; i--) {
         const char *l = APR_ARRAY_IDX(lines, i, const char *);
         while (apr_isspace(*l)) {
             l++;

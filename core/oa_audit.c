@@ -444,6 +444,34 @@ const char *oa_audit_opts_set_expiry(oa_audit_opts_t *opts, const char *days)
     return NULL;
 }
 
+const char *oa_audit_opts_from_conf(apr_pool_t *p, oa_audit_opts_t *opts, const oa_conf_t *conf,
+                                    const oa_node_t **pat)
+{
+    const oa_node_t *n;
+    int cli_expiry = opts->expiry_days;
+    for (n = conf->first; n; n = n->next) {
+        const char *err = NULL;
+        int i, skip = oa_node_is(n, "OcspAuditSkip");
+        if (skip || oa_node_is(n, "OcspAuditSelect")) {
+            apr_array_header_t *w = oa_conf_split_args(p, n->args);
+            for (i = 0; i < w->nelts && !err; i++) {
+                err = oa_audit_opts_add_rules(p, opts, skip, APR_ARRAY_IDX(w, i, const char *));
+            }
+        }
+        else if (oa_node_is(n, "OcspAuditExpiryDays")) {
+            err = oa_audit_opts_set_expiry(opts, n->args);
+            if (cli_expiry) {
+                opts->expiry_days = cli_expiry;
+            }
+        }
+        if (err) {
+            *pat = n;
+            return apr_pstrcat(p, n->directive, ": ", err, NULL);
+        }
+    }
+    return NULL;
+}
+
 const oa_rule_t *oa_rule_find(const char *id_or_slug)
 {
     const oa_rule_t *const *r;

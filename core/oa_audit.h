@@ -110,6 +110,15 @@ const char *oa_audit_opts_add_rules(apr_pool_t *p, oa_audit_opts_t *opts, int sk
 /** The expiry warning threshold in days (1 to 3650). */
 const char *oa_audit_opts_set_expiry(oa_audit_opts_t *opts, const char *days);
 
+/**
+ * Take mod_ocsp_audit's own settings from a configuration (OcspAuditSelect,
+ * OcspAuditSkip, OcspAuditExpiryDays at server level), so that ocsp-lint reads a
+ * config the way the module does. Values already in opts (from the command line) win.
+ * @return NULL, or the error with *pat the directive's node
+ */
+const char *oa_audit_opts_from_conf(apr_pool_t *p, oa_audit_opts_t *opts, const oa_conf_t *conf,
+                                    const oa_node_t **pat);
+
 /** Analyse every SSL vhost of the model and run the selected rules. */
 apr_status_t oa_audit_run(oa_audit_t **paudit, apr_pool_t *p, const oa_model_t *model,
                           oa_pki_t *pki, const oa_audit_opts_t *opts);

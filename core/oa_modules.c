@@ -17,6 +17,8 @@ static const mod_row_t mod_rows[] = {
 #endif
 #undef OA_MODULE
 #undef OA_DIRECTIVE
+    /* this project's own module */
+    { "ocsp_audit_module", "mod_ocsp_audit.c" },
     { NULL, NULL }
 };
 
@@ -28,6 +30,15 @@ static const dir_row_t dir_rows[] = {
 #endif
 #undef OA_MODULE
 #undef OA_DIRECTIVE
+    { "OcspAudit", "mod_ocsp_audit.c" },
+    { "OcspAuditStrict", "mod_ocsp_audit.c" },
+    { "OcspAuditSelect", "mod_ocsp_audit.c" },
+    { "OcspAuditSkip", "mod_ocsp_audit.c" },
+    { "OcspAuditExpiryDays", "mod_ocsp_audit.c" },
+    { "OcspAuditProbe", "mod_ocsp_audit.c" },
+    { "OcspAuditProbeInterval", "mod_ocsp_audit.c" },
+    { "OcspAuditProbeTimeout", "mod_ocsp_audit.c" },
+    { "OcspAuditProbeConcurrency", "mod_ocsp_audit.c" },
     { NULL, NULL }
 };
 

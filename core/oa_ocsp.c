@@ -60,6 +60,11 @@ static void verify(oa_ocsp_info_t *out, apr_pool_t *p, OCSP_BASICRESP *bs, X509 
             why = apr_psprintf(p, "the delegated OCSP signer %s expired on %s", out->signer,
                                oa_time_str(p, out->signer_not_after));
         }
+        else if (signer && out->delegated && oa_x509_not_before(signer) > now) {
+            why = apr_psprintf(p, "the delegated OCSP signer %s is not valid before %s (is this "
+                               "clock behind?)", out->signer,
+                               oa_time_str(p, oa_x509_not_before(signer)));
+        }
         else if (signer && out->delegated && !oa_x509_issued(issuer, signer)) {
             why = apr_psprintf(p, "signed by %s, which the certificate's issuer did not "
                                "authorize", out->signer);

@@ -228,26 +228,29 @@ cleanup:
 static const char *http_error(apr_pool_t *p, const char **pclass)
 {
     unsigned long e = ERR_peek_last_error();
-    const char *data = NULL;
+    const char *data = NULL, *msg;
     int flags = 0;
     char buf[256];
 
-    ERR_peek_last_error_data(&data, &flags);
     *pclass = "error";
     if (!e) {
         ERR_clear_error();
         return "the responder closed the connection without an answer";
     }
-    if (ERR_GET_LIB(e) == ERR_LIB_HTTP) {
+    ERR_peek_last_error_data(&data, &flags);
+    ERR_error_string_n(e, buf, sizeof(buf));
+    /* the detail ("code=500,reason=...", "expected=...,actual=...") before it is freed */
+    msg = (data && *data && (flags & ERR_TXT_STRING)) ? apr_psprintf(p, "%s (%s)", buf, data)
+                                                      : apr_pstrdup(p, buf);
+    if (strstr(buf, "asn1") || strstr(buf, "ASN1") || strstr(buf, "decod")
+        || ERR_GET_LIB(e) == ERR_LIB_ASN1 || ERR_GET_LIB(e) == ERR_LIB_OCSP) {
+        *pclass = "malformed";   /* an answer, but not a DER OCSP response */
+    }
+    else if (ERR_GET_LIB(e) == ERR_LIB_HTTP) {
         *pclass = "http";
     }
-    else if (ERR_GET_LIB(e) == ERR_LIB_ASN1 || ERR_GET_LIB(e) == ERR_LIB_OCSP) {
-        *pclass = "malformed";
-    }
-    ERR_error_string_n(e, buf, sizeof(buf));
     ERR_clear_error();
-    return (data && *data && (flags & ERR_TXT_STRING)) ? apr_psprintf(p, "%s (%s)", buf, data)
-                                                       : apr_pstrdup(p, buf);
+    return msg;
 }
 
 static void verdict(oa_responder_check_t *r)
@@ -266,12 +269,14 @@ static void verdict(oa_responder_check_t *r)
     else if (i->response_status != OCSP_RESPONSE_STATUS_SUCCESSFUL) {
         r->verdict = "error-status";
     }
+    else if (i->time_error && !strncmp(i->time_error, "not yet", 7)) {
+        r->verdict = "future";   /* before anything else: a clock behind explains the rest */
+    }
     else if (!i->verified || i->cert_status < 0) {
         r->verdict = "unverified";
     }
     else if (!i->time_ok) {
-        r->verdict = (i->this_update && i->time_error && !strncmp(i->time_error, "not yet", 7))
-                     ? "future" : "stale";
+        r->verdict = "stale";
     }
     else if (i->cert_status == V_OCSP_CERTSTATUS_REVOKED) {
         r->verdict = "revoked";
@@ -354,6 +359,7 @@ apr_status_t oa_responder_check(oa_responder_check_t **pr, apr_pool_t *p, X509 *
     bio = BIO_new_socket((int)fd, BIO_NOCLOSE);
     rctx = OCSP_sendreq_new(bio, path, NULL, -1);
     if (!rctx || !OSSL_HTTP_REQ_CTX_add1_header(rctx, "Host", u.hostname)
+        || !OSSL_HTTP_REQ_CTX_set_expected(rctx, "application/ocsp-response", 1, 0, 0)
         || !OCSP_REQ_CTX_set1_req(rctx, req)) {
         r->error_class = "error";
         r->message = apr_psprintf(p, "setting up the HTTP request: %s", oa_openssl_error(p, "the connection was closed"));

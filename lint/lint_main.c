@@ -544,6 +544,15 @@ int main(int argc, const char *const *argv)
         memset(&ro, 0, sizeof(ro));
         ro.tool_version = OA_VERSION;
         ro.docs_uri = o.docs_uri ? o.docs_uri : apr_pstrcat(p, "file://", docs_dir(p), "/", NULL);
+        {
+            /* the module's own settings in the config count, as the module reads them */
+            const oa_node_t *at = NULL;
+            const char *e = oa_audit_opts_from_conf(p, &o.audit, conf, &at);
+            if (e) {
+                fprintf(stderr, "%s:%d: error: %s\n", at->file, at->line, e);
+                return LINT_EXIT_PARSE;
+            }
+        }
         oa_audit_run(&audit, p, model, oa_pki_make(p), &o.audit);
         if (o.online) {
             online = online_checks(p, audit, &o.probe);

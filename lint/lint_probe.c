@@ -43,6 +43,12 @@ static const char *problem_of(apr_pool_t *p, job_t *j)
     if (t->error) {
         return t->error;
     }
+    if (!t->chain_complete) {
+        return t->staple_present
+            ? "the served chain lacks the issuer of the certificate (the staple cannot be "
+              "checked either)"
+            : "the served chain lacks the issuer of the certificate, and no staple was sent";
+    }
     if (!t->staple_present) {
         return t->must_staple ? "no staple for a Must-Staple certificate: Firefox refuses the "
                                 "connection" : "no staple sent";
@@ -55,9 +61,6 @@ static const char *problem_of(apr_pool_t *p, job_t *j)
     }
     if (!t->staple.time_ok) {
         return apr_psprintf(p, "the staple is %s", t->staple.time_error);
-    }
-    if (!t->chain_complete) {
-        return "the served chain lacks the issuer of the certificate";
     }
     if (j->resp && strcmp(j->resp->verdict, "ok")) {
         return apr_psprintf(p, "responder: %s%s%s", j->resp->verdict,

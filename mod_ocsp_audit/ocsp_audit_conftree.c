@@ -10,6 +10,7 @@
 #include <http_main.h>
 
 #include <apr_lib.h>
+#include <apr_file_info.h>
 #include <apr_strings.h>
 
 #include "oa_suppress.h"
@@ -85,10 +86,41 @@ static oa_node_t *copy_tree(apr_pool_t *p, const ap_directive_t *root)
     return first;
 }
 
+/* The main configuration file: httpd keeps it to itself, so read -f (and -d) from the
+ * command line the way httpd does, defaulting to its compiled-in names. */
+static const char *main_config_file(apr_pool_t *p, server_rec *s)
+{
+    const char *f = SERVER_CONFIG_FILE, *d = HTTPD_ROOT;
+    const char *const *argv = s->process->argv;
+    int i, argc = s->process->argc;
+    char *merged = NULL;
+    for (i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if ((!strcmp(a, "-f") || !strcmp(a, "-d")) && i + 1 < argc) {
+            if (a[1] == 'f') {
+                f = argv[++i];
+            }
+            else {
+                d = argv[++i];
+            }
+        }
+        else if (!strncmp(a, "-f", 2) && a[2]) {
+            f = a + 2;
+        }
+        else if (!strncmp(a, "-d", 2) && a[2]) {
+            d = a + 2;
+        }
+    }
+    if (apr_filepath_merge(&merged, f[0] == '/' ? NULL : d, f, APR_FILEPATH_TRUENAME, p)
+        == APR_SUCCESS) {
+        return merged;
+    }
+    return f;
+}
+
 oa_conf_t *ocsp_audit_conf_from_httpd(apr_pool_t *p, server_rec *s)
 {
-    const char *main_file = s->defn_name ? s->defn_name
-                            : (ap_conftree ? ap_conftree->filename : NULL);
+    const char *main_file = main_config_file(p, s);
     oa_conf_t *conf = oa_conf_create(p, main_file, ap_server_root);
     module **m;
     int i;

@@ -6,7 +6,11 @@ set -eu
 pkgs="gcc make autoconf automake libtool pkg-config apache2 apache2-dev libapr1-dev
       libaprutil1-dev libssl-dev openssl check curl"
 if [ "${1:-}" = test ]; then
-    pkgs="$pkgs python3 python3-pytest clang libclang-rt-14-dev time"
+    # clang + compiler-rt: the fuzz targets; testssl.sh: the peer cross-check of probe;
+    # prometheus: promtool for the metrics page; chromium: the status page in a browser
+    pkgs="$pkgs python3 python3-pytest clang libclang-rt-14-dev time testssl.sh prometheus chromium"
+    # npm fetches Microsoft's SARIF validator; use the machine's npm when there is one
+    command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
 fi
 
 missing=""

@@ -287,13 +287,16 @@ void oa_status_auto(apr_pool_t *p, const oa_status_rec_t *recs, int n, apr_time_
             "OcspAudit[%d]Name: %s\nOcspAudit[%d]Addresses: %s\nOcspAudit[%d]ConfigStapling: %s\n"
             "OcspAudit[%d]Findings: %s\nOcspAudit[%d]Staple: %s\nOcspAudit[%d]Verified: %d\n"
             "OcspAudit[%d]ThisUpdate: %s\nOcspAudit[%d]NextUpdate: %s\n"
-            "OcspAudit[%d]SecondsLeft: %" APR_INT64_T_FMT "\nOcspAudit[%d]CheckedAt: %s\n"
-            "OcspAudit[%d]ResponderUp: %s\nOcspAudit[%d]ResponderLatencyMs: %d\n"
+            "OcspAudit[%d]SecondsLeft: %s\nOcspAudit[%d]CheckedAt: %s\n"
+            "OcspAudit[%d]ResponderUp: %s\nOcspAudit[%d]ResponderLatencyMs: %s\n"
             "OcspAudit[%d]ResponderError: %s\nOcspAudit[%d]StaplingStopsAt: %s\n",
             i, one_line(p, r->name), i, one_line(p, r->addresses), i, r->config_stapling,
             i, r->finding_ids, i, r->staple, i, r->verified, i, ts(p, r->this_update),
-            i, ts(p, r->next_update), i, left(r->next_update, now), i, ts(p, r->checked_at),
-            i, r->responder_checked ? (r->responder_up ? "1" : "0") : "", i, r->latency_ms,
+            i, ts(p, r->next_update),
+            i, r->next_update ? apr_psprintf(p, "%" APR_INT64_T_FMT, left(r->next_update, now)) : "",
+            i, ts(p, r->checked_at),
+            i, r->responder_checked ? (r->responder_up ? "1" : "0") : "",
+            i, r->responder_checked ? apr_itoa(p, r->latency_ms) : "",
             i, one_line(p, r->responder_error),
             i, ts(p, r->stop_at)));
     }

@@ -55,6 +55,10 @@ typedef struct {
     const char *host;
     int port;
     const char *sni;
+    /* the configured certificate and its issuer (DER), to ask the responder when the
+     * handshake gives none: mod_ssl may itself be hanging on that responder */
+    unsigned char *leaf_der, *issuer_der;
+    int leaf_len, issuer_len;
 } target_t;
 
 typedef struct {
@@ -203,15 +207,45 @@ static void log_changes(server_rec *s, const oa_status_rec_t *was, const oa_stat
     }
 }
 
-static oa_responder_check_t *responder_for(round_t *rd, apr_pool_t *p, oa_tls_probe_t *tls,
+static apr_status_t free_x509(void *x)
+{
+    X509_free(x);
+    return APR_SUCCESS;
+}
+
+static X509 *from_der(apr_pool_t *p, const unsigned char *der, int len)
+{
+    const unsigned char *d = der;
+    X509 *x = der ? d2i_X509(NULL, &d, len) : NULL;
+    if (x) {
+        apr_pool_cleanup_register(p, x, free_x509, apr_pool_cleanup_null);
+    }
+    return x;
+}
+
+static unsigned char *to_der(apr_pool_t *p, X509 *x, int *plen)
+{
+    unsigned char *der, *d;
+    int len = x ? i2d_X509(x, NULL) : -1;
+    if (len <= 0) {
+        *plen = 0;
+        return NULL;
+    }
+    der = d = apr_palloc(p, (apr_size_t)len);
+    i2d_X509(x, &d);
+    *plen = len;
+    return der;
+}
+
+static oa_responder_check_t *responder_for(round_t *rd, apr_pool_t *p, X509 *leaf, X509 *issuer,
                                            const oa_probe_opts_t *o)
 {
     const char *fp, *url;
     oa_responder_check_t *r;
-    if (!tls->leaf || !tls->issuer || !(url = oa_x509_ocsp_url(p, tls->leaf))) {
+    if (!leaf || !issuer || !(url = oa_x509_ocsp_url(p, leaf))) {
         return NULL;
     }
-    fp = fingerprint(p, tls->leaf);
+    fp = fingerprint(p, leaf);
     apr_thread_mutex_lock(rd->lock);
     r = apr_hash_get(rd->checked, fp, APR_HASH_KEY_STRING);
     if (!r) {
@@ -221,7 +255,7 @@ static oa_responder_check_t *responder_for(round_t *rd, apr_pool_t *p, oa_tls_pr
     if (r) {
         return r;   /* once per certificate; a responder that failed is not waited on again */
     }
-    oa_responder_check(&r, p, tls->leaf, tls->issuer, url, o);
+    oa_responder_check(&r, p, leaf, issuer, url, o);
     apr_thread_mutex_lock(rd->lock);
     apr_hash_set(rd->checked, fp, APR_HASH_KEY_STRING, r);
     if (r->conn && r->conn->error) {
@@ -256,7 +290,14 @@ static void *APR_THREAD_FUNC probe_worker(apr_thread_t *t, void *data)
         }
         oa_probe_tls(&tls, w->pool, ctx->targets[i].host, (apr_port_t)ctx->targets[i].port,
                      ctx->targets[i].sni, &o);
-        resp = responder_for(rd, w->pool, tls, &o);
+        if (tls->leaf && tls->issuer) {
+            resp = responder_for(rd, w->pool, tls->leaf, tls->issuer, &o);
+        }
+        else {
+            const target_t *tg = &ctx->targets[i];
+            resp = responder_for(rd, w->pool, from_der(w->pool, tg->leaf_der, tg->leaf_len),
+                                 from_der(w->pool, tg->issuer_der, tg->issuer_len), &o);
+        }
         now = apr_time_now();
         slot_read(&cur_slots[i], &was);
         rec = was;
@@ -368,6 +409,14 @@ int ocsp_audit_status_init(apr_pool_t *pconf, server_rec *s, const oa_audit_t *a
         ctx->targets[i].sni = *an->vh->name ? apr_pstrdup(pconf, an->vh->name) : NULL;
         ctx->targets[i].host = apr_pstrdup(pconf, ctx->targets[i].host);
         oa_status_strcpy(rec->probe_host, sizeof(rec->probe_host), ctx->targets[i].host);
+        for (j = 0; j < an->certs->nelts; j++) {
+            const oa_certinfo_t *ci = APR_ARRAY_IDX(an->certs, j, const oa_certinfo_t *);
+            if (ci->leaf && ci->issuer && !ci->replaced) {
+                ctx->targets[i].leaf_der = to_der(pconf, ci->leaf, &ctx->targets[i].leaf_len);
+                ctx->targets[i].issuer_der = to_der(pconf, ci->issuer, &ctx->targets[i].issuer_len);
+                break;
+            }
+        }
         rec->probe_port = ctx->targets[i].port;
         for (j = 0; cur_head && j < (int)cur_head->count; j++) {
             oa_status_rec_t old;

@@ -72,7 +72,8 @@ ServerName main.test
 Listen 127.0.0.1:9443
 Listen 127.0.0.1:9444
 SSLStaplingCache shmcb:{root}/stapling(128000)
-# the main server speaks TLS without a certificate: a finding without a line
+# the main server speaks TLS without a certificate: the finding is at SSLEngine
+# @mainssl
 SSLEngine on
 
 <VirtualHost 127.0.0.1:9443>
@@ -123,9 +124,9 @@ Include "sites dir/*.conf"
 SKIP_ALWAYS = ["--skip", "OA401,OA402"]
 
 # (ruleId, level, marker) of every finding the "findings" config must give (with
-# SKIP_ALWAYS); marker None: the main server's finding, in main.conf, without a region
+# SKIP_ALWAYS); marker None would be a finding in main.conf without a region
 FINDINGS_EXPECTED = [
-    ("OA305", "error", None),                # SSLEngine on in the main server, no certificate
+    ("OA305", "error", "mainssl"),           # SSLEngine on in the main server, no certificate
     ("OA201", "error", "nochain"),           # good.pem alone: no issuer
     ("OA203", "warning", "noocsp-use"),      # stapling on, no OCSP URL
     ("OA104", "warning", "off"),             # stapling off for a certificate with a URL

@@ -10,12 +10,14 @@ echo "== build (-Werror) and make check"
 "$top/tools/build.sh" "$top/build/ci" --enable-werror
 make -C "$top/build/ci" check || { cat "$top"/build/ci/tests/*.log "$top"/build/ci/tests/*/*.log 2>/dev/null | tail -200; exit 1; }
 
-echo "== sanitizer build (ASan + UBSan): unit tests and the linter's bad-input tests"
+echo "== sanitizer build (ASan + UBSan): unit tests, rule cases and the linter's bad-input tests"
 "$top/tools/build.sh" "$top/build/san" --enable-werror --enable-sanitizers
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 OA_PYTEST_ARGS="-k bad_input" \
 make -C "$top/build/san" check \
-    TESTS="tests/unit/test_conf tests/unit/test_vhost tests/unit/test_envvars tests/unit/test_json tests/integration/run.sh" \
+    TESTS="tests/unit/test_conf tests/unit/test_vhost tests/unit/test_envvars tests/unit/test_json \
+           tests/unit/test_pki tests/unit/test_audit tests/unit/test_status tests/unit/test_ocsp \
+           tests/rules/run.sh tests/integration/run.sh" \
     || { cat "$top"/build/san/tests/*/*.log 2>/dev/null | tail -200; exit 1; }
 echo "== fuzzing the config reader and the PEM/X.509 layer (libFuzzer, ${OA_FUZZ_SECONDS:-30}s each)"
 "$top/tools/fuzz.sh" "${OA_FUZZ_SECONDS:-30}"

@@ -160,6 +160,12 @@ static const char *worst(const char *a, const char *b)
     return ia >= ib ? a : b;
 }
 
+static apr_status_t free_shallow_stack(void *data)
+{
+    sk_X509_free((STACK_OF(X509) *)data);
+    return APR_SUCCESS;
+}
+
 static void analyse_cert(oa_audit_t *a, oa_analysis_t *an, int idx)
 {
     const oa_vhost_t *vh = an->vh;
@@ -178,7 +184,9 @@ static void analyse_cert(oa_audit_t *a, oa_analysis_t *an, int idx)
         ci->key_path = path_of(a, ci->key_setting);
         ci->key_file = oa_pki_file(a->pki, ci->key_path);
     }
+    /* the stack is ours, its certificates the file cache's */
     ci->chain = sk_X509_new_null();
+    apr_pool_cleanup_register(a->pool, ci->chain, free_shallow_stack, apr_pool_cleanup_null);
     if (sk_X509_num(ci->cert_file->certs)) {
         ci->leaf = sk_X509_value(ci->cert_file->certs, 0);
     }

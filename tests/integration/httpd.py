@@ -509,10 +509,7 @@ def render_tree(name, dest, ports, cert="", key="", src_dir=TREES_DIR):
         path.write_bytes(data)
     for d in ("run", "logs", "htdocs"):
         (root / d).mkdir(exist_ok=True)
-    if os.geteuid() == 0:
-        # httpd's children run as www-data: let them see the tree.
-        for p in [root] + [p for p in root.rglob("*") if not p.is_symlink()]:
-            p.chmod(p.stat().st_mode | (0o755 if p.is_dir() else 0o644))
+    widen_modes(root)
     # the ports the tree uses (and listens on: every tree Listens on each port it names)
     return Tree(name, root, root / "main.conf", {k: v for k, v in ports.items() if k in used})
 
@@ -822,6 +819,47 @@ def listening_addresses(pid):
     return sorted(found)
 
 
+def signal_group(pgid, sig):
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)
+
+
+def stop_process_group(proc, timeout, what=None, pgid=None):
+    """Stop the process group proc leads (started with start_new_session; pgid: another
+    group): SIGTERM, SIGKILL when proc has not exited after timeout seconds, then wait
+    until no member of the group is left. Members still there after another timeout s:
+    with what None give up quietly; else SIGKILL them again and raise HarnessError
+    ("WHAT processes left") when they outlive 5 s more."""
+    pgid = proc.pid if pgid is None else pgid
+    if proc.poll() is None:
+        signal_group(pgid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            signal_group(pgid, signal.SIGKILL)
+            proc.wait(timeout=timeout)
+    deadline = time.monotonic() + timeout
+    while live_group_members(pgid):
+        if time.monotonic() > deadline:
+            if what is None:
+                return
+            signal_group(pgid, signal.SIGKILL)
+            time.sleep(0.2)
+            if time.monotonic() > deadline + 5:
+                raise HarnessError(f"{what} processes left: {live_group_members(pgid)}")
+        time.sleep(0.05)
+
+
+def widen_modes(root):
+    """As root (httpd's children run as www-data): let them see the tree below root
+    (directories |0755, files |0644; symbolic links are left alone)."""
+    if os.geteuid() != 0:
+        return
+    root = Path(root)
+    for p in [root] + [p for p in root.rglob("*") if not p.is_symlink()]:
+        p.chmod(p.stat().st_mode | (0o755 if p.is_dir() else 0o644))
+
+
 _running = []   # HttpdInstances started and not yet stopped (stop_all() is the safety net)
 
 
@@ -927,28 +965,10 @@ class HttpdInstance:
         if self.proc is None:
             return
         try:
-            if self.proc.poll() is None:
-                self._signal_group(signal.SIGTERM)
-                try:
-                    self.proc.wait(timeout=self.stop_timeout)
-                except subprocess.TimeoutExpired:
-                    self._signal_group(signal.SIGKILL)
-                    self.proc.wait(timeout=self.stop_timeout)
-            deadline = time.monotonic() + self.stop_timeout
-            while live_group_members(self.pgid):
-                if time.monotonic() > deadline:
-                    self._signal_group(signal.SIGKILL)
-                    time.sleep(0.2)
-                    if time.monotonic() > deadline + 5:
-                        raise HarnessError(f"httpd processes left: {live_group_members(self.pgid)}")
-                time.sleep(0.05)
+            stop_process_group(self.proc, self.stop_timeout, "httpd", self.pgid)
         finally:
             if self in _running:
                 _running.remove(self)
-
-    def _signal_group(self, sig):
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.pgid, sig)
 
     def __enter__(self):
         return self.start()

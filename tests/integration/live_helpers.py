@@ -7,10 +7,13 @@ serves a throw-away test PKI for a few seconds) and only ever connect to it on 1
 Every server is a context manager and is also recorded in a registry: stop_all() (called
 by an autouse fixture after each test and at exit) stops whatever a failing test left.
 
+From ocsp_fixtures.py (shared with the other helper modules, re-exported here):
   make_pki(dir, url)          tools/make-test-pki.sh
   OcspResponder(pki, port)    `openssl ocsp -index ...` in a process group of its own
   BlackHole(port)             accepts connections and never answers (a thread)
   FakeHttp(port, status, ct)  answers every request with a fixed HTTP response (a thread)
+  stop_all, running_helpers, wait_until, port_listening, assert_port_free
+Here:
   write_apache_config(...)    a self-contained apache2 config of SSL vhosts
   run_probe(...) / run_online(...)  ocsp-lint with JSON output and the elapsed time
   DeadResolver, resolver_namespace_prefix()  a resolver that never answers, for one
@@ -19,342 +22,23 @@ by an autouse fixture after each test and at exit) stops whatever a failing test
   testssl_stapling(...)       testssl.sh -S, its OCSP_stapling / cert_ocspRevoked findings
 """
 
-import atexit
 import contextlib
-import http.server
 import json
 import os
-import re
-import select
 import shutil
-import signal
 import socket
 import subprocess
-import threading
 import time
 from pathlib import Path
 
 import httpd as H
+import ocsp_fixtures as F
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
-PKI_SCRIPT = PROJECT_DIR / "tools" / "make-test-pki.sh"
-
-LOOPBACK = "127.0.0.1"
-
-# --------------------------------------------------------------------------- registry
-
-_live = []     # started and not yet stopped: OcspResponder, BlackHole, FakeHttp
-
-
-def _register(obj):
-    _live.append(obj)
-
-
-def _unregister(obj):
-    if obj in _live:
-        _live.remove(obj)
-
-
-def running_helpers():
-    return list(_live)
-
-
-def stop_all():
-    """Stop every helper still running; returns what had to be stopped."""
-    left = list(_live)
-    for obj in reversed(left):
-        with contextlib.suppress(Exception):
-            obj.stop()
-    return left
-
-
-atexit.register(stop_all)
-
-
-def wait_until(predicate, timeout, interval=0.05):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = predicate()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            return v
-        time.sleep(interval)
-
-
-def port_listening(port, pid=None):
-    """Something listens on TCP port (of process pid when given), from /proc: no
-    connection is made (a connection would be a request to the server)."""
-    if pid is not None:
-        return any(p == port for _, p in H.listening_addresses(pid))
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        with contextlib.suppress(OSError), open(table) as f:
-            next(f)
-            for row in f:
-                cols = row.split()
-                if len(cols) > 3 and cols[3] == "0A" and int(cols[1].rsplit(":", 1)[1], 16) == port:
-                    return True
-    return False
-
-
-def assert_port_free(port):
-    if port_listening(port):
-        raise H.HarnessError(f"port {port} is already in use")
-
-
-# --------------------------------------------------------------------------- PKI
-
-def make_pki(directory, ocsp_url):
-    """tools/make-test-pki.sh DIRECTORY OCSP_URL -> Path. As root the directory is made
-    world-readable (apache2's children run as www-data; only the parent reads keys)."""
-    directory = Path(directory)
-    r = subprocess.run(["sh", str(PKI_SCRIPT), str(directory), ocsp_url], capture_output=True,
-                       text=True, env=H.minimal_env(), timeout=300, stdin=subprocess.DEVNULL)
-    if r.returncode != 0:
-        raise H.HarnessError(f"make-test-pki.sh failed ({r.returncode}):\n{r.stdout}{r.stderr}")
-    if os.geteuid() == 0:
-        for p in [directory] + list(directory.rglob("*")):
-            if p.is_dir():
-                p.chmod(0o755)
-    return directory
-
-
-# --------------------------------------------------------------------------- OCSP responder
-
-class OcspResponder:
-    """`openssl ocsp -index DIR/db/index.txt -port PORT -rsigner S.pem -rkey S.key -CA
-    DIR/int.pem -nmin N`: the responder of the test PKI, signing with `signer` (a name in
-    the PKI directory: ocsp-signer, ocsp-signer-expired, other-int, int, ...).
-
-    NOTE: OpenSSL 3.0's -port takes a number only and binds all interfaces (not just
-    127.0.0.1). Accepted here: it serves a throw-away PKI during one test, and is only
-    ever contacted on 127.0.0.1.
-    """
-
-    def __init__(self, pki, port, signer="ocsp-signer", nmin=5, ca="int", logdir=None,
-                 start_timeout=15.0):
-        self.pki = Path(pki)
-        self.port = int(port)
-        self.signer, self.nmin, self.ca = signer, nmin, ca
-        self.log = Path(logdir or self.pki) / f"ocsp-{self.port}-{signer}.log"
-        self.start_timeout = start_timeout
-        self.proc = None
-
-    def command(self):
-        d = self.pki
-        return ["openssl", "ocsp", "-index", str(d / "db" / "index.txt"),
-                "-port", str(self.port),
-                "-rsigner", str(d / f"{self.signer}.pem"), "-rkey", str(d / f"{self.signer}.key"),
-                "-CA", str(d / f"{self.ca}.pem"), "-nmin", str(self.nmin),
-                "-ignore_err"]
-
-    def start(self):
-        assert_port_free(self.port)
-        self._logf = open(self.log, "ab")
-        self.proc = subprocess.Popen(self.command(), stdout=self._logf, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, env=H.minimal_env(),
-                                     start_new_session=True, cwd=str(self.pki))
-        _register(self)
-        ok = wait_until(lambda: self.proc.poll() is not None
-                        or port_listening(self.port, self.proc.pid), self.start_timeout)
-        if not ok or self.proc.poll() is not None:
-            out = self.log_text()
-            self.stop()
-            raise H.HarnessError(f"openssl ocsp did not start on port {self.port}:\n{out}")
-        return self
-
-    def running(self):
-        return self.proc is not None and self.proc.poll() is None
-
-    def stop(self):
-        """SIGTERM the process group, then SIGKILL; waits until it is gone."""
-        if self.proc is None:
-            return
-        try:
-            if self.proc.poll() is None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.proc.pid, signal.SIGTERM)
-                try:
-                    self.proc.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    with contextlib.suppress(ProcessLookupError):
-                        os.killpg(self.proc.pid, signal.SIGKILL)
-                    self.proc.wait(timeout=5)
-            wait_until(lambda: not H.live_group_members(self.proc.pid), 5)
-            # the listening socket is gone with the process: the port refuses from now on
-            wait_until(lambda: not port_listening(self.port), 5)
-        finally:
-            with contextlib.suppress(Exception):
-                self._logf.close()
-            _unregister(self)
-
-    def log_text(self):
-        try:
-            return self.log.read_text(errors="replace")
-        except OSError:
-            return ""
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-        return False
-
-
-# --------------------------------------------------------------------------- black hole
-
-class BlackHole:
-    """A TCP listener on 127.0.0.1:port that accepts every connection and then sleeps:
-    it never reads, never answers, never closes (until stopped). A hung responder, or a
-    TLS server that hangs in the handshake.
-
-    trickle: instead of silence, send these bytes one at a time, one every `interval`
-    seconds (a server that answers too slowly ever to finish: a per-read timeout would
-    never fire, only an overall deadline does)."""
-
-    def __init__(self, port, trickle=b"", interval=0.5):
-        self.port = int(port)
-        self.trickle, self.interval = bytes(trickle), interval
-        self.sock = None
-        self.conns = []
-        self.accepted = 0
-        self.sent = 0
-        self._stop = threading.Event()
-        self._thread = None
-        self._next = {}       # conn -> (time of the next byte, index of the next byte)
-
-    def start(self):
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind((LOOPBACK, self.port))
-        s.listen(128)
-        self.sock = s
-        self._thread = threading.Thread(target=self._run, name=f"blackhole-{self.port}",
-                                        daemon=True)
-        self._thread.start()
-        _register(self)
-        return self
-
-    def _run(self):
-        while not self._stop.is_set():
-            try:
-                r, _, _ = select.select([self.sock], [], [], 0.05)
-            except (OSError, ValueError):
-                return
-            if r:
-                try:
-                    c, _ = self.sock.accept()
-                except OSError:
-                    continue
-                self.conns.append(c)      # ... and sleep: nothing is ever sent
-                self.accepted += 1
-                if self.trickle:
-                    self._next[c] = (time.monotonic() + self.interval, 0)
-            now = time.monotonic()
-            for c, (when, i) in list(self._next.items()):
-                if now < when or i >= len(self.trickle):
-                    continue
-                try:
-                    c.send(self.trickle[i:i + 1])
-                    self.sent += 1
-                    self._next[c] = (now + self.interval, i + 1)
-                except OSError:
-                    del self._next[c]
-
-    def stop(self):
-        self._stop.set()
-        if self._thread:
-            self._thread.join(timeout=5)
-        for c in self.conns:
-            with contextlib.suppress(OSError):
-                c.close()
-        self.conns = []
-        self._next = {}
-        if self.sock:
-            with contextlib.suppress(OSError):
-                self.sock.close()
-            self.sock = None
-        _unregister(self)
-
-    def alive(self):
-        return bool(self._thread and self._thread.is_alive())
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-        return False
-
-
-# --------------------------------------------------------------------------- fake HTTP
-
-class _QuietServer(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-
-class FakeHttp:
-    """An HTTP server on 127.0.0.1:port (http.server in a thread) answering every GET and
-    POST with status, Content-Type content_type and body. requests: what it was sent."""
-
-    def __init__(self, port, status=200, content_type="text/html",
-                 body=b"<html><body>not an OCSP responder</body></html>\n"):
-        self.port = int(port)
-        self.status, self.content_type, self.body = status, content_type, body
-        self.requests = []
-        self.server = None
-        self._thread = None
-
-    def start(self):
-        outer = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.0"
-
-            def _answer(self):
-                n = int(self.headers.get("Content-Length") or 0)
-                data = self.rfile.read(n) if n else b""
-                outer.requests.append((self.command, self.path,
-                                       self.headers.get("Content-Type"), len(data)))
-                self.send_response(outer.status)
-                self.send_header("Content-Type", outer.content_type)
-                self.send_header("Content-Length", str(len(outer.body)))
-                self.end_headers()
-                self.wfile.write(outer.body)
-
-            do_GET = do_POST = _answer
-
-            def log_message(self, *a):
-                pass
-
-        self.server = _QuietServer((LOOPBACK, self.port), Handler)
-        self._thread = threading.Thread(target=self.server.serve_forever,
-                                        kwargs={"poll_interval": 0.05},
-                                        name=f"fakehttp-{self.port}", daemon=True)
-        self._thread.start()
-        _register(self)
-        return self
-
-    def stop(self):
-        if self.server:
-            self.server.shutdown()
-            self.server.server_close()
-        if self._thread:
-            self._thread.join(timeout=5)
-        self.server = None
-        _unregister(self)
-
-    def alive(self):
-        return bool(self._thread and self._thread.is_alive())
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-        return False
+# the shared pieces, under the names the tests use
+LOOPBACK = F.LOOPBACK
+OcspResponder, BlackHole, FakeHttp = F.OcspResponder, F.BlackHole, F.FakeHttp
+make_pki, port_listening, assert_port_free = F.make_pki, F.port_listening, F.assert_port_free
+stop_all, running_helpers, wait_until = F.stop_all, F.running, F.wait_until
 
 
 # --------------------------------------------------------------------------- apache2
@@ -417,10 +101,7 @@ def write_apache_config(root, vhosts, stapling_timeout=2, global_extra=()):
         lines.append("</VirtualHost>")
     conf = root / "main.conf"
     conf.write_text("\n".join(lines) + "\n")
-    if os.geteuid() == 0:
-        for p in [root] + list(root.rglob("*")):
-            if not p.is_symlink():
-                p.chmod(p.stat().st_mode | (0o755 if p.is_dir() else 0o644))
+    H.widen_modes(root)
     return root, conf, ports
 
 
@@ -475,7 +156,7 @@ class DeadResolver:
         self.resolv_conf = Path(directory) / "resolv-dead.conf"
         # one server, no search domains; glibc's own timeout (5 s) is longer than ours
         self.resolv_conf.write_text(f"nameserver {LOOPBACK}\noptions timeout:5 attempts:2\n")
-        _register(self)
+        F.register(self)
         return self
 
     def stop(self):
@@ -483,7 +164,7 @@ class DeadResolver:
             with contextlib.suppress(OSError):
                 self.sock.close()
             self.sock = None
-        _unregister(self)
+        F.unregister(self)
 
 
 def namespaces_usable():
@@ -572,62 +253,32 @@ def online_entries(run, cert_path=None):
 def s_client_status(port, servername, timeout=30):
     """`openssl s_client -connect 127.0.0.1:PORT -servername NAME -status`, parsed:
     {"stapled": bool, "response_status": str|None, "cert_status": str|None, "text": out}."""
-    cmd = ["openssl", "s_client", "-connect", f"{LOOPBACK}:{port}", "-servername", servername,
-           "-status"]
-    r = subprocess.run(cmd, capture_output=True, text=True, env=H.minimal_env(),
-                       timeout=timeout, stdin=subprocess.DEVNULL)
-    out = r.stdout + r.stderr
-    if "CONNECTED(" not in out:
-        raise H.HarnessError(f"{' '.join(cmd)} did not connect (exit {r.returncode}):\n{out}")
-    res = {"stapled": None, "response_status": None, "cert_status": None, "text": out}
-    if re.search(r"^OCSP response: no response sent", out, re.M):
+    hs = F.s_client_connected(port, servername, timeout)
+    out = hs["output"]
+    res = {"stapled": None, "response_status": hs["response_status"],
+           "cert_status": hs["cert_status"], "text": out}
+    if hs["no_response"]:
         res["stapled"] = False
-    m = re.search(r"^\s*OCSP Response Status: (\S+)", out, re.M)
-    if m:
+    if hs["response_status"]:
         res["stapled"] = True
-        res["response_status"] = m.group(1)
-    m = re.search(r"^\s*Cert Status: (\S+)", out, re.M)
-    if m:
-        res["cert_status"] = m.group(1)
     if res["stapled"] is None:
         raise H.HarnessError(f"s_client printed neither 'no response sent' nor an OCSP "
                              f"Response Status:\n{out}")
     return res
 
 
+TESTSSL_NAMES = ("testssl", "testssl.sh")
+
+
 def testssl_binary():
     """testssl.sh as Debian installs it (/usr/bin/testssl), or one on PATH."""
-    for name in ("testssl", "testssl.sh"):
-        p = shutil.which(name, path=H.minimal_env()["PATH"])
-        if p:
-            return p
-    return None
+    return F.find_binary(TESTSSL_NAMES)
 
 
 def ensure_testssl():
     """(path, None) or (None, why): installs Debian's testssl.sh with apt-get when it is
     missing and we are root."""
-    p = testssl_binary()
-    if p:
-        return p, None
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
-        return None, "testssl.sh is not installed and apt-get cannot be run (not root)"
-    env = H.minimal_env({"DEBIAN_FRONTEND": "noninteractive"})
-    r = subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", "testssl.sh"],
-                       capture_output=True, text=True, env=env, timeout=900,
-                       stdin=subprocess.DEVNULL)
-    if r.returncode != 0:
-        upd = subprocess.run(["apt-get", "update"], capture_output=True, text=True, env=env,
-                             timeout=900, stdin=subprocess.DEVNULL)
-        r = subprocess.run(["apt-get", "install", "-y", "--no-install-recommends",
-                            "testssl.sh"], capture_output=True, text=True, env=env,
-                           timeout=900, stdin=subprocess.DEVNULL)
-        if r.returncode != 0:
-            return None, (f"apt-get install testssl.sh failed (exit {r.returncode}):\n"
-                          f"{upd.stdout[-1500:]}{upd.stderr[-1500:]}"
-                          f"{r.stdout[-2000:]}{r.stderr[-2000:]}")
-    p = testssl_binary()
-    return (p, None) if p else (None, "apt-get installed testssl.sh but no testssl on PATH")
+    return F.ensure_binary(TESTSSL_NAMES, "testssl.sh")
 
 
 def testssl_stapling(binary, port, servername, ca_file, outdir, timeout=240):

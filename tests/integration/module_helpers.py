@@ -5,25 +5,19 @@ Environment (on top of httpd.py's HTTPD, APXS, OCSP_LINT):
   OA_MODULE   mod_ocsp_audit.so (default /work/build/mod_ocsp_audit/.libs/mod_ocsp_audit.so)
 """
 
-import base64
 import collections
-import http.server
 import importlib.util
 import os
 import re
 import statistics
-import subprocess
-import tempfile
-import threading
 import time
-import urllib.parse
 from pathlib import Path
 
 import httpd as H
+import ocsp_fixtures as F
 
 DEFAULT_MODULE = "/work/build/mod_ocsp_audit/.libs/mod_ocsp_audit.so"
 PROJECT_DIR = Path(__file__).resolve().parents[2]
-PKI_SCRIPT = PROJECT_DIR / "tools" / "make-test-pki.sh"
 RULES_DIR = PROJECT_DIR / "tests" / "rules"
 
 MPMS = ("event", "worker", "prefork")
@@ -231,30 +225,12 @@ def median_time(cmd_fn, runs=3):
 
 def wait_for(predicate, timeout=30.0, interval=0.1):
     """Poll predicate() until it is true (returns its value) or timeout (returns None)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        v = predicate()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            return None
-        time.sleep(interval)
+    return F.wait_until(predicate, timeout, interval) or None
 
 
 # --------------------------------------------------------------------------- PKI and files
 
-def make_pki(directory, ocsp_url):
-    """tools/make-test-pki.sh DIRECTORY OCSP_URL; returns the directory as Path."""
-    directory = Path(directory)
-    r = subprocess.run(["sh", str(PKI_SCRIPT), str(directory), ocsp_url], capture_output=True,
-                       text=True, env=H.minimal_env(), timeout=300)
-    if r.returncode != 0:
-        raise H.HarnessError(f"make-test-pki.sh failed ({r.returncode}):\n{r.stdout}{r.stderr}")
-    if os.geteuid() == 0:
-        for p in [directory] + list(directory.rglob("*")):
-            if p.is_dir():
-                p.chmod(0o755)
-    return directory
+make_pki = F.make_pki     # tools/make-test-pki.sh DIRECTORY OCSP_URL -> Path
 
 
 def make_rules_pki(directory, ocsp_port):
@@ -272,10 +248,7 @@ def make_rules_pki(directory, ocsp_port):
         return make_pki(directory, f"http://127.0.0.1:{ocsp_port}/")
     directory.mkdir(parents=True, exist_ok=True)
     maker(directory, ocsp_port)
-    if os.geteuid() == 0:
-        for p in [directory] + list(directory.rglob("*")):
-            if p.is_dir():
-                p.chmod(0o755)
+    F.open_tree(directory)
     return directory
 
 
@@ -291,10 +264,7 @@ def write_files(root, files, values):
         p.write_text(text)
     for d in ("run", "logs", "htdocs"):
         (root / d).mkdir(exist_ok=True)
-    if os.geteuid() == 0:
-        for p in [root] + list(root.rglob("*")):
-            if not p.is_symlink():
-                p.chmod(p.stat().st_mode | (0o755 if p.is_dir() else 0o644))
+    H.widen_modes(root)
     return root
 
 
@@ -331,88 +301,5 @@ def base_config(root, mpm="event", ssl=True, modules=(), audit=False, listen=())
 
 # --------------------------------------------------------------------------- OCSP responder
 
-class LoopbackResponder:
-    """An OCSP responder for the test PKI on 127.0.0.1 only: a small HTTP server in this
-    process that hands each request (POST body, or GET base64 path) to
-    `openssl ocsp -index ... -reqin -respout` (responder mode without -port, so no
-    socket of openssl's own) and sends back the response. Counts the requests it served.
-
-        with LoopbackResponder(pki_dir, port) as r: ...
-    """
-
-    def __init__(self, pki_dir, port):
-        self.pki = Path(pki_dir)
-        self.port = int(port)
-        self.requests = 0
-        self.errors = []
-        self._lock = threading.Lock()
-        self._server = None
-        self._thread = None
-
-    def answer(self, der):
-        p = self.pki
-        with self._lock, tempfile.TemporaryDirectory() as d:
-            req, resp = Path(d) / "req.der", Path(d) / "resp.der"
-            req.write_bytes(der)
-            r = subprocess.run(["openssl", "ocsp", "-index", str(p / "db" / "index.txt"),
-                                "-rsigner", str(p / "ocsp-signer.pem"),
-                                "-rkey", str(p / "ocsp-signer.key"), "-CA", str(p / "int.pem"),
-                                "-nmin", "5", "-reqin", str(req), "-respout", str(resp)],
-                               capture_output=True, text=True, env=H.minimal_env(), timeout=30)
-            self.requests += 1
-            if r.returncode != 0 or not resp.exists():
-                self.errors.append(r.stderr)
-                return None
-            return resp.read_bytes()
-
-    def start(self):
-        responder = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def _reply(self, der):
-                body = responder.answer(der) if der else None
-                if body is None:
-                    self.send_response(400)
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return
-                self.send_response(200)
-                self.send_header("Content-Type", "application/ocsp-response")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def do_POST(self):
-                n = int(self.headers.get("Content-Length") or 0)
-                self._reply(self.rfile.read(n) if n else b"")
-
-            def do_GET(self):
-                path = urllib.parse.unquote(self.path.lstrip("/"))
-                try:
-                    der = base64.b64decode(path, validate=False) if path else b""
-                except ValueError:
-                    der = b""
-                self._reply(der)
-
-            def log_message(self, *args):
-                pass
-
-        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self):
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._thread.join(timeout=10)
-            self._server = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-        return False
+# an OCSP responder on 127.0.0.1 only, in this process (`openssl ocsp -reqin/-respout`)
+LoopbackResponder = F.LoopbackResponder

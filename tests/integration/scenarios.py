@@ -33,19 +33,17 @@ request (SSLStaplingResponderTimeout 0): OpenSSL 3.0's `openssl ocsp` then spins
 and answers nobody (see Responder).
 """
 
-import contextlib
 import os
 import re
-import signal
 import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpd as H
+import ocsp_fixtures as F
 
 HERE = Path(__file__).resolve().parent
-PKI_SCRIPT = HERE.parent.parent / "tools" / "make-test-pki.sh"
 
 ACTIVE, OFF, BROKEN, FATAL = "active", "off", "broken", "fatal"
 
@@ -364,9 +362,7 @@ def render(scenario, root, ports, pki_dir, ocsp_port, modules_dir):
         out.append("</VirtualHost>")
     conf = root / "main.conf"
     conf.write_text("\n".join(out) + "\n")
-    if os.geteuid() == 0:
-        for p in [root] + list(root.rglob("*")):
-            p.chmod(p.stat().st_mode | (0o755 if p.is_dir() else 0o644))
+    H.widen_modes(root)
     return conf
 
 
@@ -381,13 +377,7 @@ def vhost_log(root, vh, main_log=None):
 
 def make_pki(directory, ocsp_url, timeout=180):
     """tools/make-test-pki.sh DIRECTORY OCSP_URL; raises on failure."""
-    r = subprocess.run(["sh", str(PKI_SCRIPT), str(directory), ocsp_url], capture_output=True,
-                       text=True, env=H.minimal_env(), timeout=timeout,
-                       stdin=subprocess.DEVNULL)
-    if r.returncode != 0:
-        raise H.HarnessError(f"make-test-pki.sh failed (exit {r.returncode}):\n"
-                             f"{r.stdout}{r.stderr}")
-    d = Path(directory)
+    d = F.run_pki_script(directory, ocsp_url, timeout)
     # extras for the CA path scenarios: a hashed CA directory and an empty one
     (d / "capath").mkdir()
     for f in ("int.pem", "root.pem"):
@@ -406,8 +396,9 @@ def make_pki(directory, ocsp_url, timeout=180):
 
 # --------------------------------------------------------------------------- responder
 
-class Responder:
-    """`openssl ocsp` serving the PKI's database on 127.0.0.1:port.
+class Responder(F.OcspResponder):
+    """`openssl ocsp` serving the PKI's database on 127.0.0.1:port (the shared
+    OcspResponder without -ignore_err, not in the registry: one for the session).
 
     OpenSSL 3.0's -port takes only a number, so the responder binds every interface
     (not only 127.0.0.1). That is acceptable on this isolated test machine; nothing but
@@ -421,18 +412,10 @@ class Responder:
     """
 
     def __init__(self, pki_dir, port, log_path):
-        self.pki = Path(pki_dir)
-        self.port = int(port)
+        super().__init__(pki_dir, port, log=log_path, ignore_err=False, registered=False)
         self.url = f"http://127.0.0.1:{self.port}/"
-        self.log_path = Path(log_path)
-        self.proc = None
+        self.log_path = self.log
         self.restarts = 0
-
-    def command(self):
-        p = self.pki
-        return ["openssl", "ocsp", "-index", str(p / "db" / "index.txt"),
-                "-port", str(self.port), "-rsigner", str(p / "ocsp-signer.pem"),
-                "-rkey", str(p / "ocsp-signer.key"), "-CA", str(p / "int.pem"), "-nmin", "5"]
 
     def start(self, timeout=20.0, attempts=3):
         """Start it and wait until it answers; a responder that exits at once (its port
@@ -440,10 +423,7 @@ class Responder:
         if self.proc is not None:
             raise H.HarnessError("responder already started")
         for attempt in range(1, attempts + 1):
-            with open(self.log_path, "ab") as log:
-                self.proc = subprocess.Popen(self.command(), stdout=log, stderr=log,
-                                             stdin=subprocess.DEVNULL, env=H.minimal_env(),
-                                             start_new_session=True, cwd=str(self.pki))
+            self.spawn()
             deadline = time.monotonic() + timeout
             while self.proc.poll() is None:
                 if self.healthy(timeout=5):
@@ -484,62 +464,16 @@ class Responder:
         self.start()
 
     def stop(self, timeout=10.0):
-        proc, self.proc = self.proc, None
-        if proc is None:
-            return
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=timeout)
-        deadline = time.monotonic() + timeout
-        while H.live_group_members(proc.pid):
-            if time.monotonic() > deadline:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                if time.monotonic() > deadline + 5:
-                    raise H.HarnessError("openssl ocsp processes left: "
-                                         f"{H.live_group_members(proc.pid)}")
-            time.sleep(0.05)
+        super().stop(timeout, what="openssl ocsp")
 
 
 # --------------------------------------------------------------------------- the client
-
-_RE_NEW = re.compile(r"^New, (\S+), Cipher is (\S+)", re.M)
-_RE_RESP_STATUS = re.compile(r"OCSP Response Status: (\w+)")
-_RE_CERT_STATUS = re.compile(r"Cert Status: (\w+)")
-
 
 def s_client(port, servername, status=True, timeout=30):
     """One handshake with `openssl s_client` (stdin closed). Returns a dict:
     rc, connected, handshake, staple (None: no OCSP line; "none": no response sent;
     else the OCSP Response Status), cert_status, output."""
-    cmd = ["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-servername", servername]
-    if status:
-        cmd.append("-status")
-    try:
-        r = subprocess.run(cmd, capture_output=True, text=True, env=H.minimal_env(),
-                           timeout=timeout, stdin=subprocess.DEVNULL)
-        out, rc = r.stdout + r.stderr, r.returncode
-    except subprocess.TimeoutExpired as e:
-        out = ((e.stdout or b"").decode(errors="replace") if isinstance(e.stdout, bytes)
-               else (e.stdout or "")) + "\n[s_client timed out]"
-        rc = None
-    m = _RE_NEW.search(out)
-    staple = None
-    if "OCSP response: no response sent" in out:
-        staple = "none"
-    else:
-        ms = _RE_RESP_STATUS.search(out)
-        if ms:
-            staple = ms.group(1)
-    mc = _RE_CERT_STATUS.search(out)
-    return {"rc": rc, "connected": "CONNECTED(" in out,
-            "handshake": bool(m and m.group(2) != "(NONE)"),
-            "staple": staple, "cert_status": mc.group(1) if mc else None, "output": out}
+    return F.s_client(port, servername, status, timeout, catch_timeout=True)
 
 
 def classify(hs, callback_ran):

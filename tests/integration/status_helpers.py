@@ -14,6 +14,8 @@ What is here:
   parse_dom                    a tiny DOM (stdlib html.parser) to look for rows and text
   shm_state / apache_processes for the "nothing leaked" checks
   graceful                     `apache2 -k graceful` with the same -d/-f/-c as the instance
+The PKI script, the responder, BlackHole, s_client, ensure_binary, tls_handshake and the
+registry of running helpers come from ocsp_fixtures.py (shared with the other modules).
 
 Nothing listens anywhere but 127.0.0.1, except `openssl ocsp`, whose -port binds every
 interface (OpenSSL 3.0 takes a port number only); it serves a throw-away PKI for one test
@@ -24,17 +26,14 @@ Environment: OA_MODULE (mod_ocsp_audit.so, default the build tree's), CHROMIUM (
 PROMTOOL (binary), on top of httpd.py's HTTPD and APXS.
 """
 
-import atexit
 import contextlib
 import html.parser
 import http.client
 import json
 import os
 import re
-import select
 import shutil
 import signal
-import socket
 import ssl
 import subprocess
 import tempfile
@@ -43,13 +42,12 @@ import time
 from pathlib import Path
 
 import httpd as H
+import ocsp_fixtures as F
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
-PKI_SCRIPT = PROJECT_DIR / "tools" / "make-test-pki.sh"
 ARTIFACTS_DIR = HERE / "artifacts"
 DEFAULT_MODULE = "/work/build/mod_ocsp_audit/.libs/mod_ocsp_audit.so"
-LOOPBACK = "127.0.0.1"
+LOOPBACK = F.LOOPBACK
 MPMS = ("event", "worker", "prefork")
 STATUS_PATH = "/ocsp-status"
 PAGE_PATH = "/index.html"
@@ -59,62 +57,18 @@ def module_path():
     return os.environ.get("OA_MODULE") or DEFAULT_MODULE
 
 
-# --------------------------------------------------------------------------- registry
+# --------------------------------------------------------------------------- shared
 
-_live = []
-
-
-def _register(obj):
-    _live.append(obj)
-
-
-def _unregister(obj):
-    with contextlib.suppress(ValueError):
-        _live.remove(obj)
-
-
-def running():
-    """The helpers started and not stopped yet."""
-    return list(_live)
-
-
-def stop_all(keep=()):
-    """Stop every helper still running (responders, black holes, load threads) but those
-    in keep; returns what had to be stopped."""
-    left = [obj for obj in _live if not any(obj is k for k in keep)]
-    for obj in reversed(left):
-        with contextlib.suppress(Exception):
-            obj.stop()
-    return left
-
-
-atexit.register(stop_all)
-
-
-def wait_for(predicate, timeout, interval=0.1):
-    """Poll predicate() until it returns something true (returned) or timeout (the last
-    value is returned, false)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        v = predicate()
-        if v or time.monotonic() > deadline:
-            return v
-        time.sleep(interval)
+# the registry, polling, PKI and responder pieces live in ocsp_fixtures.py
+running, stop_all, wait_for = F.running, F.stop_all, F.wait_until
+port_listening, BlackHole = F.port_listening, F.BlackHole
+ensure_binary, tls_handshake = F.ensure_binary, F.tls_handshake
 
 
 def readable_tree(path):
     """As root httpd's children run as www-data: make directories 0755 and files 0644
     (keys stay as they are: only the parent, root, reads them)."""
-    if os.geteuid() != 0:
-        return
-    path = Path(path)
-    for p in [path] + list(path.rglob("*")):
-        if p.is_symlink():
-            continue
-        if p.is_dir():
-            p.chmod(0o755)
-        elif not p.name.endswith(".key"):
-            p.chmod(p.stat().st_mode | 0o644)
+    F.open_tree(path, files=True)
 
 
 def make_tmpdir(prefix):
@@ -122,18 +76,6 @@ def make_tmpdir(prefix):
     d = Path(tempfile.mkdtemp(prefix=prefix))
     d.chmod(0o755)
     return d
-
-
-def port_listening(port):
-    """Whether something listens on TCP port (any address), from /proc/net (no connect)."""
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        with contextlib.suppress(OSError), open(table) as f:
-            next(f)
-            for row in f:
-                cols = row.split()
-                if len(cols) > 3 and cols[3] == "0A" and int(cols[1].rsplit(":", 1)[1], 16) == port:
-                    return True
-    return False
 
 
 # --------------------------------------------------------------------------- PKI
@@ -152,12 +94,7 @@ class Pki:
 
 def make_pki(directory, ocsp_url):
     """tools/make-test-pki.sh DIRECTORY OCSP_URL -> Pki."""
-    directory = Path(directory)
-    r = subprocess.run(["sh", str(PKI_SCRIPT), str(directory), ocsp_url], capture_output=True,
-                       text=True, env=H.minimal_env(), timeout=300, stdin=subprocess.DEVNULL)
-    if r.returncode != 0:
-        raise H.HarnessError(f"make-test-pki.sh failed ({r.returncode}):\n{r.stdout}{r.stderr}")
-    readable_tree(directory)
+    readable_tree(F.run_pki_script(directory, ocsp_url))
     return Pki(directory, ocsp_url)
 
 
@@ -189,130 +126,14 @@ def add_leaf(pki, name, extensions="v3_leaf"):
 
 # --------------------------------------------------------------------------- responder
 
-class Responder:
+class Responder(F.OcspResponder):
     """`openssl ocsp -index DIR/db/index.txt -port PORT -rsigner DIR/ocsp-signer.pem -rkey
-    DIR/ocsp-signer.key -CA DIR/int.pem -nmin 5` in a process group of its own."""
+    DIR/ocsp-signer.key -CA DIR/int.pem -nmin 5` in a process group of its own (the shared
+    OcspResponder, logging to DIR/ocsp-PORT.log, waiting up to 30 s for a busy port)."""
 
     def __init__(self, pki, port, nmin=5):
-        self.pki, self.port, self.nmin = pki, int(port), nmin
-        self.proc = None
-        self.log = Path(pki.dir) / f"ocsp-{self.port}.log"
-
-    def command(self):
-        d = Path(self.pki.dir)
-        return ["openssl", "ocsp", "-index", str(d / "db" / "index.txt"), "-port", str(self.port),
-                "-rsigner", str(d / "ocsp-signer.pem"), "-rkey", str(d / "ocsp-signer.key"),
-                "-CA", str(d / "int.pem"), "-nmin", str(self.nmin), "-ignore_err"]
-
-    def start(self, timeout=30):
-        ok = wait_for(lambda: not port_listening(self.port), timeout)
-        if not ok:
-            raise H.HarnessError(f"port {self.port} is busy: cannot start the responder")
-        self._logf = open(self.log, "ab")
-        self.proc = subprocess.Popen(self.command(), stdout=self._logf, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, env=H.minimal_env(),
-                                     cwd=str(self.pki.dir), start_new_session=True)
-        _register(self)
-        if not wait_for(lambda: self.proc.poll() is not None or port_listening(self.port),
-                        timeout, 0.05) or self.proc.poll() is not None:
-            text = self.log_text()
-            self.stop()
-            raise H.HarnessError(f"openssl ocsp did not start on {self.port}:\n{text}")
-        return self
-
-    def running(self):
-        return self.proc is not None and self.proc.poll() is None
-
-    def stop(self):
-        if self.proc is None:
-            return
-        try:
-            if self.proc.poll() is None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.proc.pid, signal.SIGTERM)
-                try:
-                    self.proc.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    with contextlib.suppress(ProcessLookupError):
-                        os.killpg(self.proc.pid, signal.SIGKILL)
-                    self.proc.wait(timeout=5)
-            wait_for(lambda: not H.live_group_members(self.proc.pid), 5, 0.05)
-            wait_for(lambda: not port_listening(self.port), 5, 0.05)
-        finally:
-            with contextlib.suppress(Exception):
-                self._logf.close()
-            self.proc = None
-            _unregister(self)
-
-    def log_text(self):
-        try:
-            return self.log.read_text(errors="replace")
-        except OSError:
-            return ""
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-        return False
-
-
-class BlackHole:
-    """127.0.0.1:port: accepts every connection, never reads, never answers."""
-
-    def __init__(self, port):
-        self.port = int(port)
-        self.sock = None
-        self.conns = []
-        self.accepted = 0
-        self._stop = threading.Event()
-        self._thread = None
-
-    def start(self):
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind((LOOPBACK, self.port))
-        s.listen(64)
-        self.sock = s
-        self._thread = threading.Thread(target=self._run, daemon=True,
-                                        name=f"blackhole-{self.port}")
-        self._thread.start()
-        _register(self)
-        return self
-
-    def _run(self):
-        while not self._stop.is_set():
-            try:
-                r, _, _ = select.select([self.sock], [], [], 0.05)
-            except (OSError, ValueError):
-                return
-            if r:
-                with contextlib.suppress(OSError):
-                    c, _ = self.sock.accept()
-                    self.conns.append(c)
-                    self.accepted += 1
-
-    def stop(self):
-        self._stop.set()
-        if self._thread:
-            self._thread.join(timeout=5)
-        for c in self.conns:
-            with contextlib.suppress(OSError):
-                c.close()
-        self.conns = []
-        if self.sock:
-            with contextlib.suppress(OSError):
-                self.sock.close()
-            self.sock = None
-        _unregister(self)
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-        return False
+        super().__init__(pki, port, nmin=nmin, log=Path(pki.dir) / f"ocsp-{int(port)}.log",
+                         start_timeout=30, wait_free=True)
 
 
 # --------------------------------------------------------------------------- apache2
@@ -578,60 +399,15 @@ def s_client_staple(port, servername, timeout=30):
     """`openssl s_client -connect 127.0.0.1:PORT -servername NAME -status`: (state, text)
     with state "none" (no response sent), the Cert Status (good, revoked, unknown) of a
     successful response, or the OCSP Response Status otherwise (tryLater, ...)."""
-    cmd = ["openssl", "s_client", "-connect", f"{LOOPBACK}:{port}", "-servername", servername,
-           "-status"]
-    r = subprocess.run(cmd, capture_output=True, text=True, env=H.minimal_env(),
-                       timeout=timeout, stdin=subprocess.DEVNULL)
-    out = r.stdout + r.stderr
-    if "CONNECTED(" not in out:
-        raise H.HarnessError(f"{' '.join(cmd)} did not connect (exit {r.returncode}):\n{out}")
-    if re.search(r"^OCSP response: no response sent", out, re.M):
+    hs = F.s_client_connected(port, servername, timeout)
+    out = hs["output"]
+    if hs["no_response"]:
         return "none", out
-    m = re.search(r"^\s*OCSP Response Status: (\w+)", out, re.M)
-    if not m:
+    if not hs["response_status"]:
         raise H.HarnessError(f"s_client shows no OCSP response section:\n{out}")
-    if m.group(1) != "successful":
-        return m.group(1), out
-    c = re.search(r"^\s*Cert Status: (\w+)", out, re.M)
-    return (c.group(1) if c else "successful-without-status"), out
-
-
-def tls_handshake(port, servername, timeout=5.0):
-    """One TLS handshake (no verification) with SNI; returns the negotiated version."""
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    with socket.create_connection((LOOPBACK, port), timeout=timeout) as raw:
-        with ctx.wrap_socket(raw, server_hostname=servername) as s:
-            return s.version()
-
-
-# --------------------------------------------------------------------------- packages
-
-def ensure_binary(binary, package, env_var=None):
-    """(path, None) or (None, why): the binary (env_var overrides), installed from Debian's
-    package with apt-get when missing and we are root."""
-    if env_var and os.environ.get(env_var):
-        return os.environ[env_var], None
-    path = shutil.which(binary, path=H.minimal_env()["PATH"])
-    if path:
-        return path, None
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
-        return None, f"{binary} is missing (Debian package {package}) and apt-get cannot run"
-    env = H.minimal_env({"DEBIAN_FRONTEND": "noninteractive"})
-    install = ["apt-get", "install", "-y", "-q", "--no-install-recommends", package]
-    r = subprocess.run(install, capture_output=True, text=True, env=env, timeout=1800,
-                       stdin=subprocess.DEVNULL)
-    if r.returncode != 0:
-        subprocess.run(["apt-get", "update", "-q"], capture_output=True, text=True, env=env,
-                       timeout=900, stdin=subprocess.DEVNULL)
-        r = subprocess.run(install, capture_output=True, text=True, env=env, timeout=1800,
-                           stdin=subprocess.DEVNULL)
-    path = shutil.which(binary, path=H.minimal_env()["PATH"])
-    if path:
-        return path, None
-    return None, (f"apt-get install {package} failed (exit {r.returncode}):\n"
-                  f"{r.stdout[-2000:]}{r.stderr[-2000:]}")
+    if hs["response_status"] != "successful":
+        return hs["response_status"], out
+    return (hs["cert_status"] or "successful-without-status"), out
 
 
 # --------------------------------------------------------------------------- chromium
@@ -838,7 +614,7 @@ class LoadClient:
     def start(self):
         self._thread = threading.Thread(target=self._run, daemon=True, name="oa-load")
         self._thread.start()
-        _register(self)
+        F.register(self)
         return self
 
     def _run(self):
@@ -868,7 +644,7 @@ class LoadClient:
         self._stop.set()
         if self._thread:
             self._thread.join(timeout=30)
-        _unregister(self)
+        F.unregister(self)
 
     def alive(self):
         return bool(self._thread and self._thread.is_alive())

@@ -39,9 +39,6 @@ import httpd as H
 LINT_TIMEOUT = 20      # seconds; every case must finish well within this
 HTTPD_TIMEOUT = 120    # httpd is only the reference; it is allowed more
 
-DEFAULT_LINT = "/work/build/lint/ocsp-lint"
-DEFAULT_HTTPD = "/usr/sbin/apache2"
-
 _RE_ERROR = re.compile(r"^(.+?):(\d+): error: (.*)$", re.M)
 _RE_FILE_ERROR = re.compile(r"^(.+?): error: (.*)$", re.M)
 _CRASH_MARKERS = ("Sanitizer", "runtime error:", "Segmentation fault", "core dumped")
@@ -49,19 +46,7 @@ _CRASH_MARKERS = ("Sanitizer", "runtime error:", "Segmentation fault", "core dum
 
 # --------------------------------------------------------------------------- helpers
 
-def lint_path():
-    return os.environ.get("OCSP_LINT") or DEFAULT_LINT
-
-
-def httpd_path():
-    return os.environ.get("HTTPD") or DEFAULT_HTTPD
-
-
-def small_env(extra=None):
-    env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-           "LANG": "C", "LC_ALL": "C"}
-    env.update(extra or {})
-    return env
+lint_path, httpd_path = H.lint_binary, H.httpd_binary
 
 
 class Run:
@@ -78,7 +63,7 @@ class Run:
 def _run(cmd, timeout, what, prefix=()):
     cmd = [str(c) for c in cmd]
     try:
-        p = subprocess.run(list(prefix) + cmd, capture_output=True, env=small_env(),
+        p = subprocess.run(list(prefix) + cmd, capture_output=True, env=H.minimal_env(),
                            stdin=subprocess.DEVNULL, timeout=timeout)
     except subprocess.TimeoutExpired:
         pytest.fail(f"{what} did not finish within {timeout}s: {' '.join(cmd)}")
@@ -119,25 +104,15 @@ def lint_conf(root, conf, *extra):
 
 
 @pytest.fixture(scope="session")
-def lint_exe():
-    path = lint_path()
-    if not os.path.exists(path):
-        msg = f"ocsp-lint not built: {path} does not exist (set OCSP_LINT)"
-        if os.environ.get("OA_REQUIRE_LINT"):
-            pytest.fail(msg)
-        pytest.skip(msg)
-    return path
+def lint_exe(lint_bin):
+    """conftest's lint_bin (skipped, or failed with OA_REQUIRE_LINT, when not built)."""
+    return lint_bin
 
 
 @pytest.fixture(scope="session")
-def httpd_exe():
-    path = httpd_path()
-    if not (os.path.isfile(path) and os.access(path, os.X_OK)):
-        msg = f"httpd binary {path} not found (set HTTPD)"
-        if os.environ.get("OA_REQUIRE_LINT") or os.environ.get("OA_REQUIRE_HTTPD"):
-            pytest.fail(msg)
-        pytest.skip(msg)
-    return path
+def httpd_exe(httpd_bin):
+    """conftest's httpd_bin (skipped, or failed with OA_REQUIRE_*, when missing)."""
+    return httpd_bin
 
 
 HEAD = """\

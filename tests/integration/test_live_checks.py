@@ -330,13 +330,17 @@ def test_04_http_errors(case, stack, workdir, free_port):
 
 # --------------------------------------------------------------------------- 5./6. signers
 
-def test_05_response_signed_by_unauthorized_key(stack, workdir, free_port):
-    # other-int is a CA of the same root, but not the issuer of good.test: not authorized
-    pki, _ = good_pki_with_responder(stack, workdir, free_port, signer="other-int")
+def probe_site_signed_by(stack, workdir, free_port, signer):
+    """good.test on apache2, its responder signing with signer: the probe's Run."""
+    pki, _ = good_pki_with_responder(stack, workdir, free_port, signer=signer)
     hport = free_port()
     apache(stack, workdir, "site", [LH.pki_vhost(pki, "good", hport)])
+    return LH.run_probe([target(hport)], sni="good.test", timeout=TIMEOUT)
 
-    r = LH.run_probe([target(hport)], sni="good.test", timeout=TIMEOUT)
+
+def test_05_response_signed_by_unauthorized_key(stack, workdir, free_port):
+    # other-int is a CA of the same root, but not the issuer of good.test: not authorized
+    r = probe_site_signed_by(stack, workdir, free_port, "other-int")
     p = r.probe()
     rs = p["responder"]
     assert rs["verdict"] == "unverified", r.describe()
@@ -353,11 +357,7 @@ def test_05_response_signed_by_unauthorized_key(stack, workdir, free_port):
 
 
 def test_06_expired_delegated_signer(stack, workdir, free_port):
-    pki, _ = good_pki_with_responder(stack, workdir, free_port, signer="ocsp-signer-expired")
-    hport = free_port()
-    apache(stack, workdir, "site", [LH.pki_vhost(pki, "good", hport)])
-
-    r = LH.run_probe([target(hport)], sni="good.test", timeout=TIMEOUT)
+    r = probe_site_signed_by(stack, workdir, free_port, "ocsp-signer-expired")
     p = r.probe()
     rs = p["responder"]
     assert rs["verdict"] == "unverified", r.describe()

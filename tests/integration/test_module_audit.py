@@ -12,9 +12,6 @@ import os
 import re
 import shutil
 import signal
-import socket
-import ssl
-import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -23,6 +20,7 @@ import pytest
 
 import httpd as H
 import module_helpers as M
+import ocsp_fixtures as F
 
 
 # --------------------------------------------------------------------------- fixtures
@@ -66,13 +64,8 @@ def responder(pki):
 def staple_status(port, sni, pki):
     """`openssl s_client -status` against 127.0.0.1:port: (OCSP response status, cert
     status) of the staple, e.g. ("successful", "good"); None for what is not there."""
-    r = subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{port}",
-                        "-servername", sni, "-status", "-CAfile", str(pki / "root.pem")],
-                       stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60,
-                       env=H.minimal_env())
-    m1 = re.search(r"OCSP Response Status: (\w+)", r.stdout)
-    m2 = re.search(r"Cert Status: (\w+)", r.stdout)
-    return (m1.group(1) if m1 else None, m2.group(1) if m2 else None)
+    hs = F.s_client(port, sni, timeout=60, cafile=pki / "root.pem")
+    return hs["response_status"], hs["cert_status"]
 
 
 def ssl_vhost(addr, name, cert, key, body=""):
@@ -123,12 +116,7 @@ def one_summary(text, when):
 def tls_handshake(port, sni):
     """A TLS handshake with 127.0.0.1:port (no verification); returns the peer's
     certificate (DER)."""
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
-        with ctx.wrap_socket(s, server_hostname=sni) as t:
-            return t.getpeercert(binary_form=True)
+    return F.tls_handshake(port, sni, timeout=10, peer_cert=True)
 
 
 def clean_config(root, pki, port, mpm="event", audit=True):

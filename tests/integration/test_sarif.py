@@ -54,6 +54,19 @@ VALIDATOR_TIMEOUT = 300
 
 # --------------------------------------------------------------------------- configs
 
+def config_head(root, modules):
+    """The first lines of both configs: ServerRoot, the modules, ServerName, the first
+    Listen."""
+    return f"""\
+ServerRoot "{root}"
+LoadModule mpm_event_module "{modules}/mod_mpm_event.so"
+LoadModule socache_shmcb_module "{modules}/mod_socache_shmcb.so"
+LoadModule ssl_module "{modules}/mod_ssl.so"
+ServerName main.test
+Listen 127.0.0.1:9443
+"""
+
+
 def findings_config(root, pki, modules):
     """The "findings" tree; returns (main.conf, {marker: (file, line)}).
 
@@ -63,13 +76,7 @@ def findings_config(root, pki, modules):
     sites = root / "sites dir"
     sites.mkdir(parents=True)
     main = root / "main.conf"
-    main.write_text(f"""\
-ServerRoot "{root}"
-LoadModule mpm_event_module "{modules}/mod_mpm_event.so"
-LoadModule socache_shmcb_module "{modules}/mod_socache_shmcb.so"
-LoadModule ssl_module "{modules}/mod_ssl.so"
-ServerName main.test
-Listen 127.0.0.1:9443
+    main.write_text(config_head(root, modules) + f"""\
 Listen 127.0.0.1:9444
 SSLStaplingCache shmcb:{root}/stapling(128000)
 # the main server speaks TLS without a certificate: the finding is at SSLEngine
@@ -139,13 +146,7 @@ def clean_config(root, pki, modules):
     root = Path(root)
     root.mkdir(parents=True)
     main = root / "main.conf"
-    main.write_text(f"""\
-ServerRoot "{root}"
-LoadModule mpm_event_module "{modules}/mod_mpm_event.so"
-LoadModule socache_shmcb_module "{modules}/mod_socache_shmcb.so"
-LoadModule ssl_module "{modules}/mod_ssl.so"
-ServerName main.test
-Listen 127.0.0.1:9443
+    main.write_text(config_head(root, modules) + f"""\
 SSLStaplingCache shmcb:{root}/stapling(128000)
 <VirtualHost 127.0.0.1:9443>
     ServerName good.test

@@ -396,7 +396,7 @@ def test_html_in_headless_chromium(standard_site):
         if "bold" in bolds:
             problems.append(f"the alias {ODD_ALIAS!r} became markup: <b> elements {bolds}")
         if any(n.tag == "x" for n in dom.iter()):
-            problems.append(f"the path's '<x>' became an element")
+            problems.append("the path's '<x>' became an element")
     raw = S.get(run.http, S.STATUS_PATH).text
     for needle in ("amp&amp;ers.test", "&lt;b&gt;bold&lt;/b&gt;", "odd&amp;dir&lt;x&gt;",
                    "q&quot;uo\\te"):

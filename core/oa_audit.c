@@ -358,49 +358,73 @@ static oa_analysis_t *analyse(oa_audit_t *a, const oa_vhost_t *vh)
  * the shared entry's URL (none when only the other vhost's SSLStaplingForceURL gave
  * one: AH02621, and the handshake fails).
  */
+typedef struct {
+    const oa_analysis_t *an;
+    const oa_certinfo_t *ci;
+} donor_t;
+
 static void share_by_certificate(oa_audit_t *a)
 {
-    int i, j, k, m;
+    /* the certificates mod_ssl could set up (issuer found), by fingerprint: one pass to
+     * index, one to look up, whatever the number of vhosts */
+    apr_hash_t *donors = apr_hash_make(a->pool);
+    int i, j, k;
     for (i = 0; i < a->analyses->nelts; i++) {
-        oa_analysis_t *an = APR_ARRAY_IDX(a->analyses, i, oa_analysis_t *);
-        if (!an->stapling_on || an->md_staples) {
-            continue;
-        }
-        for (k = 0; k < an->certs->nelts; k++) {
-            oa_certinfo_t *ci = APR_ARRAY_IDX(an->certs, k, oa_certinfo_t *);
-            if (!ci->leaf || strcmp(ci->stapling, OA_STAPLING_BROKEN)) {
+        const oa_analysis_t *an = APR_ARRAY_IDX(a->analyses, i, const oa_analysis_t *);
+        for (k = 0; an->stapling_on && !an->md_staples && k < an->certs->nelts; k++) {
+            const oa_certinfo_t *ci = APR_ARRAY_IDX(an->certs, k, const oa_certinfo_t *);
+            const char *fp;
+            apr_array_header_t *list;
+            donor_t *d;
+            if (!ci->leaf || !ci->issuer) {
                 continue;
             }
-            for (j = 0; j < a->analyses->nelts; j++) {
-                const oa_analysis_t *other = APR_ARRAY_IDX(a->analyses, j, const oa_analysis_t *);
-                if (other == an || !other->stapling_on || other->md_staples) {
+            fp = oa_x509_fingerprint(a->pool, ci->leaf);
+            if (!(list = apr_hash_get(donors, fp, APR_HASH_KEY_STRING))) {
+                list = apr_array_make(a->pool, 2, sizeof(donor_t));
+                apr_hash_set(donors, fp, APR_HASH_KEY_STRING, list);
+            }
+            d = apr_array_push(list);
+            d->an = an;
+            d->ci = ci;
+        }
+    }
+    for (i = 0; i < a->analyses->nelts; i++) {
+        oa_analysis_t *an = APR_ARRAY_IDX(a->analyses, i, oa_analysis_t *);
+        int changed = 0;
+        for (k = 0; an->stapling_on && !an->md_staples && k < an->certs->nelts; k++) {
+            oa_certinfo_t *ci = APR_ARRAY_IDX(an->certs, k, oa_certinfo_t *);
+            const apr_array_header_t *list;
+            if (!ci->leaf || strcmp(ci->stapling, OA_STAPLING_BROKEN)
+                || !(list = apr_hash_get(donors, oa_x509_fingerprint(a->pool, ci->leaf),
+                                         APR_HASH_KEY_STRING))) {
+                continue;
+            }
+            for (j = 0; j < list->nelts; j++) {
+                const donor_t *d = &APR_ARRAY_IDX(list, j, donor_t);
+                if (d->an == an) {
                     continue;
                 }
-                for (m = 0; m < other->certs->nelts; m++) {
-                    const oa_certinfo_t *oc = APR_ARRAY_IDX(other->certs, m, const oa_certinfo_t *);
-                    if (!oc->leaf || !oc->issuer || X509_cmp(oc->leaf, ci->leaf)) {
-                        continue;
-                    }
-                    if (!ci->issuer && oc->url_usable > 0 && (ci->url || oc->ocsp_url)) {
-                        ci->stapling = OA_STAPLING_ACTIVE;
-                        ci->why = apr_psprintf(a->pool, "AH02217 for this vhost, but mod_ssl "
-                                               "shares what it learned of the certificate "
-                                               "with %s", oa_vhost_label(a->pool, other->vh));
-                    }
-                    else if (ci->issuer && !ci->url && oc->url && !oc->ocsp_url) {
-                        ci->stapling = OA_STAPLING_FATAL;
-                        ci->why = apr_psprintf(a->pool, "the certificate has no OCSP URL and only "
-                                               "%s sets SSLStaplingForceURL: this vhost's "
-                                               "handshakes fail when no response is cached "
-                                               "(AH02621, AH01955)",
-                                               oa_vhost_label(a->pool, other->vh));
-                    }
+                if (!ci->issuer && d->ci->url_usable > 0 && (ci->url || d->ci->ocsp_url)) {
+                    ci->stapling = OA_STAPLING_ACTIVE;
+                    ci->why = apr_psprintf(a->pool, "AH02217 for this vhost, but mod_ssl "
+                                           "shares what it learned of the certificate "
+                                           "with %s", oa_vhost_label(a->pool, d->an->vh));
+                    changed = 1;
+                }
+                else if (ci->issuer && !ci->url && d->ci->url && !d->ci->ocsp_url) {
+                    ci->stapling = OA_STAPLING_FATAL;
+                    ci->why = apr_psprintf(a->pool, "the certificate has no OCSP URL and only "
+                                           "%s sets SSLStaplingForceURL: this vhost's "
+                                           "handshakes fail when no response is cached "
+                                           "(AH02621, AH01955)",
+                                           oa_vhost_label(a->pool, d->an->vh));
+                    changed = 1;
                 }
             }
         }
-        vhost_verdict(an);
-        if (!an->stapling) {
-            an->stapling = OA_STAPLING_BROKEN;
+        if (changed) {
+            vhost_verdict(an);
         }
     }
 }

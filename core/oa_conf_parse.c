@@ -288,72 +288,66 @@ static const char *lookup_var(st_t *st, const char *name)
     return NULL;
 }
 
+typedef struct {
+    const char *b;
+    apr_size_t n;
+} piece_t;
+
+static void add_piece(apr_array_header_t *pieces, apr_size_t *total, const char *b, apr_size_t n)
+{
+    piece_t *pc = apr_array_push(pieces);
+    pc->b = b;
+    pc->n = n;
+    *total += n;
+}
+
 /* ap_resolve_env: ${NAME} from Define, then the environment; undefined stays literal.
  * Values are not scanned again. */
 static const char *resolve_env(st_t *st, const char *word, const char *file, int line)
 {
     const char *s = strchr(word, '$'), *e;
-    apr_size_t out_len = 0;
-    struct iovec_s { const char *b; apr_size_t n; } *parts;
-    int nparts = 0, cap = 8;
+    apr_array_header_t *pieces;
+    apr_size_t total = 0;
     char *res, *o;
+    int i;
 
     if (!s) {
         return word;
     }
-    parts = malloc(sizeof(*parts) * (size_t)cap);
-    if (!parts) {
-        return word;
-    }
-#define PUSH_PART(B, N) do { \
-        if (nparts == cap) { \
-            void *np = realloc(parts, sizeof(*parts) * (size_t)(cap *= 2)); \
-            if (!np) { free(parts); return word; } \
-            parts = np; \
-        } \
-        parts[nparts].b = (B); parts[nparts].n = (N); out_len += (N); nparts++; \
-    } while (0)
-
-    PUSH_PART(word, (apr_size_t)(s - word));
+    pieces = apr_array_make(st->p, 8, sizeof(piece_t));
+    add_piece(pieces, &total, word, (apr_size_t)(s - word));
     while (s && *s) {
-        if (*s == '$') {
-            if (s[1] == '{' && (e = strchr(s + 2, '}')) != NULL) {
-                const char *name = apr_pstrmemdup(st->p, s + 2, (apr_size_t)(e - s - 2));
-                const char *val = lookup_var(st, name);
-                if (val) {
-                    PUSH_PART(val, strlen(val));
-                }
-                else {
-                    if (!strchr(name, ':')) {
-                        oa_diag_add(st->conf->diags, OA_SEV_WARNING, file, line,
-                                    "Config variable ${%s} is not defined", name);
-                    }
-                    PUSH_PART(s, (apr_size_t)(e - s + 1));
-                }
-                s = e + 1;
-            }
-            else {
-                PUSH_PART(s, 1);
-                s++;
-            }
-        }
-        else {
+        if (s[0] != '$') {
             const char *start = s;
             s = strchr(s, '$');
-            PUSH_PART(start, s ? (apr_size_t)(s - start) : strlen(start));
+            add_piece(pieces, &total, start, s ? (apr_size_t)(s - start) : strlen(start));
+        }
+        else if (s[1] == '{' && (e = strchr(s + 2, '}')) != NULL) {
+            const char *name = apr_pstrmemdup(st->p, s + 2, (apr_size_t)(e - s - 2));
+            const char *val = lookup_var(st, name);
+            if (val) {
+                add_piece(pieces, &total, val, strlen(val));
+            }
+            else {
+                if (!strchr(name, ':')) {
+                    oa_diag_add(st->conf->diags, OA_SEV_WARNING, file, line,
+                                "Config variable ${%s} is not defined", name);
+                }
+                add_piece(pieces, &total, s, (apr_size_t)(e - s + 1));
+            }
+            s = e + 1;
+        }
+        else {
+            add_piece(pieces, &total, s++, 1);
         }
     }
-#undef PUSH_PART
-    res = o = apr_palloc(st->p, out_len + 1);
-    {
-        int i;
-        for (i = 0; i < nparts; i++) {
-            memcpy(o, parts[i].b, parts[i].n);
-            o += parts[i].n;
-        }
+    res = o = apr_palloc(st->p, total + 1);
+    for (i = 0; i < pieces->nelts; i++) {
+        const piece_t *pc = &APR_ARRAY_IDX(pieces, i, piece_t);
+        memcpy(o, pc->b, pc->n);
+        o += pc->n;
     }
     *o = '\0';
-    free(parts);
     return res;
 }
 

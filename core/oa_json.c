@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include <apr_strings.h>
+#include <apr_tables.h>
 
 #include "oa_json.h"
 
@@ -123,27 +124,17 @@ static void quote_to(const char *s, oa_out_fn *out, void *ctx)
 #undef FLUSH_IF
 }
 
-typedef struct {
-    char *buf;
-    apr_size_t len;
-    apr_pool_t *p;
-} grow_t;
-
-static void to_grow(void *ctx, const char *s, apr_size_t len)
+static void to_pieces(void *ctx, const char *s, apr_size_t len)
 {
-    grow_t *g = ctx;
-    g->buf = apr_pstrcat(g->p, g->buf, apr_pstrmemdup(g->p, s, len), NULL);
-    g->len += len;
+    apr_array_header_t *pieces = ctx;
+    APR_ARRAY_PUSH(pieces, const char *) = apr_pstrmemdup(pieces->pool, s, len);
 }
 
 const char *oa_json_quote(apr_pool_t *p, const char *s)
 {
-    grow_t g;
-    g.buf = apr_pstrdup(p, "");
-    g.len = 0;
-    g.p = p;
-    quote_to(s, to_grow, &g);
-    return g.buf;
+    apr_array_header_t *pieces = apr_array_make(p, 4, sizeof(const char *));
+    quote_to(s, to_pieces, pieces);
+    return apr_array_pstrcat(p, pieces, 0);
 }
 
 static void indent(oa_json_t *j)

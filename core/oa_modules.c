@@ -84,12 +84,6 @@ static int find_first(const char *directive)
     return (lo < N_DIRS && !strcasecmp(sorted[lo]->directive, directive)) ? (int)lo : -1;
 }
 
-static const dir_row_t *find_dir(const char *directive)
-{
-    int i = find_first(directive);
-    return i < 0 ? NULL : sorted[i];
-}
-
 const char *oa_directive_module_n(const char *directive, int n)
 {
     int i = find_first(directive);
@@ -114,18 +108,6 @@ const char *oa_module_id_for_name(const char *name)
 int oa_directive_count(void)
 {
     return (int)N_DIRS;
-}
-
-const char *oa_directive_module(const char *directive)
-{
-    const dir_row_t *r = find_dir(directive);
-    return r ? r->module : NULL;
-}
-
-const char *oa_directive_canonical(const char *directive)
-{
-    const dir_row_t *r = find_dir(directive);
-    return r ? r->directive : NULL;
 }
 
 const char *oa_module_name_for_id(apr_pool_t *p, const char *id, int *pknown)

@@ -15,19 +15,13 @@
  *  *pknown (may be NULL) says whether the module is in the table. */
 const char *oa_module_name_for_id(apr_pool_t *p, const char *id, int *pknown);
 
-/** The file name ("mod_ssl.c") of the module providing a directive ("SSLEngine",
- *  "<VirtualHost"; case-insensitive), or NULL when no module we know has it. */
-const char *oa_directive_module(const char *directive);
-
-/** The n-th module (0, 1, ...) providing a directive, or NULL past the last: a few
+/** The n-th module (0, 1, ...) providing a directive ("SSLEngine", "<VirtualHost";
+ *  case-insensitive) by file name ("mod_ssl.c"), or NULL past the last: a few
  *  directives (Listen, MaxRequestWorkers, ...) are registered by every MPM. */
 const char *oa_directive_module_n(const char *directive, int n);
 
 /** "mod_ssl.c" -> "ssl_module", NULL when the table does not know the module. */
 const char *oa_module_id_for_name(const char *name);
-
-/** The directive as httpd spells it ("sslengine" -> "SSLEngine"), or NULL. */
-const char *oa_directive_canonical(const char *directive);
 
 /** Built-in modules (file names) of Debian's apache2 and of RHEL's httpd. */
 apr_array_header_t *oa_builtin_modules_debian(apr_pool_t *p);

@@ -233,6 +233,20 @@ STACK_OF(X509) *oa_pki_capath_issuers(oa_pki_t *pki, const char *dir, X509 *x)
     return out;
 }
 
+const char *oa_x509_fingerprint(apr_pool_t *p, X509 *x)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0, i;
+    char *hex;
+    X509_digest(x, EVP_sha256(), md, &len);
+    hex = apr_palloc(p, len * 2 + 1);
+    for (i = 0; i < len; i++) {
+        apr_snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    }
+    hex[len * 2] = '\0';
+    return hex;
+}
+
 const char *oa_x509_ocsp_url(apr_pool_t *p, X509 *x)
 {
     STACK_OF(OPENSSL_STRING) *urls = X509_get1_ocsp(x);

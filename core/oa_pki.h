@@ -51,6 +51,9 @@ int oa_pki_key_matches(oa_pki_t *pki, X509 *x, EVP_PKEY *key);
 /** Files read so far (for statistics and tests). */
 int oa_pki_files_read(const oa_pki_t *pki);
 
+/** The certificate's SHA-256 fingerprint in hex (a key for "the same certificate"). */
+const char *oa_x509_fingerprint(apr_pool_t *p, X509 *x);
+
 /** The first OCSP responder URL of the AIA extension, or NULL. */
 const char *oa_x509_ocsp_url(apr_pool_t *p, X509 *x);
 

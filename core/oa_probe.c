@@ -8,6 +8,8 @@
 #include <apr_strings.h>
 #include <apr_uri.h>
 #include <apr_portable.h>
+#include <apr_hash.h>
+#include <apr_thread_mutex.h>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -411,4 +413,55 @@ done:
         r->conn->sock = NULL;
     }
     return rv;
+}
+
+/* ------------------------------------------------------------------ many certificates */
+
+struct oa_responder_cache_t {
+    apr_pool_t *pool;
+    apr_thread_mutex_t *lock;
+    apr_hash_t *checked;     /* leaf fingerprint -> oa_responder_check_t* */
+    apr_hash_t *dead;        /* responder URL -> the check that failed */
+};
+
+oa_responder_cache_t *oa_responder_cache_make(apr_pool_t *p)
+{
+    oa_responder_cache_t *c = apr_pcalloc(p, sizeof(*c));
+    c->pool = p;
+    apr_thread_mutex_create(&c->lock, APR_THREAD_MUTEX_DEFAULT, p);
+    c->checked = apr_hash_make(p);
+    c->dead = apr_hash_make(p);
+    return c;
+}
+
+oa_responder_check_t *oa_responder_check_once(oa_responder_cache_t *c, apr_pool_t *p,
+                                              X509 *leaf, X509 *issuer, const char *url,
+                                              const oa_probe_opts_t *o, int *pskipped)
+{
+    const char *fp;
+    oa_responder_check_t *r;
+    if (pskipped) {
+        *pskipped = 0;
+    }
+    if (!leaf || !issuer || !(url = url ? url : oa_x509_ocsp_url(p, leaf))) {
+        return NULL;
+    }
+    fp = oa_x509_fingerprint(p, leaf);
+    apr_thread_mutex_lock(c->lock);
+    r = apr_hash_get(c->checked, fp, APR_HASH_KEY_STRING);
+    if (!r && (r = apr_hash_get(c->dead, url, APR_HASH_KEY_STRING)) != NULL && pskipped) {
+        *pskipped = 1;
+    }
+    apr_thread_mutex_unlock(c->lock);
+    if (r) {
+        return r;
+    }
+    oa_responder_check(&r, p, leaf, issuer, url, o);
+    apr_thread_mutex_lock(c->lock);   /* the cache's pool is only touched under the lock */
+    apr_hash_set(c->checked, apr_pstrdup(c->pool, fp), APR_HASH_KEY_STRING, r);
+    if (r->conn && r->conn->error) {
+        apr_hash_set(c->dead, apr_pstrdup(c->pool, url), APR_HASH_KEY_STRING, r);
+    }
+    apr_thread_mutex_unlock(c->lock);
+    return r;
 }

@@ -64,6 +64,24 @@ apr_status_t oa_probe_tls(oa_tls_probe_t **pr, apr_pool_t *p, const char *host,
 apr_status_t oa_responder_check(oa_responder_check_t **pr, apr_pool_t *p, X509 *cert,
                                 X509 *issuer, const char *url, const oa_probe_opts_t *o);
 
+/**
+ * Responder checks for many certificates (a probe round, an --online lint): each
+ * certificate is asked about once, and a responder that failed at the network level is
+ * not waited on again for its other certificates. Safe to share between threads.
+ */
+typedef struct oa_responder_cache_t oa_responder_cache_t;
+
+oa_responder_cache_t *oa_responder_cache_make(apr_pool_t *p);
+
+/**
+ * The check for leaf (url, or its AIA URL when NULL), made or remembered. NULL when
+ * there is nothing to ask (no issuer, no URL). *pskipped (may be NULL) is set when the
+ * answer is another certificate's failure of the same responder.
+ */
+oa_responder_check_t *oa_responder_check_once(oa_responder_cache_t *c, apr_pool_t *p,
+                                              X509 *leaf, X509 *issuer, const char *url,
+                                              const oa_probe_opts_t *o, int *pskipped);
+
 /** "HOST[:PORT]" and "[v6]:PORT" into parts (default port 443). NULL or the error. */
 const char *oa_probe_parse_target(apr_pool_t *p, const char *target, const char **phost,
                                   apr_port_t *pport);

@@ -215,7 +215,7 @@ const oa_setting_t *oa_model_global(const oa_model_t *m, const char *directive)
     return (a && a->nelts) ? APR_ARRAY_IDX(a, a->nelts - 1, const oa_setting_t *) : NULL;
 }
 
-/* ServerName [scheme://]host[:port] -> host */
+/* "[scheme://]host[:port]" (ServerName, a <VirtualHost> address) -> host */
 static const char *server_name_host(apr_pool_t *p, const char *v)
 {
     const char *s = strstr(v, "://"), *e;
@@ -228,12 +228,6 @@ static const char *server_name_host(apr_pool_t *p, const char *v)
     }
     e = strrchr(v, ':');
     return e ? apr_pstrmemdup(p, v, (apr_size_t)(e - v)) : v;
-}
-
-/* an address of <VirtualHost>: a host or "*"/"_default_", with an optional port */
-static const char *address_host(apr_pool_t *p, const char *a)
-{
-    return server_name_host(p, a);
 }
 
 static int is_wildcard(const char *h)
@@ -316,7 +310,7 @@ static const oa_md_t *md_for(const oa_model_t *m, const oa_vhost_t *vh)
     return NULL;
 }
 
-static void finish_vhost(apr_pool_t *p, oa_model_t *m, oa_vhost_t *vh, const oa_vhost_t *main_vh)
+static void finish_vhost(apr_pool_t *p, oa_model_t *m, oa_vhost_t *vh)
 {
     const oa_setting_t *sn = oa_vhost_get(vh, "ServerName");
     const oa_setting_t *eng = oa_vhost_get(vh, "SSLEngine");
@@ -331,7 +325,7 @@ static void finish_vhost(apr_pool_t *p, oa_model_t *m, oa_vhost_t *vh, const oa_
         vh->name_source = "none";
         vh->name = "";
         for (i = 0; i < vh->addresses->nelts; i++) {
-            const char *h = address_host(p, APR_ARRAY_IDX(vh->addresses, i, const char *));
+            const char *h = server_name_host(p, APR_ARRAY_IDX(vh->addresses, i, const char *));
             if (!is_wildcard(h)) {
                 vh->name = h;
                 vh->name_source = "address";
@@ -351,7 +345,6 @@ static void finish_vhost(apr_pool_t *p, oa_model_t *m, oa_vhost_t *vh, const oa_
         vh->ssl = !strcasecmp(v, "on") || !strcasecmp(v, "optional");
     }
     vh->md = md_for(m, vh);
-    (void)main_vh;
 }
 
 apr_status_t oa_model_build(oa_model_t **pmodel, apr_pool_t *p, oa_conf_t *conf)
@@ -398,7 +391,7 @@ apr_status_t oa_model_build(oa_model_t **pmodel, apr_pool_t *p, oa_conf_t *conf)
     {
         int i;
         for (i = 0; i < m->vhosts->nelts; i++) {
-            finish_vhost(p, m, APR_ARRAY_IDX(m->vhosts, i, oa_vhost_t *), main_vh);
+            finish_vhost(p, m, APR_ARRAY_IDX(m->vhosts, i, oa_vhost_t *));
         }
     }
     *pmodel = m;
@@ -409,7 +402,7 @@ void oa_vhost_probe_target(apr_pool_t *p, const oa_vhost_t *vh, const char **pho
                            int *pport)
 {
     const char *a = vh->addresses->nelts ? APR_ARRAY_IDX(vh->addresses, 0, const char *) : "*";
-    const char *host = address_host(p, a), *colon;
+    const char *host = server_name_host(p, a), *colon;
     apr_size_t hl = strlen(host);
     *pport = 443;
     colon = a + hl;

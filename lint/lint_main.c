@@ -280,30 +280,29 @@ static apr_array_header_t *online_checks(apr_pool_t *p, const oa_audit_t *a,
                                          const oa_probe_opts_t *po)
 {
     apr_array_header_t *out = apr_array_make(p, 8, sizeof(online_t));
-    apr_hash_t *seen = apr_hash_make(p), *dead = apr_hash_make(p);
+    oa_responder_cache_t *cache = oa_responder_cache_make(p);
+    apr_hash_t *seen = apr_hash_make(p);
     int i, k;
     for (i = 0; i < a->analyses->nelts; i++) {
         const oa_analysis_t *an = APR_ARRAY_IDX(a->analyses, i, const oa_analysis_t *);
         for (k = 0; k < an->certs->nelts; k++) {
             const oa_certinfo_t *ci = APR_ARRAY_IDX(an->certs, k, const oa_certinfo_t *);
-            const char *url = ci->url ? ci->url : ci->ocsp_url;
+            const char *fp;
             online_t *o;
-            if (!ci->leaf || !ci->issuer || !url || apr_hash_get(seen, ci->leaf, sizeof(X509 *))) {
+            if (!ci->leaf || !ci->issuer || !(ci->url || ci->ocsp_url)) {
                 continue;
             }
-            apr_hash_set(seen, ci->leaf, sizeof(X509 *), ci);
+            fp = oa_x509_fingerprint(p, ci->leaf);
+            if (apr_hash_get(seen, fp, APR_HASH_KEY_STRING)) {
+                continue;   /* one line per certificate */
+            }
+            apr_hash_set(seen, fp, APR_HASH_KEY_STRING, fp);
             o = apr_array_push(out);
             memset(o, 0, sizeof(*o));
             o->ci = ci;
             o->an = an;
-            if (apr_hash_get(dead, url, APR_HASH_KEY_STRING)) {
-                o->skipped = 1;
-                continue;
-            }
-            oa_responder_check(&o->check, p, ci->leaf, ci->issuer, url, po);
-            if (o->check->conn && o->check->conn->error) {
-                apr_hash_set(dead, url, APR_HASH_KEY_STRING, url);
-            }
+            o->check = oa_responder_check_once(cache, p, ci->leaf, ci->issuer,
+                                               ci->url ? ci->url : ci->ocsp_url, po, &o->skipped);
         }
     }
     return out;
@@ -326,7 +325,7 @@ static void online_json(oa_json_t *js, void *ctx)
         oa_json_str(js, "subject", oa_x509_subject(oj->p, on->ci->leaf));
         oa_json_str(js, "vhost", on->an->vh->name);
         oa_json_bool(js, "skipped", on->skipped);
-        if (on->check) {
+        if (on->check && !on->skipped) {
             lint_json_responder(js, oj->p, on->check);
         }
         oa_json_obj_close(js);

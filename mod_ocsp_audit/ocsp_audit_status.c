@@ -162,19 +162,9 @@ static void carry_over(oa_status_rec_t *rec, const oa_status_rec_t *old)
 typedef struct {
     probe_ctx_t *ctx;
     apr_uint32_t next;
-    apr_thread_mutex_t *lock;
-    apr_hash_t *checked;     /* leaf fingerprint -> oa_responder_check_t* (this round) */
-    apr_hash_t *dead;        /* responder URL -> oa_responder_check_t* that failed */
+    oa_responder_cache_t *responders;   /* this round's checks */
     apr_time_t round_start;
 } round_t;
-
-static const char *fingerprint(apr_pool_t *p, X509 *x)
-{
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    X509_digest(x, EVP_sha256(), md, &len);
-    return apr_pstrmemdup(p, (const char *)md, len);
-}
 
 static void log_changes(server_rec *s, const oa_status_rec_t *was, const oa_status_rec_t *now_,
                         apr_time_t now)
@@ -237,34 +227,6 @@ static unsigned char *to_der(apr_pool_t *p, X509 *x, int *plen)
     return der;
 }
 
-static oa_responder_check_t *responder_for(round_t *rd, apr_pool_t *p, X509 *leaf, X509 *issuer,
-                                           const oa_probe_opts_t *o)
-{
-    const char *fp, *url;
-    oa_responder_check_t *r;
-    if (!leaf || !issuer || !(url = oa_x509_ocsp_url(p, leaf))) {
-        return NULL;
-    }
-    fp = fingerprint(p, leaf);
-    apr_thread_mutex_lock(rd->lock);
-    r = apr_hash_get(rd->checked, fp, APR_HASH_KEY_STRING);
-    if (!r) {
-        r = apr_hash_get(rd->dead, url, APR_HASH_KEY_STRING);
-    }
-    apr_thread_mutex_unlock(rd->lock);
-    if (r) {
-        return r;   /* once per certificate; a responder that failed is not waited on again */
-    }
-    oa_responder_check(&r, p, leaf, issuer, url, o);
-    apr_thread_mutex_lock(rd->lock);
-    apr_hash_set(rd->checked, fp, APR_HASH_KEY_STRING, r);
-    if (r->conn && r->conn->error) {
-        apr_hash_set(rd->dead, url, APR_HASH_KEY_STRING, r);
-    }
-    apr_thread_mutex_unlock(rd->lock);
-    return r;
-}
-
 typedef struct {
     round_t *rd;
     apr_pool_t *pool;        /* this thread's: results live until the round ends */
@@ -291,12 +253,15 @@ static void *APR_THREAD_FUNC probe_worker(apr_thread_t *t, void *data)
         oa_probe_tls(&tls, w->pool, ctx->targets[i].host, (apr_port_t)ctx->targets[i].port,
                      ctx->targets[i].sni, &o);
         if (tls->leaf && tls->issuer) {
-            resp = responder_for(rd, w->pool, tls->leaf, tls->issuer, &o);
+            resp = oa_responder_check_once(rd->responders, w->pool, tls->leaf, tls->issuer,
+                                           NULL, &o, NULL);
         }
         else {
             const target_t *tg = &ctx->targets[i];
-            resp = responder_for(rd, w->pool, from_der(w->pool, tg->leaf_der, tg->leaf_len),
-                                 from_der(w->pool, tg->issuer_der, tg->issuer_len), &o);
+            resp = oa_responder_check_once(rd->responders, w->pool,
+                                           from_der(w->pool, tg->leaf_der, tg->leaf_len),
+                                           from_der(w->pool, tg->issuer_der, tg->issuer_len),
+                                           NULL, &o, NULL);
         }
         now = apr_time_now();
         slot_read(&cur_slots[i], &was);
@@ -319,9 +284,7 @@ static void probe_round(probe_ctx_t *ctx, apr_pool_t *ptemp)
     memset(&rd, 0, sizeof(rd));
     rd.ctx = ctx;
     rd.round_start = apr_time_now();
-    rd.checked = apr_hash_make(ptemp);
-    rd.dead = apr_hash_make(ptemp);
-    apr_thread_mutex_create(&rd.lock, APR_THREAD_MUTEX_DEFAULT, ptemp);
+    rd.responders = oa_responder_cache_make(ptemp);
     for (i = 0; i < n; i++) {
         workers[i].rd = &rd;
         apr_pool_create(&workers[i].pool, ptemp);

@@ -9,12 +9,33 @@
 #include <apr_thread_mutex.h>
 #include <apr_thread_cond.h>
 
+#include <apr_atomic.h>
+
 #include "oa_net.h"
+
+static apr_uint32_t cancelled;
+
+void oa_net_cancel_all(void)
+{
+    apr_atomic_set32(&cancelled, 1);
+}
+
+int oa_net_cancelled(void)
+{
+    return apr_atomic_read32(&cancelled) != 0;
+}
+
+/* the next wait: until the deadline, but never longer than a cancel slice */
+static apr_interval_time_t slice(apr_time_t deadline)
+{
+    apr_interval_time_t left = deadline - apr_time_now();
+    return left > OA_NET_CANCEL_SLICE ? OA_NET_CANCEL_SLICE : left;
+}
 
 const char *oa_net_error_name(oa_net_error_e e)
 {
     static const char *const names[] = { "ok", "dns", "dns-timeout", "refused", "timeout",
-                                         "unreachable", "error" };
+                                         "unreachable", "cancelled", "error" };
     return (e >= OA_NET_OK && e <= OA_NET_ERROR) ? names[e] : "error";
 }
 
@@ -82,8 +103,8 @@ static apr_status_t resolve(apr_sockaddr_t **psa, apr_pool_t *p, const char *hos
         return apr_sockaddr_info_get(psa, host, APR_UNSPEC, port, 0, p);
     }
     apr_thread_mutex_lock(job->lock);
-    while (!job->done) {
-        apr_interval_time_t left = deadline - apr_time_now();
+    while (!job->done && !oa_net_cancelled()) {
+        apr_interval_time_t left = slice(deadline);
         if (left <= 0) {
             break;
         }
@@ -91,7 +112,7 @@ static apr_status_t resolve(apr_sockaddr_t **psa, apr_pool_t *p, const char *hos
     }
     if (!job->done) {
         job->abandoned = abandon = 1;
-        rv = APR_TIMEUP;
+        rv = oa_net_cancelled() ? APR_ECONNABORTED : APR_TIMEUP;
     }
     else {
         rv = job->rv;
@@ -115,26 +136,34 @@ apr_status_t oa_net_wait(apr_socket_t *s, int want_write, apr_time_t deadline)
 {
     apr_pollfd_t pfd;
     apr_int32_t n = 0;
-    apr_interval_time_t left = deadline - apr_time_now();
+    apr_interval_time_t left;
     apr_status_t rv;
-    if (left <= 0) {
-        return APR_TIMEUP;
-    }
+
     memset(&pfd, 0, sizeof(pfd));
     pfd.desc_type = APR_POLL_SOCKET;
     pfd.desc.s = s;
     pfd.reqevents = want_write ? APR_POLLOUT : APR_POLLIN;
-    do {
+    /* in slices, so that a cancel is seen promptly */
+    while (!oa_net_cancelled()) {
+        if ((left = slice(deadline)) <= 0) {
+            return APR_TIMEUP;
+        }
         rv = apr_poll(&pfd, 1, &n, left);
-    } while (APR_STATUS_IS_EINTR(rv) && (left = deadline - apr_time_now()) > 0);
-    if (rv == APR_SUCCESS && n == 0) {
-        return APR_TIMEUP;
+        if (rv == APR_SUCCESS && n > 0) {
+            return APR_SUCCESS;
+        }
+        if (rv != APR_SUCCESS && !APR_STATUS_IS_EINTR(rv) && !APR_STATUS_IS_TIMEUP(rv)) {
+            return rv;
+        }
     }
-    return rv;
+    return APR_ECONNABORTED;
 }
 
 static oa_net_error_e classify(apr_status_t rv)
 {
+    if (oa_net_cancelled()) {
+        return OA_NET_CANCELLED;
+    }
     if (APR_STATUS_IS_TIMEUP(rv) || APR_STATUS_IS_ETIMEDOUT(rv)) {
         return OA_NET_TIMEOUT;
     }
@@ -158,6 +187,11 @@ apr_status_t oa_net_connect(oa_conn_t **pc, apr_pool_t *p, const char *host, apr
     *pc = c;
     rv = resolve(&c->addr, p, host, port, timeout);
     c->t_dns = apr_time_now() - t0;
+    if (rv != APR_SUCCESS && oa_net_cancelled()) {
+        c->error = OA_NET_CANCELLED;
+        c->message = "given up: the process is exiting";
+        return rv;
+    }
     if (rv != APR_SUCCESS) {
         c->error = APR_STATUS_IS_TIMEUP(rv) ? OA_NET_DNS_TIMEOUT : OA_NET_DNS;
         c->message = APR_STATUS_IS_TIMEUP(rv)

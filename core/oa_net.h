@@ -18,10 +18,11 @@ typedef enum {
     OA_NET_REFUSED,      /**< connection refused: nothing listens (responder down) */
     OA_NET_TIMEOUT,      /**< no answer in time: a firewall black hole or a hung server */
     OA_NET_UNREACHABLE,  /**< no route, network unreachable */
+    OA_NET_CANCELLED,    /**< given up: the process is exiting (oa_net_cancel_all) */
     OA_NET_ERROR         /**< anything else (see the message) */
 } oa_net_error_e;
 
-/** "dns", "dns-timeout", "refused", "timeout", "unreachable", "error" ("ok" for 0). */
+/** "dns", "dns-timeout", "refused", "timeout", "unreachable", "cancelled", "error" ("ok" for 0). */
 const char *oa_net_error_name(oa_net_error_e e);
 
 typedef struct oa_conn_t {
@@ -43,7 +44,24 @@ typedef struct oa_conn_t {
 apr_status_t oa_net_connect(oa_conn_t **pc, apr_pool_t *p, const char *host, apr_port_t port,
                             apr_interval_time_t timeout);
 
-/** Wait until the socket is readable (want_write 0) or writable (1), or the deadline. */
+/**
+ * Wait until the socket is readable (want_write 0) or writable (1), or the deadline.
+ * Returns APR_TIMEUP at the deadline and APR_ECONNABORTED once oa_net_cancel_all()
+ * was called.
+ */
 apr_status_t oa_net_wait(apr_socket_t *s, int want_write, apr_time_t deadline);
+
+/**
+ * Make every wait of this process (resolving, connecting, reading, writing) give up
+ * within OA_NET_CANCEL_SLICE: for a process that is about to exit with probes in
+ * flight (an httpd child at a graceful restart). It cannot be undone.
+ */
+void oa_net_cancel_all(void);
+
+/** Has oa_net_cancel_all() been called? */
+int oa_net_cancelled(void);
+
+/** How long a wait may go on after oa_net_cancel_all(). */
+#define OA_NET_CANCEL_SLICE apr_time_from_msec(100)
 
 #endif /* OA_NET_H */

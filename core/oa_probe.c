@@ -101,6 +101,40 @@ static int is_ip_literal(const char *h)
 
 /* ------------------------------------------------------------------ the handshake */
 
+SSL_CTX *oa_probe_ssl_ctx(void)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    if (ctx) {
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+        /* every probe is a new session, as a first-time visitor's handshake is */
+        SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+    }
+    return ctx;
+}
+
+/* the leaf's issuer among the served certificates; else the caller's hint */
+static void find_issuer(oa_tls_probe_t *r, const oa_probe_opts_t *o)
+{
+    int i;
+    if (X509_check_issued(r->leaf, r->leaf) == X509_V_OK) {
+        r->self_signed = r->chain_complete = 1;
+        r->issuer = r->leaf;
+        return;
+    }
+    for (i = 0; i < sk_X509_num(r->served); i++) {
+        X509 *c = sk_X509_value(r->served, i);
+        if (X509_cmp(c, r->leaf) && X509_check_issued(c, r->leaf) == X509_V_OK) {
+            r->issuer = c;
+            r->chain_complete = 1;
+            return;
+        }
+    }
+    if (o && o->issuer_hint && X509_check_issued(o->issuer_hint, r->leaf) == X509_V_OK) {
+        r->issuer = o->issuer_hint;
+        r->issuer_from_hint = 1;
+    }
+}
+
 apr_status_t oa_probe_tls(oa_tls_probe_t **pr, apr_pool_t *p, const char *host,
                           apr_port_t port, const char *sni, const oa_probe_opts_t *o)
 {
@@ -129,8 +163,8 @@ apr_status_t oa_probe_tls(oa_tls_probe_t **pr, apr_pool_t *p, const char *host,
         return rv;
     }
     ERR_clear_error();
-    ctx = SSL_CTX_new(TLS_client_method());
-    ssl = ctx ? SSL_new(ctx) : NULL;
+    ctx = (o && o->ssl_ctx) ? NULL : oa_probe_ssl_ctx();
+    ssl = (ctx || (o && o->ssl_ctx)) ? SSL_new(ctx ? ctx : o->ssl_ctx) : NULL;
     if (!ssl) {
         r->error = apr_psprintf(p, "TLS set-up: %s", oa_openssl_error(p, "the connection was closed"));
         r->error_class = "error";
@@ -189,14 +223,7 @@ apr_status_t oa_probe_tls(oa_tls_probe_t **pr, apr_pool_t *p, const char *host,
         if (r->leaf) {
             apr_pool_cleanup_register(p, r->leaf, free_x509, apr_pool_cleanup_null);
             r->must_staple = oa_x509_must_staple(r->leaf);
-            for (i = 0; i < sk_X509_num(r->served); i++) {
-                X509 *c = sk_X509_value(r->served, i);
-                if (X509_cmp(c, r->leaf) && X509_check_issued(c, r->leaf) == X509_V_OK) {
-                    r->issuer = c;
-                    r->chain_complete = 1;
-                    break;
-                }
-            }
+            find_issuer(r, o);
         }
     }
     /* the staple */
@@ -227,7 +254,12 @@ cleanup:
 
 /* ------------------------------------------------------------------ the responder */
 
-static const char *http_error(apr_pool_t *p, const char **pclass)
+/*
+ * Why OpenSSL's HTTP client gave up. With nothing in the error queue it either saw the
+ * connection close, or (OpenSSL 3.0) met a header line longer than its line buffer: the
+ * bytes read tell the two apart.
+ */
+static const char *http_error(apr_pool_t *p, BIO *bio, const char **pclass)
 {
     unsigned long e = ERR_peek_last_error();
     const char *data = NULL, *msg;
@@ -236,8 +268,16 @@ static const char *http_error(apr_pool_t *p, const char **pclass)
 
     *pclass = "error";
     if (!e) {
+        apr_uint64_t got = (apr_uint64_t)BIO_number_read(bio);
         ERR_clear_error();
-        return "the responder closed the connection without an answer";
+        if (!got) {
+            return "the responder closed the connection without an answer";
+        }
+        *pclass = "http";
+        return apr_psprintf(p, "the responder sent %" APR_UINT64_T_FMT " bytes that are not a "
+                            "readable HTTP response: a header line longer than %d bytes, or "
+                            "the connection closed in the middle of the answer", got,
+                            OSSL_HTTP_DEFAULT_MAX_LINE_LEN);
     }
     ERR_peek_last_error_data(&data, &flags);
     ERR_error_string_n(e, buf, sizeof(buf));
@@ -253,6 +293,56 @@ static const char *http_error(apr_pool_t *p, const char **pclass)
     }
     ERR_clear_error();
     return msg;
+}
+
+/* Where the request goes: the responder, or (SSLOCSPProxyURL) the proxy, to which mod_ssl
+ * sends the absolute URL as the request target. NULL, or why the URL cannot be used. */
+typedef struct {
+    const char *host;            /* connect here */
+    apr_port_t port;
+    const char *target;          /* the request line's target */
+    const char *host_header;     /* mod_ssl's "Host: NAME:PORT" */
+} hop_t;
+
+static const char *plain_http(apr_pool_t *p, const char *url, apr_uri_t *u)
+{
+    if (apr_uri_parse(p, url, u) != APR_SUCCESS || !u->scheme || strcmp(u->scheme, "http")
+        || !u->hostname || !*u->hostname) {
+        return apr_psprintf(p, "%s is not a plain http:// URL with a host (mod_ssl's OCSP "
+                            "client cannot use it)", url);
+    }
+    if (!u->port) {
+        u->port = apr_uri_port_of_scheme(u->scheme);
+    }
+    return NULL;
+}
+
+static const char *next_hop(hop_t *h, apr_pool_t *p, const char *url, const char *proxy)
+{
+    apr_uri_t u, pu;
+    const char *err, *path;
+
+    if ((err = plain_http(p, url, &u)) != NULL) {
+        return err;
+    }
+    path = u.path && *u.path ? u.path : "/";
+    if (u.query) {
+        path = apr_pstrcat(p, path, "?", u.query, NULL);
+    }
+    h->host_header = apr_psprintf(p, "%s:%u", u.hostname, u.port);
+    if (!proxy) {
+        h->host = u.hostname;
+        h->port = u.port;
+        h->target = path;
+        return NULL;
+    }
+    if ((err = plain_http(p, proxy, &pu)) != NULL) {
+        return apr_psprintf(p, "SSLOCSPProxyURL: %s", err);
+    }
+    h->host = pu.hostname;
+    h->port = pu.port;
+    h->target = apr_psprintf(p, "http://%s:%u%s", u.hostname, u.port, path);
+    return NULL;
 }
 
 static void verdict(oa_responder_check_t *r)
@@ -297,7 +387,7 @@ apr_status_t oa_responder_check(oa_responder_check_t **pr, apr_pool_t *p, X509 *
     oa_responder_check_t *r = apr_pcalloc(p, sizeof(*r));
     apr_interval_time_t timeout, skew;
     apr_time_t now, t0 = apr_time_now(), t1, deadline;
-    apr_uri_t u;
+    hop_t hop = { NULL, 0, NULL, NULL };
     OCSP_REQUEST *req = NULL;
     OCSP_CERTID *id = NULL;
     OCSP_RESPONSE *rsp = NULL;
@@ -305,7 +395,7 @@ apr_status_t oa_responder_check(oa_responder_check_t **pr, apr_pool_t *p, X509 *
     BIO *bio = NULL;
     apr_os_sock_t fd;
     apr_status_t rv = APR_EGENERAL;
-    const char *path;
+    const char *err;
 
     *pr = r;
     defaults(o, &timeout, &skew, &now);
@@ -322,26 +412,19 @@ apr_status_t oa_responder_check(oa_responder_check_t **pr, apr_pool_t *p, X509 *
         r->verdict = "unreachable";
         return APR_EINVAL;
     }
-    if (apr_uri_parse(p, r->url, &u) != APR_SUCCESS || !u.scheme || strcmp(u.scheme, "http")
-        || !u.hostname) {
+    if ((err = next_hop(&hop, p, r->url, o ? o->proxy : NULL)) != NULL) {
         r->error_class = "url";
-        r->message = apr_psprintf(p, "%s is not a plain http:// URL (mod_ssl's OCSP client "
-                                  "cannot use it)", r->url);
+        r->message = err;
         r->verdict = "unreachable";
         return APR_EINVAL;
     }
-    if (!u.port) {
-        u.port = apr_uri_port_of_scheme(u.scheme);
-    }
-    path = u.path && *u.path ? u.path : "/";
-    if (u.query) {
-        path = apr_pstrcat(p, path, "?", u.query, NULL);
-    }
+    r->proxy = o ? o->proxy : NULL;
 
-    rv = oa_net_connect(&r->conn, p, u.hostname, u.port, timeout);
+    rv = oa_net_connect(&r->conn, p, hop.host, hop.port, timeout);
     if (rv != APR_SUCCESS) {
         r->error_class = oa_net_error_name(r->conn->error);
-        r->message = r->conn->message;
+        r->message = r->proxy ? apr_psprintf(p, "the OCSP proxy %s: %s", r->proxy,
+                                             r->conn->message) : r->conn->message;
         r->t_total = apr_time_now() - t0;
         verdict(r);
         return rv;
@@ -359,8 +442,10 @@ apr_status_t oa_responder_check(oa_responder_check_t **pr, apr_pool_t *p, X509 *
     }
     apr_os_sock_get(&fd, r->conn->sock);
     bio = BIO_new_socket((int)fd, BIO_NOCLOSE);
-    rctx = OCSP_sendreq_new(bio, path, NULL, -1);
-    if (!rctx || !OSSL_HTTP_REQ_CTX_add1_header(rctx, "Host", u.hostname)
+    rctx = OCSP_sendreq_new(bio, hop.target, NULL, -1);
+    if (!rctx || !OSSL_HTTP_REQ_CTX_add1_header(rctx, "Host", hop.host_header)
+        || (o && o->user_agent
+            && !OSSL_HTTP_REQ_CTX_add1_header(rctx, "User-Agent", o->user_agent))
         || !OSSL_HTTP_REQ_CTX_set_expected(rctx, "application/ocsp-response", 1, 0, 0)
         || !OCSP_REQ_CTX_set1_req(rctx, req)) {
         r->error_class = "error";
@@ -377,7 +462,7 @@ apr_status_t oa_responder_check(oa_responder_check_t **pr, apr_pool_t *p, X509 *
         if (ret == 0) {
             const char *cls;
             r->message = apr_psprintf(p, "%s answered, but not with an OCSP response: %s",
-                                      r->url, http_error(p, &cls));
+                                      r->url, http_error(p, bio, &cls));
             r->error_class = cls;
             r->t_response = apr_time_now() - t1;
             goto done;

@@ -9,6 +9,7 @@
 #include <apr_pools.h>
 #include <apr_time.h>
 
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 
 #include "oa_net.h"
@@ -26,8 +27,12 @@ typedef struct oa_tls_probe_t {
     const char *protocol, *cipher;
     X509 *leaf;                     /**< the served certificate */
     STACK_OF(X509) *served;         /**< every certificate served, leaf first */
-    X509 *issuer;                   /**< the leaf's issuer among those served, or NULL */
+    X509 *issuer;                   /**< the leaf's issuer: among those served, else the
+                                         caller's issuer_hint when it issued the leaf */
     int chain_complete;             /**< the issuer was served */
+    int self_signed;                /**< the leaf is its own issuer: no chain to serve */
+    int issuer_from_hint;           /**< the staple was judged with opts->issuer_hint, since
+                                         the served chain lacks the issuer */
     int must_staple;
     int staple_present;
     oa_ocsp_info_t staple;          /**< judged against the served issuer */
@@ -37,6 +42,7 @@ typedef struct oa_tls_probe_t {
 /** What the responder answers. */
 typedef struct oa_responder_check_t {
     const char *url;
+    const char *proxy;              /**< the HTTP proxy asked (SSLOCSPProxyURL), or NULL */
     oa_conn_t *conn;
     apr_interval_time_t t_response; /**< request sent to response read */
     apr_interval_time_t t_total;
@@ -54,7 +60,19 @@ typedef struct oa_probe_opts_t {
     apr_interval_time_t timeout;    /**< each phase (default 5 s) */
     apr_interval_time_t skew;       /**< clock tolerance (default 300 s, as mod_ssl) */
     apr_time_t now;                 /**< 0: the current time */
+    SSL_CTX *ssl_ctx;               /**< a client context to reuse (from oa_probe_ssl_ctx);
+                                         NULL: one is made for each handshake */
+    X509 *issuer_hint;              /**< the configured issuer: judges the staple when the
+                                         served chain lacks the issuer (mod_ssl staples
+                                         with the configured chain, not the served one) */
+    const char *proxy;              /**< SSLOCSPProxyURL: ask the responder through this
+                                         HTTP proxy, as mod_ssl does; NULL: directly */
+    const char *user_agent;         /**< the User-Agent of responder requests, or NULL */
 } oa_probe_opts_t;
+
+/** A client context for oa_probe_opts_t.ssl_ctx: no verification, any protocol OpenSSL
+ *  allows. Freed with SSL_CTX_free. */
+SSL_CTX *oa_probe_ssl_ctx(void);
 
 /** Handshake with host:port (SNI sni, may be NULL: host when it is a name). */
 apr_status_t oa_probe_tls(oa_tls_probe_t **pr, apr_pool_t *p, const char *host,

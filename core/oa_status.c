@@ -7,6 +7,22 @@
 
 #define HOUR APR_TIME_C(3600000000)
 
+const char *oa_chain_name(oa_chain_e c)
+{
+    static const char *const names[] = { "unknown", "complete", "self-signed",
+                                         "issuer-missing" };
+    return (c >= OA_CHAIN_UNKNOWN && c <= OA_CHAIN_NO_ISSUER) ? names[c] : "unknown";
+}
+
+static oa_chain_e chain_of(const oa_tls_probe_t *tls)
+{
+    if (tls->error || !tls->leaf) {
+        return OA_CHAIN_UNKNOWN;
+    }
+    return tls->self_signed ? OA_CHAIN_SELF_SIGNED
+         : tls->chain_complete ? OA_CHAIN_COMPLETE : OA_CHAIN_NO_ISSUER;
+}
+
 void oa_status_strcpy(char *dst, apr_size_t size, const char *src)
 {
     apr_cpystrn(dst, src ? src : "", size);
@@ -55,6 +71,7 @@ void oa_status_update(oa_status_rec_t *rec, const oa_tls_probe_t *tls,
         oa_status_strcpy(rec->probe_error, sizeof(rec->probe_error), tls->error);
         oa_status_strcpy(rec->staple, sizeof(rec->staple), tls->error ? "error" : tls->staple_state);
         rec->verified = tls->staple_present && tls->staple.verified;
+        rec->chain = chain_of(tls);
         rec->this_update = tls->staple.this_update;
         rec->next_update = tls->staple.next_update;
         rec->produced_at = tls->staple.produced_at;
@@ -63,7 +80,9 @@ void oa_status_update(oa_status_rec_t *rec, const oa_tls_probe_t *tls,
         int up = resp->error_class == NULL && strcmp(resp->verdict, "trylater")
                  && strcmp(resp->verdict, "error-status");
         rec->responder_checked = 1;
+        rec->responder_checked_at = now;
         oa_status_strcpy(rec->responder_url, sizeof(rec->responder_url), resp->url);
+        oa_status_strcpy(rec->responder_proxy, sizeof(rec->responder_proxy), resp->proxy);
         rec->latency_ms = (int)apr_time_as_msec(resp->t_response);
         if (up) {
             rec->responder_up = 1;
@@ -95,6 +114,7 @@ int oa_status_level(const oa_status_rec_t *r, apr_time_t now)
     }
     if (!strcmp(r->config_stapling, OA_STAPLING_BROKEN) || r->findings[OA_SEV_WARNING]
         || (r->responder_checked && !r->responder_up) || !strcmp(r->staple, "trylater")
+        || r->chain == OA_CHAIN_NO_ISSUER
         || !strcmp(r->staple, "unknown") || (r->checked_at && strcmp(r->staple, "none")
                                               && !r->verified)) {
         return 1;
@@ -232,7 +252,7 @@ void oa_status_html_fragment(apr_pool_t *p, const oa_status_rec_t *recs, int n, 
                 "<tr class=\"%s\" data-vhost=\"%s\"><td><b>%s</b> <span class=\"small\">%s</span>"
                 "<br><span class=\"small\">%s &middot; %s:%d</span></td>"
                 "<td class=\"state\">%s%s%s%s</td>"
-                "<td class=\"state\">%s%s%s%s</td><td>%s</td><td>%s</td><td>%s%s%s</td>"
+                "<td class=\"state\">%s%s%s%s%s</td><td>%s</td><td>%s</td><td>%s%s%s</td>"
                 "<td>%s</td><td>%s</td></tr>\n",
                 cls[lvl], h(p, r->name), h(p, r->name), h(p, r->aliases), h(p, r->addresses),
                 h(p, r->file), r->line, h(p, r->config_stapling),
@@ -240,6 +260,10 @@ void oa_status_html_fragment(apr_pool_t *p, const oa_status_rec_t *recs, int n, 
                 *r->finding_ids ? "</span>" : "",
                 h(p, r->staple), r->checked_at && strcmp(r->staple, "none")
                                  ? (r->verified ? ", verified" : ", <b>not verified</b>") : "",
+                r->chain == OA_CHAIN_NO_ISSUER
+                    ? "<br><span class=\"warn\">the served chain lacks the issuer</span> "
+                      "<span class=\"small\">(the staple was checked with the configured "
+                      "one)</span>" : "",
                 *r->probe_error ? "<br><span class=\"small\">" : "",
                 *r->probe_error ? apr_pstrcat(p, h(p, r->probe_error), "</span>", NULL) : "",
                 h(p, ts(p, r->this_update)), h(p, ts(p, r->next_update)),
@@ -289,7 +313,8 @@ void oa_status_auto(apr_pool_t *p, const oa_status_rec_t *recs, int n, apr_time_
             "OcspAudit[%d]ThisUpdate: %s\nOcspAudit[%d]NextUpdate: %s\n"
             "OcspAudit[%d]SecondsLeft: %s\nOcspAudit[%d]CheckedAt: %s\n"
             "OcspAudit[%d]ResponderUp: %s\nOcspAudit[%d]ResponderLatencyMs: %s\n"
-            "OcspAudit[%d]ResponderError: %s\nOcspAudit[%d]StaplingStopsAt: %s\n",
+            "OcspAudit[%d]ResponderError: %s\nOcspAudit[%d]StaplingStopsAt: %s\n"
+            "OcspAudit[%d]ServedChain: %s\n",
             i, one_line(p, r->name), i, one_line(p, r->addresses), i, r->config_stapling,
             i, r->finding_ids, i, r->staple, i, r->verified, i, ts(p, r->this_update),
             i, ts(p, r->next_update),
@@ -298,7 +323,7 @@ void oa_status_auto(apr_pool_t *p, const oa_status_rec_t *recs, int n, apr_time_
             i, r->responder_checked ? (r->responder_up ? "1" : "0") : "",
             i, r->responder_checked ? apr_itoa(p, r->latency_ms) : "",
             i, one_line(p, r->responder_error),
-            i, ts(p, r->stop_at)));
+            i, ts(p, r->stop_at), i, oa_chain_name(r->chain)));
     }
 }
 
@@ -362,6 +387,7 @@ void oa_status_json(apr_pool_t *p, const oa_status_rec_t *recs, int n, apr_time_
         oa_json_obj_open(j, "live");
         oa_json_str(j, "staple", r->staple);
         oa_json_bool(j, "verified", r->verified);
+        oa_json_str(j, "served_chain", r->chain ? oa_chain_name(r->chain) : NULL);
         jtime(j, p, "this_update", r->this_update);
         jtime(j, p, "next_update", r->next_update);
         if (r->next_update) {
@@ -375,6 +401,8 @@ void oa_status_json(apr_pool_t *p, const oa_status_rec_t *recs, int n, apr_time_
         jtime(j, p, "stapling_stops_at", r->stop_at);
         oa_json_obj_open(j, "responder");
         oa_json_str(j, "url", *r->responder_url ? r->responder_url : NULL);
+        oa_json_str(j, "proxy", *r->responder_proxy ? r->responder_proxy : NULL);
+        jtime(j, p, "checked_at", r->responder_checked_at);
         if (r->responder_checked) {
             oa_json_bool(j, "reachable", r->responder_up);
             oa_json_int(j, "latency_ms", r->latency_ms);

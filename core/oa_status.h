@@ -16,6 +16,19 @@
 
 #define OA_STATUS_STR 256
 
+/** What the served chain holds, as the last probe saw it. */
+typedef enum {
+    OA_CHAIN_UNKNOWN = 0,       /**< not probed, or the handshake failed */
+    OA_CHAIN_COMPLETE,          /**< the leaf's issuer was served */
+    OA_CHAIN_SELF_SIGNED,       /**< the leaf is its own issuer */
+    OA_CHAIN_NO_ISSUER          /**< the issuer was not served: clients without it cached
+                                     cannot build the chain; the staple was judged with the
+                                     configured issuer */
+} oa_chain_e;
+
+/** "unknown", "complete", "self-signed", "issuer-missing". */
+const char *oa_chain_name(oa_chain_e c);
+
 /** One vhost. Plain data only: it is copied into shared memory as it is. */
 typedef struct oa_status_rec_t {
     /* identity and configuration verdict (from the audit) */
@@ -35,11 +48,14 @@ typedef struct oa_status_rec_t {
     apr_time_t checked_at;          /**< 0: not probed yet ("pending") */
     char staple[16];                /**< good, revoked, unknown, trylater, none, error, pending */
     int verified;
+    oa_chain_e chain;               /**< the served chain */
     apr_time_t this_update, next_update, produced_at;
     char probe_error[OA_STATUS_STR];/**< the handshake failed */
     /* the responder */
     char responder_url[OA_STATUS_STR];
+    char responder_proxy[OA_STATUS_STR]; /**< SSLOCSPProxyURL the check went through */
     int responder_checked;
+    apr_time_t responder_checked_at; /**< the last time the module asked the responder */
     int responder_up;
     int latency_ms;
     char responder_error[OA_STATUS_STR];

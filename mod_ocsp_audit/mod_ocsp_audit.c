@@ -5,7 +5,9 @@
  * Log numbers (our own; the AH numbers belong to httpd):
  *   OA00001 loaded (info)            OA00002 audit summary (info/warning)
  *   OA00003 nothing to audit (info)  OA00004 strict mode refuses to start (error)
+ *   OA00005 strict mode at a restart: findings logged, the server keeps serving (error)
  *   OA00010 finding, error           OA00011 finding, warning   OA00012 finding, note
+ *   OA00020..OA00027: the live probes (ocsp_audit_probe.c)
  */
 #include <httpd.h>
 #include <http_config.h>
@@ -22,6 +24,7 @@
 #include "oa_conf.h"
 #include "oa_vhost.h"
 #include "ocsp_audit_conftree.h"
+#include "ocsp_audit_probe.h"
 #include "ocsp_audit_status.h"
 
 #include <mod_status.h>
@@ -35,9 +38,23 @@ typedef struct {
     int strict;                /* OcspAuditStrict On|Off */
     oa_audit_opts_t opts;      /* OcspAuditSelect / OcspAuditSkip / OcspAuditExpiryDays */
     int probe;                 /* OcspAuditProbe On|Off */
-    apr_interval_time_t probe_interval, probe_timeout;
-    int probe_concurrency;
+    /* OcspAuditProbeInterval, OcspAuditProbeTimeout, OcspAuditResponderInterval (seconds)
+     * and OcspAuditProbeConcurrency; 0: unset */
+    long numbers[4];
 } ocsp_audit_conf_t;
+
+/* the numeric directives: one row each */
+typedef enum { NUM_INTERVAL, NUM_TIMEOUT, NUM_RESPONDER_INTERVAL, NUM_CONCURRENCY } number_e;
+
+static const struct {
+    const char *name;
+    long min, max, dflt;
+} numbers[] = {
+    [NUM_INTERVAL]           = { "OcspAuditProbeInterval", 5, 86400, 60 },
+    [NUM_TIMEOUT]            = { "OcspAuditProbeTimeout", 1, 300, 5 },
+    [NUM_RESPONDER_INTERVAL] = { "OcspAuditResponderInterval", 10, 604800, 3600 },
+    [NUM_CONCURRENCY]        = { "OcspAuditProbeConcurrency", 1, 256, 8 },
+};
 
 /* The settings are global (the main server's); vhosts have none of their own. */
 static void *create_server_config(apr_pool_t *p, server_rec *s)
@@ -110,45 +127,43 @@ static const char *set_probe(cmd_parms *cmd, void *dc, int flag)
     return NULL;
 }
 
-/* OcspAuditProbeInterval / Timeout (seconds) and Concurrency (a count) */
+/* the numeric directives; cmd->info is the number_e */
 static const char *set_probe_number(cmd_parms *cmd, void *dc, const char *arg)
 {
-    ocsp_audit_conf_t *c = get_conf(cmd->server);
+    number_e which = (number_e)(apr_uintptr_t)cmd->info;
     const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
-    const char *kind = cmd->info;    /* "interval", "timeout", "concurrency" */
-    int which = kind[0] == 'i' ? 0 : kind[0] == 't' ? 1 : 2;
     long v;
-    static const long max[] = { 86400, 300, 256 }, min[] = { 5, 1, 1 };
     char *end;
     if (err) {
         return err;
     }
     v = strtol(arg, &end, 10);
-    if (*end || end == arg || v < min[which] || v > max[which]) {
+    if (*end || end == arg || v < numbers[which].min || v > numbers[which].max) {
         return apr_psprintf(cmd->pool, "%s takes a whole number from %ld to %ld, not '%s'",
-                            cmd->cmd->name, min[which], max[which], arg);
+                            cmd->cmd->name, numbers[which].min, numbers[which].max, arg);
     }
-    if (which == 0) {
-        c->probe_interval = apr_time_from_sec(v);
-    }
-    else if (which == 1) {
-        c->probe_timeout = apr_time_from_sec(v);
-    }
-    else {
-        c->probe_concurrency = (int)v;
-    }
+    get_conf(cmd->server)->numbers[which] = v;
     return NULL;
+}
+
+static long number(const ocsp_audit_conf_t *c, number_e which)
+{
+    return c->numbers[which] ? c->numbers[which] : numbers[which].dflt;
 }
 
 static const command_rec ocsp_audit_cmds[] = {
     AP_INIT_FLAG("OcspAuditProbe", set_probe, NULL, RSRC_CONF,
                  "On (default) to probe every SSL vhost and its responder for the status page"),
-    AP_INIT_TAKE1("OcspAuditProbeInterval", set_probe_number, "interval", RSRC_CONF,
+    AP_INIT_TAKE1("OcspAuditProbeInterval", set_probe_number, (void *)NUM_INTERVAL, RSRC_CONF,
                   "seconds between probe rounds (default 60)"),
-    AP_INIT_TAKE1("OcspAuditProbeTimeout", set_probe_number, "timeout", RSRC_CONF,
+    AP_INIT_TAKE1("OcspAuditProbeTimeout", set_probe_number, (void *)NUM_TIMEOUT, RSRC_CONF,
                   "seconds each probe phase may take: DNS, connect, handshake, response (default 5)"),
-    AP_INIT_TAKE1("OcspAuditProbeConcurrency", set_probe_number, "concurrency", RSRC_CONF,
-                  "vhosts probed at once (default 8)"),
+    AP_INIT_TAKE1("OcspAuditProbeConcurrency", set_probe_number, (void *)NUM_CONCURRENCY,
+                  RSRC_CONF, "vhosts probed at once (default 8)"),
+    AP_INIT_TAKE1("OcspAuditResponderInterval", set_probe_number,
+                  (void *)NUM_RESPONDER_INTERVAL, RSRC_CONF,
+                  "seconds between questions to the OCSP responder of one certificate "
+                  "(default 3600, as often as mod_ssl asks)"),
     AP_INIT_FLAG("OcspAudit", set_enabled, NULL, RSRC_CONF,
                  "On (default) to audit OCSP stapling at start-up and configtest, Off not to"),
     AP_INIT_FLAG("OcspAuditStrict", set_strict, NULL, RSRC_CONF,
@@ -229,6 +244,16 @@ static int run_audit(apr_pool_t *ptemp, server_rec *s, const char *when, oa_audi
     return errors;
 }
 
+/* at a restart, strict mode never takes the running server down */
+static void strict_at_restart(server_rec *s, int errors)
+{
+    ap_log_error(APLOG_MARK, APLOG_ERR, 0, s,
+                 "OA00005: mod_ocsp_audit: OcspAuditStrict On and %d error-level finding%s at "
+                 "this restart: the server keeps serving (strict mode refuses only at "
+                 "configtest and at a cold start; run apachectl -t before reloading)",
+                 errors, errors == 1 ? "" : "s");
+}
+
 static int strict_refusal(server_rec *s, int errors)
 {
     ap_log_error(APLOG_MARK, APLOG_ERR, 0, s,
@@ -286,7 +311,7 @@ static int ocsp_audit_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_
 {
     ocsp_audit_conf_t *c = get_conf(s);
     oa_audit_t *audit;
-    int errors;
+    int errors, restart;
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
         return OK;
     }
@@ -294,19 +319,30 @@ static int ocsp_audit_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_
     if (!FLAG_VALUE(c->enabled, 1)) {
         return OK;
     }
-    errors = run_audit(ptemp, s, audit_generation(s) > 1 ? "restart" : "start", &audit);
+    restart = audit_generation(s) > 1;
+    errors = run_audit(ptemp, s, restart ? "restart" : "start", &audit);
     if (errors && FLAG_VALUE(c->strict, 0)) {
-        return strict_refusal(s, errors);
+        if (!restart) {
+            return strict_refusal(s, errors);
+        }
+        strict_at_restart(s, errors);
     }
     if (audit) {
         ocsp_audit_probe_conf_t pc;
         pc.enabled = FLAG_VALUE(c->probe, 1);
-        pc.interval = c->probe_interval ? c->probe_interval : apr_time_from_sec(60);
-        pc.timeout = c->probe_timeout ? c->probe_timeout : apr_time_from_sec(5);
-        pc.concurrency = c->probe_concurrency ? c->probe_concurrency : 8;
-        return ocsp_audit_status_init(pconf, s, audit, &pc);
+        pc.interval = apr_time_from_sec(number(c, NUM_INTERVAL));
+        pc.timeout = apr_time_from_sec(number(c, NUM_TIMEOUT));
+        pc.responder_interval = apr_time_from_sec(number(c, NUM_RESPONDER_INTERVAL));
+        pc.concurrency = (int)number(c, NUM_CONCURRENCY);
+        ocsp_audit_probe_init(pconf, s, audit, &pc);
     }
     return OK;
+}
+
+/* each child: its prober, stopped and joined before the child's pools go away */
+static void ocsp_audit_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    ocsp_audit_probe_child_init(pchild, s);
 }
 
 static void ocsp_audit_register_hooks(apr_pool_t *p)
@@ -317,6 +353,8 @@ static void ocsp_audit_register_hooks(apr_pool_t *p)
     /* after mod_ssl has accepted the configuration, before mod_watchdog starts the
      * watchdogs registered during post_config */
     ap_hook_post_config(ocsp_audit_post_config, after_ssl, before_wd, APR_HOOK_LAST);
+    /* before mod_watchdog starts the thread that calls the probe callback */
+    ap_hook_child_init(ocsp_audit_child_init, NULL, before_wd, APR_HOOK_MIDDLE);
     ap_hook_handler(ocsp_audit_status_handler, NULL, NULL, APR_HOOK_MIDDLE);
     APR_OPTIONAL_HOOK(ap, status_hook, ocsp_audit_status_hook, NULL, NULL, APR_HOOK_MIDDLE);
 }

@@ -159,12 +159,14 @@ class Site:
         OA00026, the end of each probe round)."""
 
     def __init__(self, root, vhosts, http_port, https_port, mpm="event", interval=5,
-                 probe_timeout=None, concurrency=None, stapling_timeout=5, extra=()):
+                 probe_timeout=None, concurrency=None, stapling_timeout=5, extra=(),
+                 responder_interval=None):
         self.root = Path(root)
         self.vhosts = list(vhosts)
         self.http_port, self.https_port = int(http_port), int(https_port)
         self.mpm, self.interval = mpm, interval
         self.probe_timeout, self.concurrency = probe_timeout, concurrency
+        self.responder_interval = responder_interval
         self.stapling_timeout = stapling_timeout
         self.extra = list(extra)
         self.conf = self.root / "httpd.conf"
@@ -202,6 +204,8 @@ class Site:
             lines.append(f"OcspAuditProbeTimeout {self.probe_timeout}")
         if self.concurrency is not None:
             lines.append(f"OcspAuditProbeConcurrency {self.concurrency}")
+        if self.responder_interval is not None:
+            lines.append(f"OcspAuditResponderInterval {self.responder_interval}")
         lines += ["ExtendedStatus On",
                   f"<Location {STATUS_PATH}>", "    SetHandler ocsp-audit-status", "</Location>",
                   "<Location /server-status>", "    SetHandler server-status", "</Location>"]

@@ -439,12 +439,16 @@ def test_responder_outage(httpd_bin, workdir):
     # one vhost with a responder: "exactly once" is about one vhost's events
     vhosts = [S.Vhost("good.test", pki.cert("good"), pki.key("good")),
               S.Vhost("noocsp.test", pki.cert("noocsp"), pki.key("noocsp"))]
+    # the responder is asked at most every OcspAuditResponderInterval (10 s here; the
+    # default is an hour), a failing one as often
+    asked_every = 10
     site = S.Site(workdir / "site", vhosts, H.free_port(), H.free_port(), interval=interval,
-                  extra=SITE_EXTRA).write()
+                  extra=SITE_EXTRA, responder_interval=asked_every).write()
     site.check()
     # a round ends at most interval + 1 s (the watchdog's tick) after the last one, and
-    # takes a moment itself: "two rounds" with room for that
-    two_rounds = 2 * (interval + 1) + 5
+    # takes a moment itself: "two rounds" with room for that; a change of the responder
+    # shows at the first round after its next question
+    two_rounds = 2 * (interval + 1) + 5 + asked_every
     with S.Responder(pki, rport) as resp, site.instance(workdir / "run") as inst:
         doc = S.wait_first_round(site.http_port)
         v = S.vhost_by_name(doc, "good.test")["live"]

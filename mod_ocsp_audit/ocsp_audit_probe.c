@@ -498,23 +498,66 @@ void ocsp_audit_probe_child_init(apr_pool_t *pchild, server_rec *s)
 
 /* ------------------------------------------------------------------ set-up */
 
-static void make_target(apr_pool_t *pconf, target_t *tg, const oa_analysis_t *an)
+/* the served certificate of a vhost: the first that is not replaced */
+static const oa_certinfo_t *served_cert(const oa_analysis_t *an)
+{
+    int j;
+    for (j = 0; j < an->certs->nelts; j++) {
+        const oa_certinfo_t *ci = APR_ARRAY_IDX(an->certs, j, const oa_certinfo_t *);
+        if (ci->leaf && !ci->replaced) {
+            return ci;
+        }
+    }
+    return NULL;
+}
+
+/*
+ * Each leaf's issuer (DER), from whichever vhost has it: mod_ssl keeps one OCSP entry per
+ * certificate, so a vhost that serves the leaf alone staples with the issuer another
+ * vhost gave for the same certificate.
+ */
+static apr_hash_t *issuers_by_leaf(apr_pool_t *p, const oa_audit_t *audit)
+{
+    apr_hash_t *h = apr_hash_make(p);
+    int i, j, len;
+    for (i = 0; i < audit->analyses->nelts; i++) {
+        const oa_analysis_t *an = APR_ARRAY_IDX(audit->analyses, i, const oa_analysis_t *);
+        for (j = 0; j < an->certs->nelts; j++) {
+            const oa_certinfo_t *ci = APR_ARRAY_IDX(an->certs, j, const oa_certinfo_t *);
+            if (ci->leaf && ci->issuer) {
+                const char *fp = oa_x509_fingerprint(p, ci->leaf);
+                if (!apr_hash_get(h, fp, APR_HASH_KEY_STRING)) {
+                    target_t *der = apr_pcalloc(p, sizeof(*der));
+                    der->issuer_der = to_der(p, ci->issuer, &len);
+                    der->issuer_len = len;
+                    apr_hash_set(h, fp, APR_HASH_KEY_STRING, der);
+                }
+            }
+        }
+    }
+    return h;
+}
+
+static void make_target(apr_pool_t *pconf, target_t *tg, const oa_analysis_t *an,
+                        apr_hash_t *issuers)
 {
     const oa_setting_t *proxy = oa_vhost_get(an->vh, "SSLOCSPProxyURL");
-    int j;
+    const oa_certinfo_t *ci = served_cert(an);
     oa_vhost_probe_target(pconf, an->vh, &tg->host, &tg->port);
     tg->host = apr_pstrdup(pconf, tg->host);
     tg->sni = *an->vh->name ? apr_pstrdup(pconf, an->vh->name) : NULL;
     tg->proxy = proxy ? apr_pstrdup(pconf, proxy->value) : NULL;
-    for (j = 0; j < an->certs->nelts; j++) {
-        const oa_certinfo_t *ci = APR_ARRAY_IDX(an->certs, j, const oa_certinfo_t *);
-        if (ci->leaf && ci->issuer && !ci->replaced) {
-            tg->leaf_der = to_der(pconf, ci->leaf, &tg->leaf_len);
-            tg->issuer_der = to_der(pconf, ci->issuer, &tg->issuer_len);
-            tg->url = ci->url ? apr_pstrdup(pconf, ci->url) : NULL;
-            tg->ask = !strcmp(ci->stapling, OA_STAPLING_ACTIVE) && ci->url_usable > 0;
-            break;
+    if (ci) {
+        const target_t *known = apr_hash_get(issuers, oa_x509_fingerprint(pconf, ci->leaf),
+                                             APR_HASH_KEY_STRING);
+        tg->leaf_der = to_der(pconf, ci->leaf, &tg->leaf_len);
+        if (known) {
+            tg->issuer_der = known->issuer_der;
+            tg->issuer_len = known->issuer_len;
         }
+        tg->url = ci->url ? apr_pstrdup(pconf, ci->url) : NULL;
+        tg->ask = tg->issuer_der && !strcmp(ci->stapling, OA_STAPLING_ACTIVE)
+                  && ci->url_usable > 0;
     }
     if (tg->leaf_der) {
         apr_ssize_t len = tg->leaf_len;
@@ -563,6 +606,7 @@ void ocsp_audit_probe_init(apr_pool_t *pconf, server_rec *s, const oa_audit_t *a
 {
     int i, n = audit->analyses->nelts;
     probe_ctx_t *ctx = apr_pcalloc(pconf, sizeof(*ctx));
+    apr_hash_t *issuers;
     fill_t f;
     apr_status_t rv;
 
@@ -571,9 +615,10 @@ void ocsp_audit_probe_init(apr_pool_t *pconf, server_rec *s, const oa_audit_t *a
     ctx->count = n;
     ctx->conf = *pc;
     ctx->targets = apr_pcalloc(pconf, sizeof(target_t) * (apr_size_t)(n ? n : 1));
+    issuers = issuers_by_leaf(pconf, audit);
     for (i = 0; i < n; i++) {
         make_target(pconf, &ctx->targets[i],
-                    APR_ARRAY_IDX(audit->analyses, i, const oa_analysis_t *));
+                    APR_ARRAY_IDX(audit->analyses, i, const oa_analysis_t *), issuers);
     }
     f.audit = audit;
     f.ctx = ctx;

@@ -178,13 +178,14 @@ class OcspResponder(Managed):
 
     def __init__(self, pki, port, signer="ocsp-signer", nmin=5, ca="int", logdir=None,
                  start_timeout=15.0, log=None, wait_free=False, ignore_err=True,
-                 registered=True):
+                 registered=True, text=False):
         self.pki = Path(getattr(pki, "dir", pki))
         self.port = int(port)
         self.signer, self.nmin, self.ca = signer, nmin, ca
         self.log = Path(log) if log else Path(logdir or self.pki) / f"ocsp-{self.port}-{signer}.log"
         self.start_timeout = start_timeout
         self.wait_free, self.ignore_err, self.registered = wait_free, ignore_err, registered
+        self.text = text          # -text: each request (with its serial numbers) is logged
         self.proc = None
         self._logf = None
 
@@ -194,6 +195,9 @@ class OcspResponder(Managed):
                "-port", str(self.port),
                "-rsigner", str(d / f"{self.signer}.pem"), "-rkey", str(d / f"{self.signer}.key"),
                "-CA", str(d / f"{self.ca}.pem"), "-nmin", str(self.nmin)]
+        if self.text:
+            # line-buffered, so that the log shows each request as it comes
+            cmd = ["stdbuf", "-oL"] + cmd + ["-text"]
         return cmd + ["-ignore_err"] if self.ignore_err else cmd
 
     def spawn(self):

@@ -131,9 +131,9 @@ class Responder(F.OcspResponder):
     DIR/ocsp-signer.key -CA DIR/int.pem -nmin 5` in a process group of its own (the shared
     OcspResponder, logging to DIR/ocsp-PORT.log, waiting up to 30 s for a busy port)."""
 
-    def __init__(self, pki, port, nmin=5):
+    def __init__(self, pki, port, nmin=5, text=False):
         super().__init__(pki, port, nmin=nmin, log=Path(pki.dir) / f"ocsp-{int(port)}.log",
-                         start_timeout=30, wait_free=True)
+                         start_timeout=30, wait_free=True, text=text)
 
 
 # --------------------------------------------------------------------------- apache2
@@ -143,9 +143,10 @@ class Vhost:
     include_dir: put the <VirtualHost> in DIR/vhost.conf and Include it (a path with odd
     characters for the escaping checks)."""
 
-    def __init__(self, name, cert, key, stapling=True, aliases=(), include_dir=None):
+    def __init__(self, name, cert, key, stapling=True, aliases=(), include_dir=None, extra=()):
         self.name, self.cert, self.key = name, Path(cert), Path(key)
         self.stapling = stapling
+        self.extra = list(extra)       # more directives inside the <VirtualHost>
         self.aliases = list(aliases)
         self.include_dir = include_dir
 
@@ -180,7 +181,8 @@ class Site:
         lines += [f"    ServerAlias {a}" for a in v.aliases]
         lines += ["    SSLEngine on", f'    SSLCertificateFile "{v.cert}"',
                   f'    SSLCertificateKeyFile "{v.key}"',
-                  f"    SSLUseStapling {'on' if v.stapling else 'off'}", "</VirtualHost>"]
+                  f"    SSLUseStapling {'on' if v.stapling else 'off'}"]
+        lines += [f"    {d}" for d in v.extra] + ["</VirtualHost>"]
         return lines
 
     def write(self):
@@ -605,10 +607,11 @@ class LoadClient:
     time), handshakes / handshake_errors."""
 
     def __init__(self, http_port, https_port, names, max_turns=5000, max_seconds=180,
-                 pause=0.02):
+                 pause=0.02, handshake_timeout=5.0):
         self.http_port, self.https_port = http_port, https_port
         self.names = list(names)
         self.max_turns, self.max_seconds, self.pause = max_turns, max_seconds, pause
+        self.handshake_timeout = handshake_timeout
         self.docs, self.bad_json, self.errors = [], [], []
         self.handshakes, self.handshake_errors = 0, []
         self.turns = 0
@@ -638,7 +641,7 @@ class LoadClient:
                 self.errors.append((time.monotonic(), f"?json: {type(e).__name__}: {e}"))
             name = self.names[self.turns % len(self.names)]
             try:
-                tls_handshake(self.https_port, name)
+                tls_handshake(self.https_port, name, timeout=self.handshake_timeout)
                 self.handshakes += 1
             except (OSError, ssl.SSLError) as e:
                 self.handshake_errors.append((time.monotonic(), f"{name}: {type(e).__name__}: {e}"))

@@ -175,7 +175,35 @@ void oa_rule_no_ocsp_url(oa_audit_t *a, const oa_rule_t *r)
     }
 }
 
-/* OA204: a responder URL mod_ssl's client cannot use: every stapled handshake fails. */
+/* OA204: a responder URL mod_ssl's client cannot use: every stapled handshake fails
+ * (no plain http), or every fetch fails and clients get a made-up tryLater (no host). */
+static void report_unusable_url(oa_audit_t *a, const oa_rule_t *r, const oa_analysis_t *an,
+                                const oa_certinfo_t *ci, const oa_setting_t *force)
+{
+    int forced = force && force->argv->nelts
+                 && !strcmp(ci->url, APR_ARRAY_IDX(force->argv, 0, const char *));
+    const oa_node_t *at = forced ? force->node : ci->cert_setting->node;
+    const char *by = forced ? " set by SSLStaplingForceURL" : " named by the certificate";
+    if (ci->url_usable < 0) {
+        oa_audit_report(a, r, OA_SEV_WARNING, an->vh, at,
+                        "give the responder URL its host: http://HOST[:PORT]/PATH",
+                        "the OCSP responder URL '%s'%s names no host: every fetch of mod_ssl "
+                        "fails (AH01972), so no real staple is ever sent (clients get a "
+                        "made-up tryLater while SSLStaplingFakeTryLater is on)", ci->url, by);
+        return;
+    }
+    oa_audit_report(a, r, ci->issuer ? OA_SEV_ERROR : OA_SEV_WARNING, an->vh, at,
+                    forced ? "set SSLStaplingForceURL to a plain http:// URL of the "
+                             "responder (OCSP is signed; it needs no TLS)"
+                           : "set SSLStaplingForceURL to the responder's plain http:// "
+                             "URL, or turn stapling off for this certificate",
+                    "mod_ssl cannot query the OCSP responder '%s'%s (it speaks only plain "
+                    "http): every TLS handshake that asks for a staple, as browsers do, "
+                    "fails (%s): an outage", ci->url, by,
+                    strstr(ci->url, "://") ? "AH01939/AH01940, then AH01955"
+                    : "without a scheme the child process crashes, AH00052");
+}
+
 void oa_rule_unusable_responder_url(oa_audit_t *a, const oa_rule_t *r)
 {
     int i, j;
@@ -184,26 +212,10 @@ void oa_rule_unusable_responder_url(oa_audit_t *a, const oa_rule_t *r)
         const oa_setting_t *force = oa_vhost_get(an->vh, "SSLStaplingForceURL");
         for (j = 0; j < an->certs->nelts; j++) {
             const oa_certinfo_t *ci = OA_CERT(an, j);
-            int forced;
-            if (!ci->leaf || ci->replaced || !an->stapling_on || an->md_staples || !ci->url
-                || ci->url_usable) {
-                /* url_usable < 0 (no host) is a fetch failure, reported by the prediction */
-                continue;
+            if (ci->leaf && !ci->replaced && an->stapling_on && !an->md_staples && ci->url
+                && ci->url_usable <= 0) {
+                report_unusable_url(a, r, an, ci, force);
             }
-            forced = force && force->argv->nelts && !strcmp(ci->url, APR_ARRAY_IDX(force->argv, 0, const char *));
-            oa_audit_report(a, r, ci->issuer ? OA_SEV_ERROR : OA_SEV_WARNING, an->vh,
-                            forced ? force->node : ci->cert_setting->node,
-                            forced ? "set SSLStaplingForceURL to a plain http:// URL of the "
-                                     "responder (OCSP is signed; it needs no TLS)"
-                                   : "set SSLStaplingForceURL to the responder's plain http:// "
-                                     "URL, or turn stapling off for this certificate",
-                            "mod_ssl cannot query the OCSP responder '%s'%s (it speaks only plain "
-                            "http): every TLS handshake that asks for a staple, as browsers do, "
-                            "fails (%s): an outage",
-                            ci->url, forced ? " set by SSLStaplingForceURL"
-                                            : " named by the certificate",
-                            strstr(ci->url, "://") ? "AH01939/AH01940, then AH01955"
-                            : "without a scheme the child process crashes, AH00052");
         }
     }
 }

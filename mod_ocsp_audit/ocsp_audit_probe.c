@@ -58,6 +58,7 @@ typedef struct {
     /* the configured certificate and issuer (DER): what mod_ssl staples and asks about */
     unsigned char *leaf_der, *issuer_der;
     int leaf_len, issuer_len;
+    const char *name;            /* the vhost, as log lines name it */
     const char *url;             /* what mod_ssl asks: SSLStaplingForceURL, else the AIA */
     const char *proxy;           /* SSLOCSPProxyURL */
     int ask;                     /* stapled with a usable URL: the responder may be asked */
@@ -71,23 +72,34 @@ typedef struct {
     ocsp_audit_probe_conf_t conf;
 } probe_ctx_t;
 
-/* what changed for a vhost in a round, logged grouped by kind and cause */
+/* what changed for a vhost's staple in a round, logged grouped by kind and cause */
 typedef enum {
     EV_STOPPED = 0,     /* OA00020 */
-    EV_STAPLES,         /* OA00021 */
-    EV_RESP_DOWN,       /* OA00022 */
-    EV_RESP_BACK,       /* OA00023 */
-    EV_STOP_SOON,       /* OA00024 */
-    EV_KINDS
+    EV_STAPLES          /* OA00021 */
 } event_e;
 
 typedef struct {
     event_e kind;
-    const char *cause;            /* the grouping key: a URL, a staple state */
+    const char *cause;            /* the grouping key: the staple state */
     const char *detail;           /* said once per line: the error */
-    apr_time_t when;              /* OA00024: when stapling stops */
     apr_array_header_t *vhosts;   /* const char * */
 } event_group_t;
+
+/* a vhost's responder state before and after its probe in this round */
+typedef struct {
+    unsigned char probed, was_down, now_down;
+    apr_time_t was_stop, now_stop;
+} resp_state_t;
+
+/* a responder URL over the vhosts that use it: OA00022/23/24 are about the responder,
+ * so each change of it is one line however many certificates and vhosts it serves */
+typedef struct {
+    const char *url;
+    int was_down, now_down, was_stopping;
+    int first_down;               /* a target whose record has the error, or -1 */
+    apr_time_t stop_at;           /* the first stop of its vhosts */
+    apr_array_header_t *vhosts;
+} responder_group_t;
 
 typedef struct prober_t {
     server_rec *s;
@@ -106,6 +118,7 @@ typedef struct prober_t {
     oa_responder_cache_t *responders;
     apr_hash_t *groups;           /* "kind\ncause" -> event_group_t */
     apr_array_header_t *order;    /* event_group_t *, first seen first */
+    resp_state_t *states;         /* per target; each written by the worker probing it */
 } prober_t;
 
 typedef struct {
@@ -156,25 +169,22 @@ static unsigned char *to_der(apr_pool_t *p, X509 *x, int *plen)
 /* ------------------------------------------------------------------ logging */
 
 static void note_event(prober_t *pr, event_e kind, const char *cause, const char *detail,
-                       apr_time_t when, const char *vhost)
+                       const char *vhost)
 {
     const char *key;
     event_group_t *g;
     apr_thread_mutex_lock(pr->lock);
-    key = apr_psprintf(pr->round_pool, "%d\n%s", (int)kind, cause ? cause : "");
+    key = apr_psprintf(pr->round_pool, "%d\n%s\n%s", (int)kind, cause ? cause : "",
+                       detail ? detail : "");
     g = apr_hash_get(pr->groups, key, APR_HASH_KEY_STRING);
     if (!g) {
         g = apr_pcalloc(pr->round_pool, sizeof(*g));
         g->kind = kind;
         g->cause = apr_pstrdup(pr->round_pool, cause ? cause : "");
         g->detail = detail ? apr_pstrdup(pr->round_pool, detail) : NULL;
-        g->when = when;
         g->vhosts = apr_array_make(pr->round_pool, 4, sizeof(const char *));
         apr_hash_set(pr->groups, key, APR_HASH_KEY_STRING, g);
         APR_ARRAY_PUSH(pr->order, event_group_t *) = g;
-    }
-    if (when && (!g->when || when < g->when)) {
-        g->when = when;      /* the first vhost to stop */
     }
     APR_ARRAY_PUSH(g->vhosts, const char *) = apr_pstrdup(pr->round_pool, vhost);
     apr_thread_mutex_unlock(pr->lock);
@@ -194,36 +204,79 @@ static const char *vhost_list(apr_pool_t *p, const apr_array_header_t *a)
     return s;
 }
 
-static void log_group(server_rec *s, apr_pool_t *p, const event_group_t *g, apr_time_t now)
+static void log_group(server_rec *s, apr_pool_t *p, const event_group_t *g)
 {
     const char *who = vhost_list(p, g->vhosts);
-    switch (g->kind) {
-    case EV_STOPPED:
+    if (g->kind == EV_STOPPED) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "OA00020: stopped stapling (staple %s%s%s)"
                      ": %s", g->cause, g->detail ? ": " : "", g->detail ? g->detail : "", who);
-        break;
-    case EV_STAPLES:
+    }
+    else {
         ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, "OA00021: staples again: %s", who);
-        break;
-    case EV_RESP_DOWN:
+    }
+}
+
+static void log_responder(server_rec *s, apr_pool_t *p, const responder_group_t *g,
+                          apr_time_t now)
+{
+    const char *who = vhost_list(p, g->vhosts);
+    if (!g->was_down && g->now_down) {
+        oa_status_rec_t rec;
+        ocsp_audit_shm_read(g->first_down, &rec);
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "OA00022: OCSP responder %s is down: %s; "
-                     "affects %s", g->cause, g->detail ? g->detail : "", who);
-        break;
-    case EV_RESP_BACK:
+                     "affects %s", g->url, rec.responder_error, who);
+    }
+    else if (g->was_down && !g->now_down) {
         ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, "OA00023: OCSP responder %s is back; "
-                     "affects %s", g->cause, who);
-        break;
-    case EV_STOP_SOON: {
+                     "affects %s", g->url, who);
+    }
+    if (g->stop_at && !g->was_stopping) {
         char when[APR_RFC822_DATE_LEN];
-        apr_rfc822_date(when, g->when);
+        apr_rfc822_date(when, g->stop_at);
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "OA00024: %s will stop stapling at %s "
                      "unless the OCSP responder %s answers again (%" APR_TIME_T_FMT " s left; "
                      "a graceful restart empties mod_ssl's stapling cache and stops it at "
-                     "once)", who, when, g->cause, apr_time_sec(g->when - now));
-        break;
+                     "once)", who, when, g->url, apr_time_sec(g->stop_at - now));
     }
-    default:
-        break;
+}
+
+/* under the lock, at the end of a round: each responder whose state changed, once */
+static void log_responders(prober_t *pr, apr_time_t now)
+{
+    apr_hash_t *by_url = apr_hash_make(pr->round_pool);
+    apr_array_header_t *order = apr_array_make(pr->round_pool, 4, sizeof(responder_group_t *));
+    int i;
+    for (i = 0; i < pr->ctx->count; i++) {
+        const target_t *tg = &pr->ctx->targets[i];
+        const resp_state_t *st = &pr->states[i];
+        responder_group_t *g;
+        if (!tg->ask || !st->probed) {
+            continue;
+        }
+        g = apr_hash_get(by_url, tg->url, APR_HASH_KEY_STRING);
+        if (!g) {
+            g = apr_pcalloc(pr->round_pool, sizeof(*g));
+            g->url = tg->url;
+            g->first_down = -1;
+            g->vhosts = apr_array_make(pr->round_pool, 4, sizeof(const char *));
+            apr_hash_set(by_url, tg->url, APR_HASH_KEY_STRING, g);
+            APR_ARRAY_PUSH(order, responder_group_t *) = g;
+        }
+        APR_ARRAY_PUSH(g->vhosts, const char *) = tg->name;
+        g->was_down |= st->was_down;
+        g->was_stopping |= st->was_stop != 0;
+        if (st->now_down) {
+            g->now_down = 1;
+            if (g->first_down < 0) {
+                g->first_down = i;
+            }
+        }
+        if (st->now_stop && (!g->stop_at || st->now_stop < g->stop_at)) {
+            g->stop_at = st->now_stop;
+        }
+    }
+    for (i = 0; i < order->nelts; i++) {
+        log_responder(pr->s, pr->round_pool, APR_ARRAY_IDX(order, i, responder_group_t *), now);
     }
 }
 
@@ -232,25 +285,28 @@ static int staples(const oa_status_rec_t *r)
     return !strcmp(r->staple, "good");
 }
 
-static void note_changes(prober_t *pr, const oa_status_rec_t *was, const oa_status_rec_t *now)
+static int responder_down(const oa_status_rec_t *r)
 {
+    return r->responder_checked && !r->responder_up;
+}
+
+/* a worker, after probing target i */
+static void note_changes(prober_t *pr, int i, const oa_status_rec_t *was,
+                         const oa_status_rec_t *now)
+{
+    resp_state_t *st = &pr->states[i];
     if (was->checked_at && staples(was) && !staples(now)) {
-        note_event(pr, EV_STOPPED, now->staple, *now->probe_error ? now->probe_error : NULL, 0,
+        note_event(pr, EV_STOPPED, now->staple, *now->probe_error ? now->probe_error : NULL,
                    now->name);
     }
     else if (was->checked_at && !staples(was) && staples(now)) {
-        note_event(pr, EV_STAPLES, NULL, NULL, 0, now->name);
+        note_event(pr, EV_STAPLES, NULL, NULL, now->name);
     }
-    if (now->responder_checked && !now->responder_up
-        && (!was->responder_checked || was->responder_up)) {
-        note_event(pr, EV_RESP_DOWN, now->responder_url, now->responder_error, 0, now->name);
-    }
-    else if (now->responder_up && was->responder_checked && !was->responder_up) {
-        note_event(pr, EV_RESP_BACK, now->responder_url, NULL, 0, now->name);
-    }
-    if (now->stop_at && !was->stop_at) {
-        note_event(pr, EV_STOP_SOON, now->responder_url, NULL, now->stop_at, now->name);
-    }
+    st->was_down = (unsigned char)responder_down(was);
+    st->now_down = (unsigned char)responder_down(now);
+    st->was_stop = was->stop_at;
+    st->now_stop = now->stop_at;
+    st->probed = 1;
 }
 
 /* ------------------------------------------------------------------ one vhost */
@@ -319,7 +375,7 @@ static void probe_one(worker_t *w, int i)
         oa_status_update(&rec, tls, resp, now);
     }
     ocsp_audit_shm_write(i, &rec);
-    note_changes(pr, &was, &rec);
+    note_changes(pr, i, &was, &rec);
 }
 
 /* ------------------------------------------------------------------ rounds */
@@ -336,8 +392,9 @@ static void end_round(prober_t *pr)
     apr_time_t now = apr_time_now();
     int i;
     for (i = 0; i < pr->order->nelts; i++) {
-        log_group(pr->s, pr->round_pool, APR_ARRAY_IDX(pr->order, i, event_group_t *), now);
+        log_group(pr->s, pr->round_pool, APR_ARRAY_IDX(pr->order, i, event_group_t *));
     }
+    log_responders(pr, now);
     ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, pr->s, "OA00026: probe round %d: %d vhost%s in %"
                  APR_TIME_T_FMT " ms", pr->round, pr->ctx->count, pr->ctx->count == 1 ? "" : "s",
                  apr_time_as_msec(now - pr->started));
@@ -427,6 +484,8 @@ static apr_status_t probe_callback(int state, void *data, apr_pool_t *ptemp)
             }
             pr->groups = apr_hash_make(pr->round_pool);
             pr->order = apr_array_make(pr->round_pool, 4, sizeof(event_group_t *));
+            pr->states = apr_pcalloc(pr->round_pool,
+                                     sizeof(resp_state_t) * (apr_size_t)pr->ctx->count);
             pr->next = pr->done = 0;
             pr->round++;
             pr->started = apr_time_now();
@@ -546,6 +605,7 @@ static void make_target(apr_pool_t *pconf, target_t *tg, const oa_analysis_t *an
     oa_vhost_probe_target(pconf, an->vh, &tg->host, &tg->port);
     tg->host = apr_pstrdup(pconf, tg->host);
     tg->sni = *an->vh->name ? apr_pstrdup(pconf, an->vh->name) : NULL;
+    tg->name = tg->sni ? tg->sni : "(no name)";
     tg->proxy = proxy ? apr_pstrdup(pconf, proxy->value) : NULL;
     if (ci) {
         const target_t *known = apr_hash_get(issuers, oa_x509_fingerprint(pconf, ci->leaf),

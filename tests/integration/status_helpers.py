@@ -592,6 +592,19 @@ CRASH_PATTERNS = (r"Segmentation fault", r"exit signal", r"AH00052",
                   r"\[[a-z_0-9]*:(crit|emerg|alert)\]")
 
 
+def round_count(text):
+    """Probe rounds that ended, by the OA00026 lines of an error log."""
+    return len(log_lines(text, "OA00026:"))
+
+
+def wait_rounds(inst, n, timeout):
+    """Wait until n more probe rounds than now have ended (OA00026 lines)."""
+    start = round_count(inst.error_log_text())
+    ok = wait_for(lambda: round_count(inst.error_log_text()) >= start + n, timeout, 0.2)
+    assert ok, f"{n} more probe round(s) did not end in {timeout} s\n" \
+               f"{inst.error_log_text()[-5000:]}"
+
+
 def crash_lines(text):
     pats = [re.compile(p) for p in CRASH_PATTERNS]
     return [ln for ln in text.splitlines() if any(p.search(ln) for p in pats)]

@@ -53,16 +53,6 @@ def _module():
         pytest.fail(f"mod_ocsp_audit is not built: {S.module_path()}")
 
 
-def _rounds(inst):
-    return len(S.log_lines(inst.error_log_text(), "OA00026:"))
-
-
-def _wait_rounds(inst, n, timeout):
-    start = _rounds(inst)
-    assert S.wait_for(lambda: _rounds(inst) >= start + n, timeout, 0.2), \
-        f"{n} more probe round(s) did not end in {timeout} s\n{inst.error_log_text()[-5000:]}"
-
-
 class KeepAliveLoad:
     """A thread that asks for the plain page over one kept-alive connection (opened again
     when the server closes it), until stop(). failures: requests that got no answer."""
@@ -253,7 +243,7 @@ def test_responders_asked_politely(httpd_bin, workdir):
     site.check()
     with S.Responder(pki, rport, text=True) as resp, site.instance(workdir / "run") as inst:
         S.wait_first_round(site.http_port)
-        _wait_rounds(inst, 5, 60)
+        S.wait_rounds(inst, 5, 60)
         log = resp.log_text()
         doc = S.get_json(site.http_port)
     good, off = _serial(pki, "good"), _serial(pki, "unstapled")
@@ -304,7 +294,7 @@ def test_ocsp_proxy_url(httpd_bin, workdir):
     proxy_root = workdir / "proxy"
     pconf = _proxy_conf(proxy_root, pport, rport)
     with S.Responder(pki, rport), \
-            H.HttpdInstance(proxy_root, pconf, workdir / "proxy-run", ports=[pport]) as proxy, \
+            H.HttpdInstance(proxy_root, pconf, workdir / "proxy-run", ports=[pport]), \
             site.instance(workdir / "run") as inst:
         S.wait_first_round(site.http_port)
         seen, _ = S.s_client_staple(site.https_port, "good.test")
@@ -323,7 +313,7 @@ def test_ocsp_proxy_url(httpd_bin, workdir):
         access = (proxy_root / "logs" / "access.log").read_text()
         assert ours, f"the module never asked through the proxy:\n{access}\n" \
                      f"{inst.error_log_text()[-4000:]}"
-        _wait_rounds(inst, 1, 20)
+        S.wait_rounds(inst, 1, 20)
         doc = S.get_json(site.http_port)
     assert all(ln.startswith(f"POST {url} HTTP/1.") and ln.endswith("|200") for ln in ours), ours
     r = S.vhost_by_name(doc, "good.test")["live"]["responder"]
@@ -354,7 +344,7 @@ def test_one_log_line_per_outage(httpd_bin, workdir):
         doc = S.wait_for(all_down, 60, 0.5)
         log = inst.error_log_text()
         assert doc, f"not every vhost shows the responder down\n{log[-4000:]}"
-        _wait_rounds(inst, 2, 30)
+        S.wait_rounds(inst, 2, 30)
         log = inst.error_log_text()
     down, soon = S.log_lines(log, "OA00022:"), S.log_lines(log, "OA00024:")
     assert len(down) == 1, f"{len(down)} OA00022 lines for one outage:\n" + "\n".join(down)

@@ -419,18 +419,6 @@ def test_html_in_headless_chromium(standard_site):
 
 # --------------------------------------------------------------------------- 3
 
-def _round_count(text):
-    return len(S.log_lines(text, "OA00026:"))
-
-
-def _wait_rounds(inst, n, timeout):
-    """Wait until n more probe rounds than now have ended (OA00026 lines)."""
-    start = _round_count(inst.error_log_text())
-    ok = S.wait_for(lambda: _round_count(inst.error_log_text()) >= start + n, timeout, 0.2)
-    assert ok, f"{n} more probe round(s) did not end in {timeout} s\n" \
-               f"{inst.error_log_text()[-5000:]}"
-
-
 def test_responder_outage(httpd_bin, workdir):
     ensure_module()
     interval = 5
@@ -506,7 +494,7 @@ def test_responder_outage(httpd_bin, workdir):
             problems.append(f"the HTML page does not show 'stapling stops "
                             f"{live['stapling_stops_at']}'")
         # one more round down: nothing is logged twice
-        _wait_rounds(inst, 1, two_rounds)
+        S.wait_rounds(inst, 1, two_rounds)
         log = inst.error_log_text()
         for code in ("OA00022", "OA00024"):
             n = len(S.log_lines(log, code + ":"))
@@ -537,7 +525,7 @@ def test_responder_outage(httpd_bin, workdir):
         log = inst.error_log_text()
         assert doc, (f"responder not reachable again {two_rounds} s after it started:\n"
                      f"{json.dumps(S.get_json(site.http_port), indent=1)[:4000]}\n{log[-5000:]}")
-        _wait_rounds(inst, 1, two_rounds)
+        S.wait_rounds(inst, 1, two_rounds)
         doc = S.get_json(site.http_port)
         live = S.vhost_by_name(doc, "good.test")["live"]
         log = inst.error_log_text()
@@ -631,8 +619,8 @@ def test_graceful_restarts_under_load(httpd_bin, workdir):
                     assert inst.running(), f"apache2 gone after graceful #{i + 1}\n" \
                                            f"{inst.error_log_text()[-5000:]}"
                 # the last generation answers and has the status of the vhosts
-                rounds = _round_count(inst.error_log_text())
-                assert S.wait_for(lambda: _round_count(inst.error_log_text()) > rounds, 20), \
+                rounds = S.round_count(inst.error_log_text())
+                assert S.wait_for(lambda: S.round_count(inst.error_log_text()) > rounds, 20), \
                     f"no probe round after the last restart\n{inst.error_log_text()[-4000:]}"
                 final = S.get_json(site.http_port)
                 maps_after = S.shared_mappings(inst.pid)
@@ -695,7 +683,7 @@ def test_graceful_restarts_under_load(httpd_bin, workdir):
     if new_files or new_segs:
         problems.append(f"shared memory left: /dev/shm {new_files}, ipcs -m {new_segs}")
     print(f"load: {len(load.docs)} ?json answers, {load.handshakes} handshakes in {load.turns} "
-          f"turns; {_round_count(log)} probe rounds; parent's shared mappings "
+          f"turns; {S.round_count(log)} probe rounds; parent's shared mappings "
           f"{len(maps_before)} -> {len(maps_after)}")
     assert not problems, "\n".join(problems) + f"\n--- error log (tail):\n{log[-6000:]}"
 
@@ -735,7 +723,7 @@ def test_probe_not_on_request_path(httpd_bin, workdir):
             time.sleep(0.05)
         doc = S.get_json(site.http_port)
         log = inst.error_log_text()
-        round_done = _round_count(log)
+        round_done = S.round_count(log)
         assert answers > 20, f"only {answers} answers in the window"
         # the window was inside a stuck round: nothing probed, no round ended
         assert doc["vhosts"][0]["live"]["checked_at"] is None and round_done == 0, \

@@ -241,3 +241,16 @@ def test_man_page_renders_without_warnings(page):
                               "MANWIDTH": "80"})
     assert out.returncode == 0, out.stderr
     assert out.stderr.strip() == "", f"{page.name}: groff warnings:\n{out.stderr}"
+
+
+def test_versions_agree():
+    """configure.ac's version is the one the man pages and debian/changelog name."""
+    m = re.search(r"AC_INIT\(\[mod_ocsp_audit\],\s*\[([^\]]+)\]", (TOP / "configure.ac").read_text())
+    assert m, "configure.ac: no AC_INIT version"
+    version = m.group(1)
+    for page in (MAN1, MAN8):
+        th = next(l for l in page.read_text().splitlines() if l.startswith(".TH "))
+        assert f'"mod_ocsp_audit {version}"' in th, f"{page.name}: .TH names another version: {th}"
+    first = (TOP / "debian/changelog").read_text().splitlines()[0]
+    assert re.match(r"\S+ \(" + re.escape(version) + r"-\d+\)", first), \
+        f"debian/changelog: {first!r} is not version {version}-N"

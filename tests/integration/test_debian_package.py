@@ -14,7 +14,11 @@
 5. Purge both packages, also when a step above failed (finally), and check that the three
    trees are exactly as in the snapshot.
 
-The packages are installed for a few seconds only: other tests copy /etc/apache2.
+The packages are installed for a few seconds only (the test prints how long; dpkg's
+man-db trigger takes most of it): other tests copy /etc/apache2. As on any Debian machine,
+installing and purging the module package restarts the system's apache2 service when it is
+running and invoke-rc.d allows it (containers usually deny it with policy-rc.d); the test
+itself never uses the system's service or its ports.
 
 Skipped (with the reason) only when not root or when dpkg-buildpackage is missing; with
 CI=true even those are failures. Everything else missing is a failure.
@@ -212,6 +216,7 @@ def test_packages_build_lint_install_enable_purge(test_cert):
         roots = STATE_TREES + (moddir,)
         before = snapshot(roots)
         failure = None
+        t0 = time.monotonic()
         try:
             out = dpkg(["-i"] + [debs[p] for p in PACKAGES])
             assert out.returncode == 0, f"dpkg -i: {out.stdout}\n{out.stderr}"
@@ -228,6 +233,7 @@ def test_packages_build_lint_install_enable_purge(test_cert):
             out = dpkg(["--purge"] + list(PACKAGES))
             remove_new_empty_dirs(before, "/var/lib/apache2")
             after = snapshot(roots)
+            print(f"the packages were installed for {time.monotonic() - t0:.1f} s")
         changed = diff(before, after)
         if changed or out.returncode != 0:
             print("NOT as before the install:\n" + "\n".join(changed))

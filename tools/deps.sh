@@ -9,6 +9,9 @@ if [ "${1:-}" = test ]; then
     # clang + compiler-rt: the fuzz targets; testssl.sh: the peer cross-check of probe;
     # prometheus: promtool for the metrics page; chromium: the status page in a browser
     pkgs="$pkgs python3 python3-pytest clang libclang-rt-14-dev time testssl.sh prometheus chromium"
+    # the Debian packages' test: build them (dpkg-dev, debhelper; dh-apache2 is in
+    # apache2-dev), check them, clone the repository, read the man pages
+    pkgs="$pkgs dpkg-dev debhelper fakeroot lintian git man-db"
     # npm fetches Microsoft's SARIF validator; use the machine's npm when there is one
     command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
 fi

@@ -9,6 +9,7 @@
 #include <apr_uri.h>
 #include <apr_portable.h>
 #include <apr_hash.h>
+#include <apr_thread_cond.h>
 #include <apr_thread_mutex.h>
 
 #include <openssl/err.h>
@@ -176,7 +177,10 @@ apr_status_t oa_probe_tls(oa_tls_probe_t **pr, apr_pool_t *p, const char *host,
     if (r->sni) {
         SSL_set_tlsext_host_name(ssl, r->sni);
     }
-    SSL_set_tlsext_status_type(ssl, TLSEXT_STATUSTYPE_ocsp);
+    r->staple_asked = !(o && o->no_status_request);
+    if (r->staple_asked) {
+        SSL_set_tlsext_status_type(ssl, TLSEXT_STATUSTYPE_ocsp);
+    }
     apr_os_sock_get(&fd, r->conn->sock);
     SSL_set_fd(ssl, fd);
 
@@ -502,11 +506,21 @@ done:
 
 /* ------------------------------------------------------------------ many certificates */
 
+/*
+ * Single flight: a certificate being checked is waited for, not checked again; the first
+ * check of a responder URL in a round is a scout that the other certificates of that
+ * responder wait for: if it fails at the network level they all take its answer (one
+ * timeout per responder, not one per certificate), if it answers they go on at once.
+ */
 struct oa_responder_cache_t {
     apr_pool_t *pool;
     apr_thread_mutex_t *lock;
+    apr_thread_cond_t *cv;
     apr_hash_t *checked;     /* leaf fingerprint -> oa_responder_check_t* */
+    apr_hash_t *inflight;    /* leaf fingerprint -> "" while it is being checked */
     apr_hash_t *dead;        /* responder URL -> the check that failed */
+    apr_hash_t *alive;       /* responder URL -> "" once it answered */
+    apr_hash_t *scouting;    /* responder URL -> "" while its first check runs */
 };
 
 oa_responder_cache_t *oa_responder_cache_make(apr_pool_t *p)
@@ -514,9 +528,38 @@ oa_responder_cache_t *oa_responder_cache_make(apr_pool_t *p)
     oa_responder_cache_t *c = apr_pcalloc(p, sizeof(*c));
     c->pool = p;
     apr_thread_mutex_create(&c->lock, APR_THREAD_MUTEX_DEFAULT, p);
+    apr_thread_cond_create(&c->cv, p);
     c->checked = apr_hash_make(p);
+    c->inflight = apr_hash_make(p);
     c->dead = apr_hash_make(p);
+    c->alive = apr_hash_make(p);
+    c->scouting = apr_hash_make(p);
     return c;
+}
+
+/* under the lock: the answer to take, or NULL once this caller may ask itself */
+static oa_responder_check_t *wait_turn(oa_responder_cache_t *c, const char *fp, const char *url,
+                                       int *pskipped)
+{
+    for (;;) {
+        oa_responder_check_t *r = apr_hash_get(c->checked, fp, APR_HASH_KEY_STRING);
+        if (r) {
+            return r;
+        }
+        if (!apr_hash_get(c->inflight, fp, APR_HASH_KEY_STRING)) {
+            if ((r = apr_hash_get(c->dead, url, APR_HASH_KEY_STRING)) != NULL) {
+                if (pskipped) {
+                    *pskipped = 1;
+                }
+                return r;
+            }
+            if (apr_hash_get(c->alive, url, APR_HASH_KEY_STRING)
+                || !apr_hash_get(c->scouting, url, APR_HASH_KEY_STRING)) {
+                return NULL;
+            }
+        }
+        apr_thread_cond_wait(c->cv, c->lock);
+    }
 }
 
 oa_responder_check_t *oa_responder_check_once(oa_responder_cache_t *c, apr_pool_t *p,
@@ -525,6 +568,7 @@ oa_responder_check_t *oa_responder_check_once(oa_responder_cache_t *c, apr_pool_
 {
     const char *fp;
     oa_responder_check_t *r;
+    int scout;
     if (pskipped) {
         *pskipped = 0;
     }
@@ -532,21 +576,35 @@ oa_responder_check_t *oa_responder_check_once(oa_responder_cache_t *c, apr_pool_
         return NULL;
     }
     fp = oa_x509_fingerprint(p, leaf);
-    apr_thread_mutex_lock(c->lock);
-    r = apr_hash_get(c->checked, fp, APR_HASH_KEY_STRING);
-    if (!r && (r = apr_hash_get(c->dead, url, APR_HASH_KEY_STRING)) != NULL && pskipped) {
-        *pskipped = 1;
-    }
-    apr_thread_mutex_unlock(c->lock);
-    if (r) {
+    apr_thread_mutex_lock(c->lock);   /* the cache's pool is only touched under the lock */
+    if ((r = wait_turn(c, fp, url, pskipped)) != NULL) {
+        apr_thread_mutex_unlock(c->lock);
         return r;
     }
-    oa_responder_check(&r, p, leaf, issuer, url, o);
-    apr_thread_mutex_lock(c->lock);   /* the cache's pool is only touched under the lock */
-    apr_hash_set(c->checked, apr_pstrdup(c->pool, fp), APR_HASH_KEY_STRING, r);
-    if (r->conn && r->conn->error) {
-        apr_hash_set(c->dead, apr_pstrdup(c->pool, url), APR_HASH_KEY_STRING, r);
+    fp = apr_pstrdup(c->pool, fp);
+    url = apr_pstrdup(c->pool, url);
+    apr_hash_set(c->inflight, fp, APR_HASH_KEY_STRING, "");
+    scout = !apr_hash_get(c->alive, url, APR_HASH_KEY_STRING);
+    if (scout) {
+        apr_hash_set(c->scouting, url, APR_HASH_KEY_STRING, "");
     }
+    apr_thread_mutex_unlock(c->lock);
+
+    oa_responder_check(&r, p, leaf, issuer, url, o);
+
+    apr_thread_mutex_lock(c->lock);
+    apr_hash_set(c->checked, fp, APR_HASH_KEY_STRING, r);
+    apr_hash_set(c->inflight, fp, APR_HASH_KEY_STRING, NULL);
+    if (scout) {
+        apr_hash_set(c->scouting, url, APR_HASH_KEY_STRING, NULL);
+    }
+    if (r->conn && r->conn->error) {
+        apr_hash_set(c->dead, url, APR_HASH_KEY_STRING, r);
+    }
+    else {
+        apr_hash_set(c->alive, url, APR_HASH_KEY_STRING, "");
+    }
+    apr_thread_cond_broadcast(c->cv);
     apr_thread_mutex_unlock(c->lock);
     return r;
 }

@@ -37,6 +37,7 @@ typedef struct oa_tls_probe_t {
     int staple_present;
     oa_ocsp_info_t staple;          /**< judged against the served issuer */
     const char *staple_state;       /**< good, revoked, unknown, trylater, error, none */
+    int staple_asked;               /**< the handshake asked for a staple */
 } oa_tls_probe_t;
 
 /** What the responder answers. */
@@ -68,6 +69,9 @@ typedef struct oa_probe_opts_t {
     const char *proxy;              /**< SSLOCSPProxyURL: ask the responder through this
                                          HTTP proxy, as mod_ssl does; NULL: directly */
     const char *user_agent;         /**< the User-Agent of responder requests, or NULL */
+    int no_status_request;          /**< handshake without asking for a staple (the
+                                         responder is known down: asking would make
+                                         mod_ssl wait on it in a worker) */
 } oa_probe_opts_t;
 
 /** A client context for oa_probe_opts_t.ssl_ctx: no verification, any protocol OpenSSL

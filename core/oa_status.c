@@ -69,9 +69,12 @@ void oa_status_update(oa_status_rec_t *rec, const oa_tls_probe_t *tls,
     if (tls) {
         rec->checked_at = now;
         oa_status_strcpy(rec->probe_error, sizeof(rec->probe_error), tls->error);
+        rec->chain = chain_of(tls);
+        rec->staple_not_asked = !tls->staple_asked && !tls->error;
+    }
+    if (tls && (tls->staple_asked || tls->error)) {
         oa_status_strcpy(rec->staple, sizeof(rec->staple), tls->error ? "error" : tls->staple_state);
         rec->verified = tls->staple_present && tls->staple.verified;
-        rec->chain = chain_of(tls);
         rec->this_update = tls->staple.this_update;
         rec->next_update = tls->staple.next_update;
         rec->produced_at = tls->staple.produced_at;
@@ -263,7 +266,11 @@ void oa_status_html_fragment(apr_pool_t *p, const oa_status_rec_t *recs, int n, 
                 r->chain == OA_CHAIN_NO_ISSUER
                     ? "<br><span class=\"warn\">the served chain lacks the issuer</span> "
                       "<span class=\"small\">(the staple was checked with the configured "
-                      "one)</span>" : "",
+                      "one)</span>"
+                    : r->staple_not_asked
+                    ? "<br><span class=\"small\">not asked for a staple in the last probe: "
+                      "the responder is down, and asking would make mod_ssl wait on it</span>"
+                    : "",
                 *r->probe_error ? "<br><span class=\"small\">" : "",
                 *r->probe_error ? apr_pstrcat(p, h(p, r->probe_error), "</span>", NULL) : "",
                 h(p, ts(p, r->this_update)), h(p, ts(p, r->next_update)),
@@ -388,6 +395,7 @@ void oa_status_json(apr_pool_t *p, const oa_status_rec_t *recs, int n, apr_time_
         oa_json_str(j, "staple", r->staple);
         oa_json_bool(j, "verified", r->verified);
         oa_json_str(j, "served_chain", r->chain ? oa_chain_name(r->chain) : NULL);
+        oa_json_bool(j, "staple_asked", r->checked_at && !r->staple_not_asked);
         jtime(j, p, "this_update", r->this_update);
         jtime(j, p, "next_update", r->next_update);
         if (r->next_update) {

@@ -47,6 +47,9 @@ typedef struct oa_status_rec_t {
     /* the last probe */
     apr_time_t checked_at;          /**< 0: not probed yet ("pending") */
     char staple[16];                /**< good, revoked, unknown, trylater, none, error, pending */
+    int staple_not_asked;           /**< the last handshake did not ask for a staple, since
+                                         the responder was down: the staple fields are from
+                                         the handshake before */
     int verified;
     oa_chain_e chain;               /**< the served chain */
     apr_time_t this_update, next_update, produced_at;

@@ -11,6 +11,10 @@
  * - Stopping: a pre-cleanup of the child's pool stops the workers, cancels every network
  *   wait (oa_net_cancel_all) and joins them, before the child exits and OpenSSL cleans
  *   up. A child whose MPM is stopping takes no new vhost.
+ * - A round has two phases: first the responders that are due are asked (each
+ *   certificate once, a failed responder not waited on again), then the handshakes are
+ *   made, without status_request for a vhost whose responder is down, so that a dead
+ *   responder never makes mod_ssl hold a worker for a probe.
  * - Politeness: a responder is asked only for certificates that are stapled, at most
  *   once per OcspAuditResponderInterval per certificate (less a jitter of up to a tenth),
  *   and a failing one at most every OCSP_AUDIT_RETRY_DOWN. A handshake that brought a
@@ -112,7 +116,7 @@ typedef struct prober_t {
     SSL_CTX *ssl_ctx;
     int stopping;
     /* the round */
-    int active, round, next, done;
+    int active, round, next, done, done_responders;
     apr_time_t started;
     apr_pool_t *round_pool;
     oa_responder_cache_t *responders;
@@ -290,7 +294,7 @@ static int responder_down(const oa_status_rec_t *r)
     return r->responder_checked && !r->responder_up;
 }
 
-/* a worker, after probing target i */
+/* a worker, after the handshake with target i (phase 1 noted the state before) */
 static void note_changes(prober_t *pr, int i, const oa_status_rec_t *was,
                          const oa_status_rec_t *now)
 {
@@ -302,9 +306,7 @@ static void note_changes(prober_t *pr, int i, const oa_status_rec_t *was,
     else if (was->checked_at && !staples(was) && staples(now)) {
         note_event(pr, EV_STAPLES, NULL, NULL, now->name);
     }
-    st->was_down = (unsigned char)responder_down(was);
     st->now_down = (unsigned char)responder_down(now);
-    st->was_stop = was->stop_at;
     st->now_stop = now->stop_at;
     st->probed = 1;
 }
@@ -334,45 +336,74 @@ static int staple_shows_responder(const oa_tls_probe_t *tls, const oa_status_rec
         && tls->staple.produced_at > was->responder_checked_at;
 }
 
-static void probe_one(worker_t *w, int i)
+static void probe_opts(worker_t *w, const target_t *tg, oa_probe_opts_t *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->timeout = w->pr->ctx->conf.timeout;
+    o->ssl_ctx = w->pr->ssl_ctx;
+    o->issuer_hint = from_der(w->scratch, tg->issuer_der, tg->issuer_len);
+    o->proxy = tg->proxy;
+    o->user_agent = USER_AGENT;
+}
+
+/* phase 1: the responder of target i, when it is due */
+static void probe_responder(worker_t *w, int i)
+{
+    prober_t *pr = w->pr;
+    const target_t *tg = &pr->ctx->targets[i];
+    resp_state_t *st = &pr->states[i];
+    oa_responder_check_t *resp;
+    oa_status_rec_t rec;
+    oa_probe_opts_t o;
+    apr_time_t now = apr_time_now();
+
+    ocsp_audit_shm_read(i, &rec);
+    st->was_down = (unsigned char)responder_down(&rec);
+    st->was_stop = rec.stop_at;
+    if (!tg->ask || !responder_due(pr, tg, &rec, now)) {
+        return;
+    }
+    apr_pool_clear(w->scratch);
+    probe_opts(w, tg, &o);
+    /* the round pool: other vhosts with this certificate reuse the answer, and a
+     * responder that failed is not waited on again for its other certificates */
+    resp = oa_responder_check_once(pr->responders, w->round_pool,
+                                   from_der(w->scratch, tg->leaf_der, tg->leaf_len),
+                                   o.issuer_hint, tg->url, &o, NULL);
+    if (resp) {
+        ocsp_audit_shm_read(i, &rec);
+        oa_status_update(&rec, NULL, resp, apr_time_now());
+        ocsp_audit_shm_write(i, &rec);
+    }
+}
+
+/* phase 2: the handshake with target i; without status_request when its responder is
+ * down, so that mod_ssl does not wait on it in one of its workers */
+static void probe_handshake(worker_t *w, int i)
 {
     prober_t *pr = w->pr;
     const target_t *tg = &pr->ctx->targets[i];
     oa_probe_opts_t o;
     oa_tls_probe_t *tls;
-    oa_responder_check_t *resp = NULL;
     oa_status_rec_t was, rec;
     apr_time_t now;
 
     apr_pool_clear(w->scratch);
-    memset(&o, 0, sizeof(o));
-    o.timeout = pr->ctx->conf.timeout;
-    o.ssl_ctx = pr->ssl_ctx;
-    o.issuer_hint = from_der(w->scratch, tg->issuer_der, tg->issuer_len);
-    o.proxy = tg->proxy;
-    o.user_agent = USER_AGENT;
+    ocsp_audit_shm_read(i, &was);
+    probe_opts(w, tg, &o);
+    o.no_status_request = tg->ask && responder_down(&was);
     oa_probe_tls(&tls, w->scratch, tg->host, (apr_port_t)tg->port, tg->sni, &o);
-
     now = apr_time_now();
     ocsp_audit_shm_read(i, &was);
     rec = was;
+    oa_status_update(&rec, tls, NULL, now);
     if (tg->ask && staple_shows_responder(tls, &was)) {
-        oa_status_update(&rec, tls, NULL, now);
         rec.responder_checked = rec.responder_up = 1;
         rec.responder_checked_at = now;
         rec.responder_down_since = 0;
         rec.responder_error[0] = '\0';
         rec.stop_at = 0;
         oa_status_strcpy(rec.responder_url, sizeof(rec.responder_url), tg->url);
-    }
-    else {
-        if (tg->ask && responder_due(pr, tg, &was, now)) {
-            /* the round pool: other vhosts with this certificate reuse the answer */
-            resp = oa_responder_check_once(pr->responders, w->round_pool,
-                                           from_der(w->scratch, tg->leaf_der, tg->leaf_len),
-                                           o.issuer_hint, tg->url, &o, NULL);
-        }
-        oa_status_update(&rec, tls, resp, now);
     }
     ocsp_audit_shm_write(i, &rec);
     note_changes(pr, i, &was, &rec);
@@ -401,6 +432,14 @@ static void end_round(prober_t *pr)
     pr->active = 0;
 }
 
+/* under the lock: a job is there to take. Jobs 0..n-1 ask the responders (phase 1),
+ * n..2n-1 make the handshakes (phase 2), which wait for every answer of phase 1. */
+static int has_job(const prober_t *pr)
+{
+    int n = pr->ctx->count;
+    return pr->next < n || (pr->next < 2 * n && pr->done_responders == n);
+}
+
 static void *APR_THREAD_FUNC worker_main(apr_thread_t *t, void *data)
 {
     worker_t *w = data;
@@ -411,14 +450,14 @@ static void *APR_THREAD_FUNC worker_main(apr_thread_t *t, void *data)
     apr_pool_create(&w->scratch, tp);
     apr_thread_mutex_lock(pr->lock);
     for (;;) {
-        int i, round;
-        while (!pr->stopping && !(pr->active && pr->next < pr->ctx->count)) {
+        int job, round, n = pr->ctx->count;
+        while (!pr->stopping && !(pr->active && has_job(pr))) {
             apr_thread_cond_wait(pr->cv, pr->lock);
         }
         if (pr->stopping) {
             break;
         }
-        i = pr->next++;
+        job = pr->next++;
         round = pr->round;
         apr_thread_mutex_unlock(pr->lock);
 
@@ -427,10 +466,18 @@ static void *APR_THREAD_FUNC worker_main(apr_thread_t *t, void *data)
             w->seen_round = round;
         }
         if (!mpm_stopping()) {
-            probe_one(w, i);
+            if (job < n) {
+                probe_responder(w, job);
+            }
+            else {
+                probe_handshake(w, job - n);
+            }
         }
         apr_thread_mutex_lock(pr->lock);
-        if (++pr->done == pr->ctx->count && round == pr->round) {
+        if (job < n && ++pr->done_responders == n) {
+            apr_thread_cond_broadcast(pr->cv);    /* the handshakes may start */
+        }
+        if (++pr->done == 2 * n && round == pr->round) {
             end_round(pr);
         }
     }
@@ -486,7 +533,7 @@ static apr_status_t probe_callback(int state, void *data, apr_pool_t *ptemp)
             pr->order = apr_array_make(pr->round_pool, 4, sizeof(event_group_t *));
             pr->states = apr_pcalloc(pr->round_pool,
                                      sizeof(resp_state_t) * (apr_size_t)pr->ctx->count);
-            pr->next = pr->done = 0;
+            pr->next = pr->done = pr->done_responders = 0;
             pr->round++;
             pr->started = apr_time_now();
             pr->active = 1;

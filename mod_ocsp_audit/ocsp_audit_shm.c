@@ -128,6 +128,7 @@ static void carry_over(oa_status_rec_t *rec, const oa_status_rec_t *old)
 {
     rec->checked_at = old->checked_at;
     memcpy(rec->staple, old->staple, sizeof(rec->staple));
+    rec->staple_not_asked = old->staple_not_asked;
     rec->verified = old->verified;
     rec->chain = old->chain;
     rec->this_update = old->this_update;

@@ -171,9 +171,12 @@ START_TEST(startup_failures)
     ck_assert_str_eq(fired("OA304"), "error:9");
     ck_assert_str_eq(audit->startup, "fails");
 
+    aopts.require_files = 1;   /* as on the server itself */
     run(MODS CACHE VH_BEGIN "SSLCertificateFile ${PKI}/missing.pem\n</VirtualHost>\n");
     ck_assert_str_eq(fired("OA305"), "error:8");
     ck_assert_str_eq(audit->startup, "fails");
+    ck_assert_int_eq(audit->skipped->nelts, 0);
+    aopts.require_files = 0;
 
     run(MODS CACHE "<VirtualHost *:443>\nSSLUseStapling yes\n</VirtualHost>\n");
     ck_assert_str_eq(fired("OA105"), "error:6");
@@ -316,6 +319,90 @@ START_TEST(suppression_and_selection)
 }
 END_TEST
 
+/* the reasons and rules of the skipped checks, "DIRECTIVE:LINE:state:RULES" joined by spaces */
+static const char *skipped(void)
+{
+    const char *s = "";
+    int i, k;
+    for (i = 0; i < audit->skipped->nelts; i++) {
+        const oa_skip_t *sk = APR_ARRAY_IDX(audit->skipped, i, const oa_skip_t *);
+        const char *rules = "";
+        for (k = 0; k < sk->rules->nelts; k++) {
+            rules = apr_pstrcat(tp, rules, k ? "," : "",
+                                APR_ARRAY_IDX(sk->rules, k, const oa_rule_t *)->id, NULL);
+        }
+        s = apr_psprintf(tp, "%s%s%s:%d:%s:%s", s, *s ? " " : "", sk->directive, sk->d.line,
+                         oa_file_state_name(sk->state), rules);
+    }
+    return s;
+}
+
+START_TEST(missing_files_are_not_checked)
+{
+    /* a checkout without the private key: the match is not checked, nothing fails */
+    run(MODS CACHE VH_BEGIN "SSLCertificateFile ${PKI}/good-fullchain.pem\n"
+        "SSLCertificateKeyFile ${PKI}/absent.key\nSSLUseStapling on\n</VirtualHost>\n");
+    ck_assert_str_eq(fired("OA304"), "");
+    ck_assert_str_eq(fired("OA305"), "");
+    ck_assert_str_eq(skipped(), "SSLCertificateKeyFile:9:missing:OA304,OA305");
+    ck_assert_str_eq(stapling(0), OA_STAPLING_ACTIVE);
+    ck_assert_str_eq(audit->startup, OA_STARTUP_UNKNOWN);
+    ck_assert_ptr_nonnull(strstr(audit->startup_reason, "absent.key is missing here"));
+
+    /* without the certificate: every certificate check is skipped, the stapling unknown */
+    run(MODS CACHE VH_BEGIN "SSLCertificateFile ${PKI}/absent.pem\n"
+        "SSLCertificateKeyFile ${PKI}/absent.key\nSSLUseStapling on\n</VirtualHost>\n");
+    ck_assert_int_eq(audit->findings->nelts, 2);   /* OA401 and OA402 need no file */
+    ck_assert_str_eq(skipped(), "SSLCertificateFile:8:missing:OA104,OA201,OA202,OA203,OA204,"
+                     "OA205,OA301,OA302,OA303,OA304,OA305 SSLCertificateKeyFile:9:missing:"
+                     "OA304,OA305");
+    ck_assert_str_eq(stapling(0), OA_STAPLING_UNKNOWN);
+    ck_assert_str_eq(audit->startup, OA_STARTUP_UNKNOWN);
+
+    /* the chain file absent: the issuer may be there, OA201 is not claimed */
+    run(MODS CACHE VH_BEGIN "SSLCertificateFile ${PKI}/good.pem\n"
+        "SSLCertificateKeyFile ${PKI}/good.key\nSSLCertificateChainFile ${PKI}/absent.pem\n"
+        "SSLUseStapling on\n</VirtualHost>\n");
+    ck_assert_str_eq(fired("OA201"), "");
+    ck_assert_str_eq(fired("OA305"), "");
+    ck_assert_str_eq(stapling(0), OA_STAPLING_UNKNOWN);
+    ck_assert_str_eq(skipped(), "SSLCertificateChainFile:10:missing:OA201,OA202,OA301,OA302,"
+                     "OA303,OA305");
+
+    /* readable and wrong is still an error, and the prediction says so */
+    run(MODS CACHE VH_BEGIN "SSLCertificateFile ${PKI}/good-fullchain.pem\n"
+        "SSLCertificateKeyFile ${PKI}/other.key\nSSLCertificateChainFile ${PKI}/absent.pem\n"
+        "</VirtualHost>\n");
+    ck_assert_str_eq(fired("OA304"), "error:9");
+    ck_assert_str_eq(audit->startup, OA_STARTUP_FAILS);
+
+    /* the skipped rules are the selected ones */
+    aopts.skip = apr_array_make(tp, 1, sizeof(const char *));
+    APR_ARRAY_PUSH(aopts.skip, const char *) = "OA305";
+    run(MODS CACHE VH_BEGIN "SSLCertificateFile ${PKI}/good-fullchain.pem\n"
+        "SSLCertificateKeyFile ${PKI}/absent.key\n</VirtualHost>\n");
+    ck_assert_str_eq(skipped(), "SSLCertificateKeyFile:9:missing:OA304");
+}
+END_TEST
+
+START_TEST(skipping_a_rule_keeps_the_prediction)
+{
+    /* --skip OA305 on a certificate file that is there but not PEM: not reported, but
+     * httpd still refuses to start, and the other certificate rules are not switched off */
+    const char *bad = oa_test_write("garbage.pem", "not a certificate\n");
+    aopts.skip = apr_array_make(tp, 1, sizeof(const char *));
+    APR_ARRAY_PUSH(aopts.skip, const char *) = "OA305";
+    run(apr_psprintf(tp, MODS CACHE VH_BEGIN "SSLCertificateFile %s\n</VirtualHost>\n"
+                     VH_BEGIN "SSLCertificateFile ${PKI}/good.pem\n"
+                     "SSLCertificateKeyFile ${PKI}/good.key\n</VirtualHost>\n", bad));
+    ck_assert_str_eq(fired("OA305"), "");
+    ck_assert_str_eq(fired("OA201"), "warning:13");
+    ck_assert_str_eq(audit->startup, OA_STARTUP_FAILS);
+    ck_assert_ptr_nonnull(strstr(audit->startup_reason, "[OA305, not reported: the rule is "
+                                 "not selected]"));
+}
+END_TEST
+
 START_TEST(certificates_read_once)
 {
     int i;
@@ -377,6 +464,8 @@ int main(void)
     tcase_add_test(tc, http_url_without_host);
     tcase_add_test(tc, negative_numbers_refused);
     tcase_add_test(tc, certificates_read_once);
+    tcase_add_test(tc, missing_files_are_not_checked);
+    tcase_add_test(tc, skipping_a_rule_keeps_the_prediction);
     tcase_add_test(tc, expiry_rules);
     suite_add_tcase(s, tc);
     rc = oa_test_run(s);

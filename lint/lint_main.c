@@ -614,7 +614,7 @@ static int fail_with(apr_pool_t *p, const lint_opts_t *o, lint_format_e fmt, con
 /* --online for SARIF and GitLab: each failed responder check as a result at the
  * certificate's directive */
 static const oa_rule_t online_rule = {
-    "online-responder", "online-responder", OA_SEV_ERROR,
+    "OA-ONLINE", "online-responder", OA_SEV_ERROR,
     "ocsp-lint --online: the OCSP responder of a certificate did not answer as it should",
     NULL
 };

@@ -427,3 +427,30 @@ def test_sarif_validator_reports_broken_logs(trees, validator, tmp_path):
     found, stdout = validate(validator, path, tmp_path)
     ids = {f[1] for f in found if f[0] == "error"}
     assert {"JSON1008", "JSON1002"} <= ids, f"expected JSON1008 and JSON1002, got:\n{stdout}"
+
+
+def test_sarif_online_results(trees, validator, tmp_path):
+    """--online: a responder that cannot be reached (the PKI's URL is 127.0.0.1:9, where
+    nothing listens) is a result of the rule OA-ONLINE (online-responder) at the certificate's
+    SSLCertificateFile, after the rule table's rules; the validator accepts the log."""
+    conf, _ = trees["clean"]
+    r = lint(conf, "sarif", SKIP_ALWAYS + ["--online", "--timeout", "2"])
+    assert r.returncode == 1, r.stderr
+    run = r.data["runs"][0]
+    rules = run["tool"]["driver"]["rules"]
+    assert rules[-1]["id"] == "OA-ONLINE" and rules[-1]["name"] == "online-responder"
+    assert "helpUri" not in rules[-1]
+    assert len(rules) == len(list_rules()) + 1
+    assert [res["ruleId"] for res in run["results"]] == ["OA-ONLINE"]
+    res = run["results"][0]
+    assert res["ruleIndex"] == len(rules) - 1 and res["level"] == "error"
+    assert res["message"]["text"].startswith("responder http://127.0.0.1:9/ for ")
+    lines = Path(conf).read_text().splitlines()
+    cert_line = next(i + 1 for i, ln in enumerate(lines) if "SSLCertificateFile" in ln)
+    loc = res["locations"][0]["physicalLocation"]
+    assert loc["artifactLocation"]["uri"] == Path(conf).as_uri()
+    assert loc["region"]["startLine"] == cert_line
+    path = tmp_path / "online.sarif"
+    path.write_text(r.stdout)
+    found, out = validate(validator, path, tmp_path)
+    assert [f for f in found if f[0] in ("error", "warning")] == [], out

@@ -41,6 +41,7 @@ from pathlib import Path
 import pytest
 
 import httpd as H
+import schemas
 import scenarios as S
 from test_sarif import validate, validator  # noqa: F401 (validator is a fixture)
 
@@ -156,6 +157,7 @@ def lint(args, cwd=None, prefix=None, env=None):
     cmd = (prefix or []) + [H.lint_binary()] + [str(a) for a in args]
     r = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, timeout=120,
                        env=H.minimal_env(env), stdin=subprocess.DEVNULL)
+    schemas.check(args, r.stdout)
     return r
 
 

@@ -533,3 +533,21 @@ def test_pre_commit_hook(layout, tmp_path):
                 repo / "certs" / "live" / "b.test" / "cert.pem")
     r = _sh(cmd, repo, path)
     assert r.returncode == 0, r.stdout
+
+
+def test_every_option_is_documented(lint_bin):
+    """Each option of --help is in docs/ocsp-lint.md (by its long or short name), and the
+    CI options are in --help."""
+    r = lint(["--help"])
+    assert r.returncode == 0
+    opts = []
+    for ln in r.stdout.splitlines():
+        words = ln.replace(",", " ").split()
+        if words and words[0].startswith("-"):
+            opts.append([w for w in words if w.startswith("-")])
+    longs = {w for o in opts for w in o if w.startswith("--")}
+    for o in ("--path-map", "--require-files", "--srcroot", "--baseline", "--write-baseline",
+              "--docs-uri", "--format"):
+        assert o in longs, o
+    doc = (TOP / "docs" / "ocsp-lint.md").read_text()
+    assert [o for o in opts if not any(f"`{w}" in doc for w in o)] == []

@@ -351,8 +351,12 @@ static void sarif_physical(oa_json_t *j, apr_pool_t *p, const oa_report_opts_t *
         oa_json_str(j, "uri", uri_path(p, rel));
         oa_json_str(j, "uriBaseId", "SRCROOT");
     }
-    else {
+    else if (path[0] == '/') {
         oa_json_str(j, "uri", file_uri(p, path));
+    }
+    else {
+        /* not a file: "-c"/"-C" directives from the command line */
+        oa_json_str(j, "uri", uri_path(p, path));
     }
     oa_json_obj_close(j);
     if (line > 0) {

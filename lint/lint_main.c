@@ -790,6 +790,113 @@ static int run_vhosts(apr_pool_t *p, const lint_opts_t *o, oa_conf_t *conf, oa_m
     return worst;
 }
 
+/* the audit in the chosen format */
+static void render(apr_pool_t *p, const lint_opts_t *o, const oa_audit_t *audit,
+                   const oa_conf_t *conf, const oa_model_t *model,
+                   apr_array_header_t *online, oa_report_opts_t *ro)
+{
+    switch (o->format) {
+    case LINT_FMT_JSON: {
+        online_json_t oj;
+        oj.p = p;
+        oj.online = online;
+        ro->extra = online ? online_json : NULL;
+        ro->extra_ctx = &oj;
+        oa_report_findings_json(p, audit, ro, oa_out_file, stdout);
+        break;
+    }
+    case LINT_FMT_SARIF:
+        oa_report_findings_sarif(p, audit, ro, oa_out_file, stdout);
+        break;
+    case LINT_FMT_GITLAB: {
+        apr_array_header_t *all = apr_array_copy(p, audit->findings);
+        if (ro->extra_findings) {
+            apr_array_cat(all, ro->extra_findings);
+        }
+        oa_report_findings_gitlab(p, all, ro, oa_out_file, stdout);
+        break;
+    }
+    case LINT_FMT_TEXT:
+        oa_report_findings_text(p, audit, oa_out_file, stdout);
+        print_online_text(p, online);
+        if (o->verbose) {
+            oa_report_predictions_text(p, audit, oa_out_file, stdout);
+        }
+        if (!o->quiet) {
+            print_summary(audit, conf, model);
+        }
+        break;
+    }
+}
+
+/* lint: the audit, the baseline, --online, the output; the exit code */
+static int run_audit(apr_pool_t *p, lint_opts_t *o, oa_conf_t *conf, oa_model_t *model,
+                     apr_hash_t *baseline)
+{
+    oa_audit_t *audit;
+    oa_report_opts_t ro;
+    apr_array_header_t *online = NULL;
+    apr_status_t rv;
+    int i, worst = -1;
+
+    report_opts(p, o, &ro);
+    {
+        /* the module's own settings in the config count, as the module reads them */
+        const oa_node_t *at = NULL;
+        const char *e = oa_audit_opts_from_conf(p, &o->audit, conf, &at);
+        if (e) {
+            return fail_with(p, o, o->format, "parse-error",
+                             oa_diag_make(p, OA_SEV_ERROR, at->file, at->line, "%s", e),
+                             LINT_EXIT_PARSE);
+        }
+    }
+    oa_audit_run(&audit, p, model, oa_pki_make(p), &o->audit);
+    oa_report_fingerprints(p, audit->findings, ro.srcroot);
+    if (o->write_baseline) {
+        rv = write_baseline(p, o->write_baseline, audit, ro.srcroot);
+        if (rv != APR_SUCCESS) {
+            char ebuf[256];
+            return fail_with(p, o, o->format, "baseline", oa_diag_make(p, OA_SEV_ERROR,
+                             o->write_baseline, 0, "cannot write the baseline: %s",
+                             apr_strerror(rv, ebuf, sizeof(ebuf))), LINT_EXIT_USAGE);
+        }
+        if (!o->quiet && o->format == LINT_FMT_TEXT) {
+            printf("%s: %d finding%s written\n", o->write_baseline, audit->findings->nelts,
+                   audit->findings->nelts == 1 ? "" : "s");
+        }
+        return LINT_EXIT_CLEAN;
+    }
+    if (baseline) {
+        apply_baseline(audit, baseline);
+    }
+    if (o->online) {
+        online = online_checks(p, audit, &o->probe);
+        for (i = 0; i < online->nelts; i++) {
+            const online_t *on = &APR_ARRAY_IDX(online, i, online_t);
+            if (on->skipped || strcmp(on->check->verdict, "ok")) {
+                worst = OA_SEV_ERROR;
+            }
+        }
+        ro.extra_rules = apr_array_make(p, 1, sizeof(const oa_rule_t *));
+        APR_ARRAY_PUSH((apr_array_header_t *)ro.extra_rules, const oa_rule_t *) = &online_rule;
+        ro.extra_findings = online_findings(p, online);
+    }
+    for (i = 0; i < conf->diags->nelts; i++) {
+        const oa_diag_t *d = APR_ARRAY_IDX(conf->diags, i, const oa_diag_t *);
+        worst = (int)d->severity > worst ? (int)d->severity : worst;
+    }
+    for (i = 0; i < audit->findings->nelts; i++) {
+        const oa_finding_t *f = APR_ARRAY_IDX(audit->findings, i, const oa_finding_t *);
+        worst = (int)f->d.severity > worst ? (int)f->d.severity : worst;
+    }
+    render(p, o, audit, conf, model, online, &ro);
+    fflush(stdout);
+    if (ferror(stdout)) {
+        return LINT_EXIT_USAGE;
+    }
+    return worst >= o->fail_on ? LINT_EXIT_FINDINGS : LINT_EXIT_CLEAN;
+}
+
 int main(int argc, const char *const *argv)
 {
     apr_pool_t *p;
@@ -798,11 +905,7 @@ int main(int argc, const char *const *argv)
     oa_model_t *model;
     oa_diag_t *err;
     apr_status_t rv;
-    int i, worst = -1;
-    int code = LINT_EXIT_CLEAN;
-    oa_audit_t *audit;
-    oa_report_opts_t ro;
-    apr_array_header_t *online = NULL;
+    int worst;
     apr_hash_t *baseline = NULL;
 
     apr_app_initialize(&argc, &argv, NULL);
@@ -851,94 +954,5 @@ int main(int argc, const char *const *argv)
         return ferror(stdout) ? LINT_EXIT_USAGE
                               : worst >= o.fail_on ? LINT_EXIT_FINDINGS : LINT_EXIT_CLEAN;
     }
-    report_opts(p, &o, &ro);
-    {
-        /* the module's own settings in the config count, as the module reads them */
-        const oa_node_t *at = NULL;
-        const char *e = oa_audit_opts_from_conf(p, &o.audit, conf, &at);
-        if (e) {
-            return fail_with(p, &o, o.format, "parse-error",
-                             oa_diag_make(p, OA_SEV_ERROR, at->file, at->line, "%s", e),
-                             LINT_EXIT_PARSE);
-        }
-    }
-    oa_audit_run(&audit, p, model, oa_pki_make(p), &o.audit);
-    oa_report_fingerprints(p, audit->findings, ro.srcroot);
-    if (o.write_baseline) {
-        rv = write_baseline(p, o.write_baseline, audit, ro.srcroot);
-        if (rv != APR_SUCCESS) {
-            char ebuf[256];
-            return fail_with(p, &o, o.format, "baseline", oa_diag_make(p, OA_SEV_ERROR,
-                             o.write_baseline, 0, "cannot write the baseline: %s",
-                             apr_strerror(rv, ebuf, sizeof(ebuf))), LINT_EXIT_USAGE);
-        }
-        if (!o.quiet && o.format == LINT_FMT_TEXT) {
-            printf("%s: %d finding%s written\n", o.write_baseline, audit->findings->nelts,
-                   audit->findings->nelts == 1 ? "" : "s");
-        }
-        return LINT_EXIT_CLEAN;
-    }
-    if (baseline) {
-        apply_baseline(audit, baseline);
-    }
-    if (o.online) {
-        online = online_checks(p, audit, &o.probe);
-        for (i = 0; i < online->nelts; i++) {
-            const online_t *on = &APR_ARRAY_IDX(online, i, online_t);
-            if (on->skipped || strcmp(on->check->verdict, "ok")) {
-                worst = OA_SEV_ERROR;
-            }
-        }
-        ro.extra_rules = apr_array_make(p, 1, sizeof(const oa_rule_t *));
-        APR_ARRAY_PUSH((apr_array_header_t *)ro.extra_rules, const oa_rule_t *) = &online_rule;
-        ro.extra_findings = online_findings(p, online);
-    }
-    for (i = 0; i < conf->diags->nelts; i++) {
-        const oa_diag_t *d = APR_ARRAY_IDX(conf->diags, i, const oa_diag_t *);
-        worst = (int)d->severity > worst ? (int)d->severity : worst;
-    }
-    for (i = 0; i < audit->findings->nelts; i++) {
-        const oa_finding_t *f = APR_ARRAY_IDX(audit->findings, i, const oa_finding_t *);
-        worst = (int)f->d.severity > worst ? (int)f->d.severity : worst;
-    }
-    switch (o.format) {
-    case LINT_FMT_JSON: {
-        online_json_t oj;
-        oj.p = p;
-        oj.online = online;
-        ro.extra = online ? online_json : NULL;
-        ro.extra_ctx = &oj;
-        oa_report_findings_json(p, audit, &ro, oa_out_file, stdout);
-        break;
-    }
-    case LINT_FMT_SARIF:
-        oa_report_findings_sarif(p, audit, &ro, oa_out_file, stdout);
-        break;
-    case LINT_FMT_GITLAB: {
-        apr_array_header_t *all = apr_array_copy(p, audit->findings);
-        if (ro.extra_findings) {
-            apr_array_cat(all, ro.extra_findings);
-        }
-        oa_report_findings_gitlab(p, all, &ro, oa_out_file, stdout);
-        break;
-    }
-    case LINT_FMT_TEXT:
-        oa_report_findings_text(p, audit, oa_out_file, stdout);
-        print_online_text(p, online);
-        if (o.verbose) {
-            oa_report_predictions_text(p, audit, oa_out_file, stdout);
-        }
-        if (!o.quiet) {
-            print_summary(audit, conf, model);
-        }
-        break;
-    }
-    if (worst >= o.fail_on) {
-        code = LINT_EXIT_FINDINGS;
-    }
-    fflush(stdout);
-    if (ferror(stdout)) {
-        return LINT_EXIT_USAGE;
-    }
-    return code;
+    return run_audit(p, &o, conf, model, baseline);
 }

@@ -500,6 +500,11 @@ static int parse_args(apr_pool_t *p, int argc, const char *const *argv, lint_opt
         fprintf(stderr, "ocsp-lint: bad option %s (see --help)\n", g->argv[g->ind - 1]);
         return 0;
     }
+    if (o->vhosts && o->format != LINT_FMT_TEXT && o->format != LINT_FMT_JSON) {
+        fprintf(stderr, "ocsp-lint: --vhosts prints text or json, not %s\n",
+                format_names[o->format]);
+        return 0;
+    }
     if (g->ind < argc) {
         if (o->copts.config_file || g->ind + 1 < argc) {
             fprintf(stderr, "ocsp-lint: one configuration file at a time (-f or a path)\n");

@@ -404,6 +404,9 @@ def test_usage_error_still_writes_a_document(lint_bin):
     assert doc["runs"][0]["invocations"][0]["executionSuccessful"] is False
     r = lint(["--no-such-option", "--format=json"])
     assert r.returncode == 2 and json.loads(r.stdout)["error"]["kind"] == "usage"
+    r = lint(["--vhosts", "--format", "sarif", "x.conf"])
+    assert r.returncode == 2 and "--vhosts prints text or json, not sarif" in r.stderr
+    assert json.loads(r.stdout)["runs"][0]["invocations"][0]["executionSuccessful"] is False
 
 
 # --------------------------------------------------------------------------- baseline

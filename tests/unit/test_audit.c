@@ -3,6 +3,7 @@
 
 #include "oa_audit.h"
 #include "oa_conf.h"
+#include "oa_report_findings.h"
 #include "oa_vhost.h"
 
 #define MODS \
@@ -403,6 +404,73 @@ START_TEST(skipping_a_rule_keeps_the_prediction)
 }
 END_TEST
 
+/* the fingerprints of the findings, joined by spaces */
+static const char *fingerprints(void)
+{
+    apr_array_header_t *fps = oa_report_fingerprints(tp, audit->findings, tdir);
+    const char *s = "";
+    int i;
+    for (i = 0; i < fps->nelts; i++) {
+        s = apr_pstrcat(tp, s, i ? " " : "", APR_ARRAY_IDX(fps, i, const char *), NULL);
+    }
+    return s;
+}
+
+START_TEST(fingerprints_survive_moves)
+{
+    const char *vh = VH_BEGIN "SSLCertificateFile ${PKI}/good.pem\n"
+                     "SSLCertificateKeyFile ${PKI}/good.key\n</VirtualHost>\n";
+    const char *before, *after;
+    run(apr_pstrcat(tp, MODS CACHE, vh, NULL));
+    ck_assert_int_gt(audit->findings->nelts, 0);
+    before = fingerprints();
+    ck_assert_int_eq((int)strlen(before), audit->findings->nelts * 65 - 1);
+    /* the same vhost five lines further down: the same fingerprints */
+    run(apr_pstrcat(tp, MODS CACHE "\n\n# moved\n\n\n", vh, NULL));
+    after = fingerprints();
+    ck_assert_str_eq(before, after);
+    /* kept once computed, even when the findings are filtered afterwards */
+    ck_assert_str_eq(APR_ARRAY_IDX(audit->findings, 0, const oa_finding_t *)->fingerprint,
+                     apr_pstrndup(tp, after, 64));
+    /* another vhost name: other fingerprints */
+    run(apr_pstrcat(tp, MODS CACHE "<VirtualHost *:443>\nServerName other.test\nSSLEngine on\n"
+                    "SSLCertificateFile ${PKI}/good.pem\nSSLCertificateKeyFile ${PKI}/good.key\n"
+                    "</VirtualHost>\n", NULL));
+    ck_assert_str_ne(before, fingerprints());
+    /* twice the same vhost: two distinct fingerprints (which occurrence it is) */
+    run(apr_pstrcat(tp, MODS CACHE, vh, vh, NULL));
+    {
+        apr_array_header_t *fps = oa_report_fingerprints(tp, audit->findings, tdir);
+        int i, k;
+        for (i = 0; i < fps->nelts; i++) {
+            for (k = i + 1; k < fps->nelts; k++) {
+                ck_assert_str_ne(APR_ARRAY_IDX(fps, i, const char *),
+                                 APR_ARRAY_IDX(fps, k, const char *));
+            }
+        }
+    }
+}
+END_TEST
+
+START_TEST(report_paths)
+{
+    ck_assert_str_eq(oa_report_relative(tp, "/src/repo", "/src/repo/conf/a.conf"), "conf/a.conf");
+    ck_assert_str_eq(oa_report_relative(tp, "/src/repo/", "/src/repo/conf/a.conf"), "conf/a.conf");
+    ck_assert_ptr_null(oa_report_relative(tp, "/src/repo", "/src/repository/a.conf"));
+    ck_assert_ptr_null(oa_report_relative(tp, "/src/repo", "/src/repo"));
+    ck_assert_ptr_null(oa_report_relative(tp, NULL, "/src/repo/a.conf"));
+    ck_assert_str_eq(oa_report_relative(tp, "/", "/etc/a.conf"), "etc/a.conf");
+    /* the file one edits: the target of a sites-enabled symlink */
+    {
+        const char *target = oa_test_write("sites-available/a.conf", "x\n");
+        const char *link = apr_pstrcat(tp, tdir, "/a-link.conf", NULL);
+        ck_assert_int_eq(symlink(target, link), 0);
+        ck_assert_str_eq(oa_report_edited_file(tp, link), target);
+        ck_assert_str_eq(oa_report_edited_file(tp, "/no/such/file"), "/no/such/file");
+    }
+}
+END_TEST
+
 START_TEST(certificates_read_once)
 {
     int i;
@@ -466,6 +534,8 @@ int main(void)
     tcase_add_test(tc, certificates_read_once);
     tcase_add_test(tc, missing_files_are_not_checked);
     tcase_add_test(tc, skipping_a_rule_keeps_the_prediction);
+    tcase_add_test(tc, fingerprints_survive_moves);
+    tcase_add_test(tc, report_paths);
     tcase_add_test(tc, expiry_rules);
     suite_add_tcase(s, tc);
     rc = oa_test_run(s);

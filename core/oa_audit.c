@@ -99,8 +99,6 @@ const char *oa_audit_path(const oa_audit_t *a, const oa_setting_t *s)
                             oa_conf_server_relative(a->pool, a->model->conf->server_root, v));
 }
 
-#define path_of oa_audit_path
-
 /* the rules that cannot judge anything without the file a directive names */
 static const struct {
     const char *directive;
@@ -174,6 +172,21 @@ int oa_audit_file_skipped(oa_audit_t *a, const oa_vhost_t *vh, const oa_setting_
     return 1;
 }
 
+int oa_audit_dir_skipped(oa_audit_t *a, const oa_vhost_t *vh, const oa_setting_t *s,
+                         const char *dir)
+{
+    apr_finfo_t fi;
+    apr_status_t rv = apr_stat(&fi, dir, APR_FINFO_TYPE, a->pool);
+    oa_pemfile_t gone;
+    if (rv == APR_SUCCESS) {
+        return 0;
+    }
+    memset(&gone, 0, sizeof(gone));
+    gone.path = dir;
+    gone.state = oa_file_state_of(rv);
+    return oa_audit_file_skipped(a, vh, s, &gone);
+}
+
 /* the issuer, where stapling_get_issuer looks: the chain certs, then the CA store */
 static void find_issuer(oa_audit_t *a, const oa_vhost_t *vh, oa_certinfo_t *ci)
 {
@@ -195,7 +208,7 @@ static void find_issuer(oa_audit_t *a, const oa_vhost_t *vh, oa_certinfo_t *ci)
                                    "here: not checked", ci->chain_file->path);
     }
     if (caf) {
-        const oa_pemfile_t *f = oa_pki_file(a->pki, path_of(a, caf));
+        const oa_pemfile_t *f = oa_pki_file(a->pki, oa_audit_path(a, caf));
         if (oa_audit_file_skipped(a, vh, caf, f)) {
             ci->unknown = apr_psprintf(a->pool, "the issuer may be in %s, which could not be "
                                        "read here: not checked", f->path);
@@ -210,20 +223,13 @@ static void find_issuer(oa_audit_t *a, const oa_vhost_t *vh, oa_certinfo_t *ci)
         }
     }
     if (cap) {
+        const char *dir = oa_audit_path(a, cap);
         STACK_OF(X509) *cands;
-        apr_finfo_t fi;
-        apr_status_t rv = apr_stat(&fi, path_of(a, cap), APR_FINFO_TYPE, a->pool);
-        if (rv != APR_SUCCESS) {
-            oa_pemfile_t gone;
-            memset(&gone, 0, sizeof(gone));
-            gone.path = path_of(a, cap);
-            gone.state = APR_STATUS_IS_EACCES(rv) ? OA_FILE_UNREADABLE : OA_FILE_MISSING;
-            if (oa_audit_file_skipped(a, vh, cap, &gone)) {
-                ci->unknown = apr_psprintf(a->pool, "the issuer may be in %s, which could not "
-                                           "be read here: not checked", gone.path);
-            }
+        if (oa_audit_dir_skipped(a, vh, cap, dir)) {
+            ci->unknown = apr_psprintf(a->pool, "the issuer may be in %s, which could not be "
+                                       "read here: not checked", dir);
         }
-        cands = oa_pki_capath_issuers(a->pki, path_of(a, cap), ci->leaf);
+        cands = oa_pki_capath_issuers(a->pki, dir, ci->leaf);
         for (i = 0; i < sk_X509_num(cands); i++) {
             X509 *c = sk_X509_value(cands, i);
             if (oa_pki_check_issued(a->pki, c, ci->leaf)) {
@@ -280,11 +286,11 @@ static void analyse_cert(oa_audit_t *a, oa_analysis_t *an, int idx)
     int i;
 
     ci->cert_setting = APR_ARRAY_IDX(certs, idx, const oa_setting_t *);
-    ci->cert_path = path_of(a, ci->cert_setting);
+    ci->cert_path = oa_audit_path(a, ci->cert_setting);
     ci->cert_file = oa_pki_file(a->pki, ci->cert_path);
     if (keys && idx < keys->nelts) {
         ci->key_setting = APR_ARRAY_IDX(keys, idx, const oa_setting_t *);
-        ci->key_path = path_of(a, ci->key_setting);
+        ci->key_path = oa_audit_path(a, ci->key_setting);
         ci->key_file = oa_pki_file(a->pki, ci->key_path);
     }
     /* the stack is ours, its certificates the file cache's */
@@ -297,7 +303,7 @@ static void analyse_cert(oa_audit_t *a, oa_analysis_t *an, int idx)
      * certificate file and takes the chain from the chain file (without its first
      * certificate when both name the same file). */
     if (chain) {
-        const char *cp = path_of(a, chain);
+        const char *cp = oa_audit_path(a, chain);
         ci->chain_file = oa_pki_file(a->pki, cp);
         ci->chain_from = "SSLCertificateChainFile";
         for (i = strcmp(cp, ci->cert_path) ? 0 : 1; i < sk_X509_num(ci->chain_file->certs); i++) {

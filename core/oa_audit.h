@@ -179,6 +179,10 @@ const char *oa_audit_path(const oa_audit_t *a, const oa_setting_t *s);
 int oa_audit_file_skipped(oa_audit_t *a, const oa_vhost_t *vh, const oa_setting_t *s,
                           const oa_pemfile_t *f);
 
+/** The same for a directory (SSLCACertificatePath): can it be looked at here? */
+int oa_audit_dir_skipped(oa_audit_t *a, const oa_vhost_t *vh, const oa_setting_t *s,
+                         const char *dir);
+
 /** Is rule r selected by opts (--select, --skip)? */
 int oa_audit_selected(const oa_audit_opts_t *opts, const oa_rule_t *r);
 

@@ -1878,7 +1878,6 @@ static apr_status_t conf_read(oa_conf_t **pconf, oa_diag_t **perr, apr_pool_t *p
 {
     st_t st;
     oa_conf_t *conf = oa_conf_create(p, NULL, NULL);
-    conf->path_map = opts->path_map;
     apr_array_header_t *builtins;
     src_t *main_src = NULL;
     apr_status_t rv;
@@ -1888,6 +1887,7 @@ static apr_status_t conf_read(oa_conf_t **pconf, oa_diag_t **perr, apr_pool_t *p
     st.p = p;
     st.opts = opts;
     st.conf = conf;
+    conf->path_map = opts->path_map;
     st.frames = apr_array_make(p, 16, sizeof(frame_t));
     st.macros = apr_hash_make(p);
     st.loaded = apr_hash_make(p);

@@ -111,7 +111,7 @@ const char *oa_file_state_name(oa_file_state_e state)
            ? file_state_names[state] : "?";
 }
 
-static oa_file_state_e state_of(apr_status_t rv)
+oa_file_state_e oa_file_state_of(apr_status_t rv)
 {
     if (APR_STATUS_IS_ENOENT(rv) || APR_STATUS_IS_ENOTDIR(rv)) {
         return OA_FILE_MISSING;
@@ -133,7 +133,7 @@ static const char *read_all(apr_pool_t *p, const char *path, char **pbuf, apr_si
     *pstate = OA_FILE_READ;
     rv = apr_stat(&fi, path, APR_FINFO_TYPE | APR_FINFO_SIZE, p);
     if (rv != APR_SUCCESS) {
-        *pstate = state_of(rv);
+        *pstate = oa_file_state_of(rv);
         return apr_psprintf(p, "cannot read %s: %s", path, apr_strerror(rv, ebuf, sizeof(ebuf)));
     }
     if (fi.filetype != APR_REG) {
@@ -145,7 +145,7 @@ static const char *read_all(apr_pool_t *p, const char *path, char **pbuf, apr_si
     }
     rv = apr_file_open(&f, path, APR_FOPEN_READ, APR_FPROT_OS_DEFAULT, p);
     if (rv != APR_SUCCESS) {
-        *pstate = state_of(rv);
+        *pstate = oa_file_state_of(rv);
         return apr_psprintf(p, "cannot read %s: %s", path, apr_strerror(rv, ebuf, sizeof(ebuf)));
     }
     *pbuf = apr_palloc(p, (apr_size_t)fi.size + 1);

@@ -25,6 +25,9 @@ typedef enum {
 /** "read", "missing", "unreadable" */
 const char *oa_file_state_name(oa_file_state_e state);
 
+/** The state a failed stat or open leaves a file in (OA_FILE_READ for other errors). */
+oa_file_state_e oa_file_state_of(apr_status_t rv);
+
 /** A PEM file: its certificates in order, its private key, or why it could not be read. */
 typedef struct oa_pemfile_t {
     const char *path;

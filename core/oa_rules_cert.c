@@ -222,17 +222,11 @@ void oa_rule_certificate_unreadable(oa_audit_t *a, const oa_rule_t *r)
         if (cap && cap->argv->nelts && !apr_hash_get(seen, cap->node, sizeof(void *))) {
             const char *path = oa_audit_path(a, cap);
             apr_finfo_t fi;
-            apr_status_t rv = apr_stat(&fi, path, APR_FINFO_TYPE, a->pool);
-            oa_pemfile_t gone;
-            memset(&gone, 0, sizeof(gone));
-            gone.path = path;
-            gone.state = rv == APR_SUCCESS ? OA_FILE_READ : APR_STATUS_IS_EACCES(rv)
-                         ? OA_FILE_UNREADABLE : OA_FILE_MISSING;
             apr_hash_set(seen, cap->node, sizeof(void *), cap);
-            if (oa_audit_file_skipped(a, an->vh, cap, &gone)) {
+            if (oa_audit_dir_skipped(a, an->vh, cap, path)) {
                 /* the checks that need it are listed as skipped */
             }
-            else if (rv == APR_SUCCESS
+            else if (apr_stat(&fi, path, APR_FINFO_TYPE, a->pool) == APR_SUCCESS
                 && fi.filetype == APR_DIR && !dir_has_certificates(a, path)) {
                 oa_finding_t *f = oa_audit_report(a, r, OA_SEV_ERROR, cap->inherited ? NULL : an->vh,
                                                   cap->node, "put the CA certificates there and "

@@ -370,6 +370,22 @@ START_TEST(missing_files_are_not_checked)
     ck_assert_str_eq(skipped(), "SSLCertificateChainFile:10:missing:OA201,OA202,OA301,OA302,"
                      "OA303,OA305");
 
+    /* a CA directory that is not here: the issuer may be there, neither OA201 nor OA305 */
+    run(MODS CACHE VH_BEGIN "SSLCertificateFile ${PKI}/good.pem\n"
+        "SSLCertificateKeyFile ${PKI}/good.key\nSSLCACertificatePath ${PKI}/absent-dir\n"
+        "SSLUseStapling on\n</VirtualHost>\n");
+    ck_assert_str_eq(fired("OA201"), "");
+    ck_assert_str_eq(fired("OA305"), "");
+    ck_assert_str_eq(stapling(0), OA_STAPLING_UNKNOWN);
+    ck_assert_str_eq(skipped(), "SSLCACertificatePath:10:missing:OA201,OA305");
+    aopts.require_files = 1;
+    run(MODS CACHE VH_BEGIN "SSLCertificateFile ${PKI}/good.pem\n"
+        "SSLCertificateKeyFile ${PKI}/good.key\nSSLCACertificatePath ${PKI}/absent-dir\n"
+        "SSLUseStapling on\n</VirtualHost>\n");
+    ck_assert_str_eq(fired("OA305"), "error:10");
+    ck_assert_str_eq(fired("OA201"), "error:8");
+    aopts.require_files = 0;
+
     /* readable and wrong is still an error, and the prediction says so */
     run(MODS CACHE VH_BEGIN "SSLCertificateFile ${PKI}/good-fullchain.pem\n"
         "SSLCertificateKeyFile ${PKI}/other.key\nSSLCertificateChainFile ${PKI}/absent.pem\n"

@@ -71,8 +71,8 @@ static const apr_getopt_option_t options[] = {
     { "srcroot", OPT_SRCROOT, 1, "SARIF/GitLab paths and fingerprints are relative to DIR "
       "(default: the current directory)" },
     { "baseline", OPT_BASELINE, 1, "report and fail only on findings not in this baseline file" },
-    { "write-baseline", OPT_WRITE_BASELINE, 1, "write the findings' fingerprints to FILE "
-      "(then exit 0)" },
+    { "write-baseline", OPT_WRITE_BASELINE, 1, "write the findings' fingerprints to FILE, "
+      "report as usual and exit 0" },
     { "select", OPT_SELECT, 1, "run only these rules (IDs or slugs, comma-separated), repeatable" },
     { "skip", OPT_SKIP, 1, "do not run these rules (IDs or slugs, comma-separated), repeatable" },
     { "expiry-days", OPT_EXPIRY, 1, "warn about certificates expiring within N days (default 14)" },
@@ -865,11 +865,8 @@ static int run_audit(apr_pool_t *p, lint_opts_t *o, oa_conf_t *conf, oa_model_t 
                              o->write_baseline, 0, "cannot write the baseline: %s",
                              apr_strerror(rv, ebuf, sizeof(ebuf))), LINT_EXIT_USAGE);
         }
-        if (!o->quiet && o->format == LINT_FMT_TEXT) {
-            printf("%s: %d finding%s written\n", o->write_baseline, audit->findings->nelts,
-                   audit->findings->nelts == 1 ? "" : "s");
-        }
-        return LINT_EXIT_CLEAN;
+        fprintf(stderr, "%s: %d finding%s written to the baseline\n", o->write_baseline,
+                audit->findings->nelts, audit->findings->nelts == 1 ? "" : "s");
     }
     if (baseline) {
         apply_baseline(audit, baseline);
@@ -898,6 +895,9 @@ static int run_audit(apr_pool_t *p, lint_opts_t *o, oa_conf_t *conf, oa_model_t 
     fflush(stdout);
     if (ferror(stdout)) {
         return LINT_EXIT_USAGE;
+    }
+    if (o->write_baseline) {
+        return LINT_EXIT_CLEAN;   /* the findings are now the accepted ones */
     }
     return worst >= o->fail_on ? LINT_EXIT_FINDINGS : LINT_EXIT_CLEAN;
 }

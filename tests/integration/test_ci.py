@@ -414,9 +414,14 @@ def test_usage_error_still_writes_a_document(lint_bin):
 def test_baseline(layout, tmp_path):
     repo = tmp_path / "repo"
     shutil.copytree(layout["repo"], repo, symlinks=True)
-    r = lint(MAPS_REPO + ["-f", MAIN, "--write-baseline", "baseline.txt"], cwd=repo)
+    r = lint(MAPS_REPO + ["-f", MAIN, "--write-baseline", "baseline.txt", "--format", "json"],
+             cwd=repo)
     assert r.returncode == 0, r.stderr
     lines = (repo / "baseline.txt").read_text().splitlines()
+    # the report as usual, whose fingerprints are the baseline's
+    assert sorted(f["fingerprint"] for f in json.loads(r.stdout)["findings"]) == \
+        sorted(ln.split()[0] for ln in lines[1:])
+    assert r.stderr == f"baseline.txt: {len(lines) - 1} findings written to the baseline\n"
     assert lines[0].startswith("# ocsp-lint baseline v1")
     assert any(ln.split()[1:] == ["OA201", f"conf/sites-available/b.test.conf:{CERT_LINE}"]
                for ln in lines[1:]), lines
@@ -438,6 +443,10 @@ def test_baseline(layout, tmp_path):
     assert [(f["rule"], f["vhost"]) for f in doc["findings"]] == [("OA201", "d.test")]
     r = lint(MAPS_REPO + ["-f", MAIN, "--baseline", "nothere.txt", "--format", "json"], cwd=repo)
     assert r.returncode == 2 and json.loads(r.stdout)["error"]["kind"] == "baseline"
+    r = lint(MAPS_REPO + ["-f", MAIN, "--write-baseline", "no/such/dir/b.txt", "--format",
+                          "sarif"], cwd=repo)
+    assert r.returncode == 2
+    assert json.loads(r.stdout)["runs"][0]["invocations"][0]["executionSuccessful"] is False
 
 
 # --------------------------------------------------------------------------- GitLab

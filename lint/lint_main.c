@@ -52,6 +52,7 @@ static int format_parse(const char *s)
     return -1;
 }
 
+/* the public rule pages (./configure --with-docs-url) */
 #ifndef OA_DOCS_URL
 #define OA_DOCS_URL "https://github.com/mod-ocsp-audit/mod_ocsp_audit/blob/main/docs/rules/"
 #endif

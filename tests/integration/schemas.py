@@ -4,10 +4,12 @@ against docs/schema/*.json (python3-jsonschema, Debian's; tools/deps.sh test ins
   ocsp-lint --vhosts --format json ...   docs/schema/ocsp-lint-vhosts.schema.json
   ocsp-lint --format json ...            docs/schema/ocsp-lint.schema.json
   ocsp-lint probe --format json ...      docs/schema/ocsp-lint-probe.schema.json
+  the status page's ?json                docs/schema/ocsp-status.schema.json
 
 check(args, stdout) is called by every helper that runs ocsp-lint (httpd.run_lint,
-live_helpers._run_lint, test_bad_input.lint, test_ci.lint, tests/rules/run.py). Output
-that is not JSON, or other formats, are not its business.
+live_helpers._run_lint, test_bad_input.lint, test_ci.lint, tests/rules/run.py), and
+validate(name, doc) by status_helpers.get_json. Output that is not JSON, or other formats,
+are not its business.
 """
 
 import functools
@@ -49,6 +51,15 @@ def schema_for(args):
     if "--vhosts" in args:
         return "ocsp-lint-vhosts.schema.json"
     return "ocsp-lint.schema.json"
+
+
+def validate(name, doc):
+    """Validate a parsed document against docs/schema/NAME; raises SchemaError."""
+    errors = sorted(validator(name).iter_errors(doc), key=lambda e: list(e.absolute_path))
+    if errors:
+        raise SchemaError(f"the document does not match docs/schema/{name}:\n" + "\n".join(
+            f"  at /{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in errors[:20]))
+    return doc
 
 
 def check(args, stdout):

@@ -42,6 +42,7 @@ import time
 from pathlib import Path
 
 import httpd as H
+import schemas
 import ocsp_fixtures as F
 
 HERE = Path(__file__).resolve().parent
@@ -274,7 +275,7 @@ def get(port, path, timeout=10.0, host=LOOPBACK):
 def get_json(port, timeout=10.0):
     a = get(port, STATUS_PATH + "?json", timeout)
     assert a.status == 200, f"?json: HTTP {a.status}: {a.text[:2000]}"
-    return json.loads(a.text)
+    return schemas.validate("ocsp-status.schema.json", json.loads(a.text))
 
 
 def get_auto(port, timeout=10.0, path=STATUS_PATH + "?auto"):

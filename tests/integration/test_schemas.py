@@ -11,7 +11,7 @@ import httpd as H
 import schemas
 
 NAMES = ["ocsp-lint.schema.json", "ocsp-lint-vhosts.schema.json",
-         "ocsp-lint-probe.schema.json"]
+         "ocsp-lint-probe.schema.json", "ocsp-status.schema.json"]
 
 
 @pytest.mark.parametrize("name", NAMES)

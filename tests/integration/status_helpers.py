@@ -628,8 +628,9 @@ class LoadClient:
                 try:
                     if a.status != 200:
                         raise ValueError(f"HTTP {a.status}")
-                    self.docs.append((time.monotonic(), json.loads(a.text)))
-                except ValueError as e:
+                    self.docs.append((time.monotonic(), schemas.validate(
+                        "ocsp-status.schema.json", json.loads(a.text))))
+                except (ValueError, schemas.SchemaError) as e:
                     self.bad_json.append((a.status, str(e), a.text[:2000]))
             except (OSError, http.client.HTTPException) as e:
                 self.errors.append((time.monotonic(), f"?json: {type(e).__name__}: {e}"))

@@ -563,3 +563,23 @@ def test_every_option_is_documented(lint_bin):
         assert o in longs, o
     doc = (TOP / "docs" / "ocsp-lint.md").read_text()
     assert [o for o in opts if not any(f"`{w}" in doc for w in o)] == []
+
+
+def test_sarif_keeps_to_githubs_limits(tmp_path, lint_bin):
+    """25,003 findings: the log holds GitHub's 25,000 results per run, says how many there
+    were in a notification, and stays under the 10 MB (gzip) upload limit."""
+    import gzip
+    conf = tmp_path / "many.conf"
+    conf.write_text("LoadModule ssl_module /usr/lib/apache2/modules/mod_ssl.so\n"
+                    + "<VirtualHost *:443>\nSSLEngine on\n</VirtualHost>\n" * 25003)
+    r = lint(["--no-envvars", "--format", "sarif", conf], cwd=tmp_path)
+    assert r.returncode == 1, r.stderr
+    run = json.loads(r.stdout)["runs"][0]
+    assert len(run["results"]) == 25000
+    assert {res["ruleId"] for res in run["results"]} == {"OA305"}
+    notes = [n for n in run["invocations"][0]["toolExecutionNotifications"]
+             if n["descriptor"]["id"] == "results-truncated"]
+    assert [n["message"]["text"] for n in notes] == [
+        "25003 results, of which the first 25000 are in this log"]
+    assert notes[0]["level"] == "warning"
+    assert len(gzip.compress(r.stdout.encode())) < 10 * 1024 * 1024

@@ -130,6 +130,14 @@ static apr_array_header_t *rules_needing(oa_audit_t *a, const char *directive)
     return out;
 }
 
+/* does a path map say where the setting's file is here? */
+static int mapped(const oa_audit_t *a, const oa_setting_t *s)
+{
+    const char *v = s->argv->nelts ? APR_ARRAY_IDX(s->argv, 0, const char *) : "";
+    const char *server = oa_conf_server_relative(a->pool, a->model->conf->server_root, v);
+    return strcmp(server, oa_conf_map_path(a->pool, a->model->conf->path_map, server)) != 0;
+}
+
 int oa_audit_file_skipped(oa_audit_t *a, const oa_vhost_t *vh, const oa_setting_t *s,
                           const oa_pemfile_t *f)
 {
@@ -164,10 +172,18 @@ int oa_audit_file_skipped(oa_audit_t *a, const oa_vhost_t *vh, const oa_setting_
                                     APR_ARRAY_IDX(sk->rules, i, const oa_rule_t *)->id,
                                     i + 1 == sk->rules->nelts ? ")" : "", NULL);
     }
-    sk->d.hint = f->state == OA_FILE_MISSING
-                 ? "map the server's path onto this checkout with --path-map FROM=TO, or "
-                   "lint on the server (--require-files makes a missing file an error)"
-                 : "run ocsp-lint as root to check it";
+    if (f->state == OA_FILE_UNREADABLE) {
+        sk->d.hint = "run ocsp-lint as root to check it";
+    }
+    else if (mapped(a, s)) {
+        sk->d.hint = "expected in a repository without private keys; lint on the server "
+                     "(as root, with --require-files) to check it";
+    }
+    else {
+        sk->d.hint = "if the file is elsewhere here, map the server's path with --path-map "
+                     "FROM=TO; on the server itself --require-files makes a missing file an "
+                     "error";
+    }
     APR_ARRAY_PUSH(a->skipped, oa_skip_t *) = sk;
     return 1;
 }

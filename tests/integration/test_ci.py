@@ -262,6 +262,9 @@ def test_repository_text(layout):
                 f"{layout['repo']}/certs/live/{name}/privkey.pem is missing here: not checked "
                 "(OA304, OA305)")
         assert want in lines, r.stdout
+        assert lines[lines.index(want) + 1] == (
+            "    hint: expected in a repository without private keys; lint on the server (as "
+            "root, with --require-files) to check it")
         assert key not in r.stdout   # the path as read here, after the map
     assert lines[-1].endswith("3 files not checked) in 3 SSL vhosts of 4; whether httpd would "
                               "start is unknown: files it reads were not checked"), lines[-1]

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include <apr_file_info.h>
 #include <apr_lib.h>
 #include <apr_strings.h>
 #include <apr_uri.h>
@@ -79,19 +80,127 @@ oa_finding_t *oa_audit_report(oa_audit_t *a, const oa_rule_t *r, oa_severity_e s
     f->d.file = at ? at->file : (vh ? vh->file : a->model->conf->config_file);
     f->d.line = at ? at->line : (vh ? vh->line : 0);
     f->d.hint = hint;
+    f->node = at;
     va_start(ap, fmt);
     f->d.message = apr_pvsprintf(a->pool, fmt, ap);
     va_end(ap);
-    APR_ARRAY_PUSH(a->findings, oa_finding_t *) = f;
+    /* every rule runs: what httpd does at start does not depend on what we report */
+    APR_ARRAY_PUSH(oa_audit_selected(a->opts, r) ? a->findings : a->unselected,
+                   oa_finding_t *) = f;
     return f;
 }
 
 /* ------------------------------------------------------------------ analysis */
 
-static const char *path_of(oa_audit_t *a, const oa_setting_t *s)
+const char *oa_audit_path(const oa_audit_t *a, const oa_setting_t *s)
 {
     const char *v = s->argv->nelts ? APR_ARRAY_IDX(s->argv, 0, const char *) : "";
-    return oa_conf_server_relative(a->pool, a->model->conf->server_root, v);
+    return oa_conf_map_path(a->pool, a->model->conf->path_map,
+                            oa_conf_server_relative(a->pool, a->model->conf->server_root, v));
+}
+
+/* the rules that cannot judge anything without the file a directive names */
+static const struct {
+    const char *directive;
+    const char *rules;
+} file_needs[] = {
+    { "SSLCertificateFile", "OA104 OA201 OA202 OA203 OA204 OA205 OA301 OA302 OA303 OA304 "
+                            "OA305" },
+    { "SSLCertificateKeyFile", "OA304 OA305" },
+    { "SSLCertificateChainFile", "OA201 OA202 OA301 OA302 OA303 OA305" },
+    { "SSLCACertificateFile", "OA201 OA305" },
+    { "SSLCACertificatePath", "OA201 OA305" },
+};
+
+static apr_array_header_t *rules_needing(oa_audit_t *a, const char *directive)
+{
+    apr_array_header_t *out = apr_array_make(a->pool, 4, sizeof(const oa_rule_t *));
+    const oa_rule_t *const *r;
+    apr_size_t i;
+    for (i = 0; i < sizeof(file_needs) / sizeof(file_needs[0]); i++) {
+        if (strcasecmp(file_needs[i].directive, directive)) {
+            continue;
+        }
+        for (r = oa_rules(); *r; r++) {
+            if (strstr(file_needs[i].rules, (*r)->id) && oa_audit_selected(a->opts, *r)) {
+                APR_ARRAY_PUSH(out, const oa_rule_t *) = *r;
+            }
+        }
+    }
+    return out;
+}
+
+/* does a path map say where the setting's file is here? */
+static int mapped(const oa_audit_t *a, const oa_setting_t *s)
+{
+    const char *v = s->argv->nelts ? APR_ARRAY_IDX(s->argv, 0, const char *) : "";
+    const char *server = oa_conf_server_relative(a->pool, a->model->conf->server_root, v);
+    return strcmp(server, oa_conf_map_path(a->pool, a->model->conf->path_map, server)) != 0;
+}
+
+int oa_audit_file_skipped(oa_audit_t *a, const oa_vhost_t *vh, const oa_setting_t *s,
+                          const oa_pemfile_t *f)
+{
+    const char *key;
+    oa_skip_t *sk;
+    int i;
+
+    if (f->state == OA_FILE_READ
+        || (f->state == OA_FILE_MISSING && a->opts && a->opts->require_files)) {
+        return 0;
+    }
+    key = apr_psprintf(a->pool, "%p\n%s", (const void *)s->node, f->path);
+    if (apr_hash_get(a->skip_seen, key, APR_HASH_KEY_STRING)) {
+        return 1;
+    }
+    apr_hash_set(a->skip_seen, key, APR_HASH_KEY_STRING, key);
+    sk = apr_pcalloc(a->pool, sizeof(*sk));
+    sk->directive = s->directive;
+    sk->path = f->path;
+    sk->state = f->state;
+    sk->vh = s->inherited ? NULL : vh;
+    sk->rules = rules_needing(a, s->directive);
+    sk->d.severity = OA_SEV_NOTE;
+    sk->d.file = s->node->file;
+    sk->d.line = s->node->line;
+    sk->d.message = apr_psprintf(a->pool, "%s %s %s: not checked", s->directive, f->path,
+                                 f->state == OA_FILE_MISSING
+                                 ? "is missing here"
+                                 : "is not readable by this user (httpd reads it as root)");
+    for (i = 0; i < sk->rules->nelts; i++) {
+        sk->d.message = apr_pstrcat(a->pool, sk->d.message, i ? ", " : " (",
+                                    APR_ARRAY_IDX(sk->rules, i, const oa_rule_t *)->id,
+                                    i + 1 == sk->rules->nelts ? ")" : "", NULL);
+    }
+    if (f->state == OA_FILE_UNREADABLE) {
+        sk->d.hint = "run ocsp-lint as root to check it";
+    }
+    else if (mapped(a, s)) {
+        sk->d.hint = "expected in a repository without private keys; lint on the server "
+                     "(as root, with --require-files) to check it";
+    }
+    else {
+        sk->d.hint = "if the file is elsewhere here, map the server's path with --path-map "
+                     "FROM=TO; on the server itself --require-files makes a missing file an "
+                     "error";
+    }
+    APR_ARRAY_PUSH(a->skipped, oa_skip_t *) = sk;
+    return 1;
+}
+
+int oa_audit_dir_skipped(oa_audit_t *a, const oa_vhost_t *vh, const oa_setting_t *s,
+                         const char *dir)
+{
+    apr_finfo_t fi;
+    apr_status_t rv = apr_stat(&fi, dir, APR_FINFO_TYPE, a->pool);
+    oa_pemfile_t gone;
+    if (rv == APR_SUCCESS) {
+        return 0;
+    }
+    memset(&gone, 0, sizeof(gone));
+    gone.path = dir;
+    gone.state = oa_file_state_of(rv);
+    return oa_audit_file_skipped(a, vh, s, &gone);
 }
 
 /* the issuer, where stapling_get_issuer looks: the chain certs, then the CA store */
@@ -109,8 +218,17 @@ static void find_issuer(oa_audit_t *a, const oa_vhost_t *vh, oa_certinfo_t *ci)
             return;
         }
     }
+    if (ci->chain_file && oa_audit_file_skipped(a, vh, oa_vhost_get(vh, "SSLCertificateChainFile"),
+                                                 ci->chain_file)) {
+        ci->unknown = apr_psprintf(a->pool, "the issuer may be in %s, which could not be read "
+                                   "here: not checked", ci->chain_file->path);
+    }
     if (caf) {
-        const oa_pemfile_t *f = oa_pki_file(a->pki, path_of(a, caf));
+        const oa_pemfile_t *f = oa_pki_file(a->pki, oa_audit_path(a, caf));
+        if (oa_audit_file_skipped(a, vh, caf, f)) {
+            ci->unknown = apr_psprintf(a->pool, "the issuer may be in %s, which could not be "
+                                       "read here: not checked", f->path);
+        }
         for (i = 0; i < sk_X509_num(f->certs); i++) {
             X509 *c = sk_X509_value(f->certs, i);
             if (oa_pki_check_issued(a->pki, c, ci->leaf)) {
@@ -121,7 +239,13 @@ static void find_issuer(oa_audit_t *a, const oa_vhost_t *vh, oa_certinfo_t *ci)
         }
     }
     if (cap) {
-        STACK_OF(X509) *cands = oa_pki_capath_issuers(a->pki, path_of(a, cap), ci->leaf);
+        const char *dir = oa_audit_path(a, cap);
+        STACK_OF(X509) *cands;
+        if (oa_audit_dir_skipped(a, vh, cap, dir)) {
+            ci->unknown = apr_psprintf(a->pool, "the issuer may be in %s, which could not be "
+                                       "read here: not checked", dir);
+        }
+        cands = oa_pki_capath_issuers(a->pki, dir, ci->leaf);
         for (i = 0; i < sk_X509_num(cands); i++) {
             X509 *c = sk_X509_value(cands, i);
             if (oa_pki_check_issued(a->pki, c, ci->leaf)) {
@@ -147,7 +271,8 @@ static int url_usable(apr_pool_t *p, const char *url)
 static const char *worst(const char *a, const char *b)
 {
     static const char *const order[] = { OA_STAPLING_ACTIVE, OA_STAPLING_OFF,
-                                         OA_STAPLING_BROKEN, OA_STAPLING_FATAL, NULL };
+                                         OA_STAPLING_UNKNOWN, OA_STAPLING_BROKEN,
+                                         OA_STAPLING_FATAL, NULL };
     int ia = 0, ib = 0, i;
     for (i = 0; order[i]; i++) {
         if (!strcmp(a, order[i])) {
@@ -177,11 +302,11 @@ static void analyse_cert(oa_audit_t *a, oa_analysis_t *an, int idx)
     int i;
 
     ci->cert_setting = APR_ARRAY_IDX(certs, idx, const oa_setting_t *);
-    ci->cert_path = path_of(a, ci->cert_setting);
+    ci->cert_path = oa_audit_path(a, ci->cert_setting);
     ci->cert_file = oa_pki_file(a->pki, ci->cert_path);
     if (keys && idx < keys->nelts) {
         ci->key_setting = APR_ARRAY_IDX(keys, idx, const oa_setting_t *);
-        ci->key_path = path_of(a, ci->key_setting);
+        ci->key_path = oa_audit_path(a, ci->key_setting);
         ci->key_file = oa_pki_file(a->pki, ci->key_path);
     }
     /* the stack is ours, its certificates the file cache's */
@@ -194,7 +319,7 @@ static void analyse_cert(oa_audit_t *a, oa_analysis_t *an, int idx)
      * certificate file and takes the chain from the chain file (without its first
      * certificate when both name the same file). */
     if (chain) {
-        const char *cp = path_of(a, chain);
+        const char *cp = oa_audit_path(a, chain);
         ci->chain_file = oa_pki_file(a->pki, cp);
         ci->chain_from = "SSLCertificateChainFile";
         for (i = strcmp(cp, ci->cert_path) ? 0 : 1; i < sk_X509_num(ci->chain_file->certs); i++) {
@@ -208,8 +333,20 @@ static void analyse_cert(oa_audit_t *a, oa_analysis_t *an, int idx)
         }
     }
     APR_ARRAY_PUSH(an->certs, oa_certinfo_t *) = ci;
+    if (ci->key_file) {
+        oa_audit_file_skipped(a, vh, ci->key_setting, ci->key_file);
+    }
+    if (ci->chain_file) {
+        oa_audit_file_skipped(a, vh, chain, ci->chain_file);
+    }
 
     if (!ci->leaf) {
+        if (oa_audit_file_skipped(a, vh, ci->cert_setting, ci->cert_file)) {
+            ci->stapling = OA_STAPLING_UNKNOWN;
+            ci->why = apr_psprintf(a->pool, "the certificate file %s could not be read here: "
+                                   "not checked", ci->cert_path);
+            return;
+        }
         ci->stapling = OA_STAPLING_BROKEN;
         ci->why = "the certificate cannot be read";
         return;
@@ -226,7 +363,11 @@ static void analyse_cert(oa_audit_t *a, oa_analysis_t *an, int idx)
          * AIA URL; it still needs mod_ssl to find the issuer. */
         ci->url = ci->ocsp_url;
         ci->url_usable = ci->ocsp_url != NULL;
-        if (!ci->issuer) {
+        if (!ci->issuer && ci->unknown) {
+            ci->stapling = OA_STAPLING_UNKNOWN;
+            ci->why = ci->unknown;
+        }
+        else if (!ci->issuer) {
             ci->stapling = OA_STAPLING_BROKEN;
             ci->why = "mod_md cannot staple: the issuer certificate is not in the chain";
         }
@@ -244,7 +385,11 @@ static void analyse_cert(oa_audit_t *a, oa_analysis_t *an, int idx)
         ci->why = "SSLUseStapling is off";
         return;
     }
-    if (!ci->issuer) {
+    if (!ci->issuer && ci->unknown) {
+        ci->stapling = OA_STAPLING_UNKNOWN;
+        ci->why = ci->unknown;
+    }
+    else if (!ci->issuer) {
         ci->stapling = OA_STAPLING_BROKEN;
         ci->why = "mod_ssl cannot find the issuer certificate (AH02217)";
     }
@@ -431,7 +576,7 @@ static void share_by_certificate(oa_audit_t *a)
 
 /* ------------------------------------------------------------------ running */
 
-static int selected(const oa_audit_opts_t *o, const oa_rule_t *r)
+int oa_audit_selected(const oa_audit_opts_t *o, const oa_rule_t *r)
 {
     int i, in = !o || !o->select || !o->select->nelts;
     for (i = 0; o && o->select && i < o->select->nelts; i++) {
@@ -528,6 +673,51 @@ static int finding_cmp(const void *x, const void *y)
     return strcmp(a->rule->id, b->rule->id);
 }
 
+static int skip_cmp(const void *x, const void *y)
+{
+    const oa_skip_t *a = *(const oa_skip_t *const *)x, *b = *(const oa_skip_t *const *)y;
+    int c = strcmp(a->d.file ? a->d.file : "", b->d.file ? b->d.file : "");
+    if (c) {
+        return c;
+    }
+    if (a->d.line != b->d.line) {
+        return a->d.line < b->d.line ? -1 : 1;
+    }
+    return strcmp(a->path, b->path);
+}
+
+/* The prediction: the first finding that stops httpd (reported ones first, then those
+ * of rules not selected); else unknown when a file httpd reads at start was not
+ * checked; else ok. */
+static void startup(oa_audit_t *a)
+{
+    const apr_array_header_t *lists[2];
+    int i, l;
+    lists[0] = a->findings;
+    lists[1] = a->unselected;
+    for (l = 0; l < 2; l++) {
+        for (i = 0; i < lists[l]->nelts; i++) {
+            const oa_finding_t *f = APR_ARRAY_IDX(lists[l], i, const oa_finding_t *);
+            if (f->fatal_startup) {
+                a->startup = OA_STARTUP_FAILS;
+                a->startup_reason = apr_psprintf(a->pool, "%s:%d: %s [%s%s]", f->d.file,
+                                                 f->d.line, f->d.message, f->rule->id,
+                                                 l ? ", not reported: the rule is not "
+                                                     "selected" : "");
+                return;
+            }
+        }
+    }
+    if (a->skipped->nelts) {
+        const oa_skip_t *sk = APR_ARRAY_IDX(a->skipped, 0, const oa_skip_t *);
+        a->startup = OA_STARTUP_UNKNOWN;
+        a->startup_reason = apr_psprintf(a->pool, "%s:%d: %s %s %s here: httpd reads it at "
+                                         "start", sk->d.file, sk->d.line, sk->directive,
+                                         sk->path, sk->state == OA_FILE_MISSING
+                                         ? "is missing" : "is not readable by this user");
+    }
+}
+
 apr_status_t oa_audit_run(oa_audit_t **paudit, apr_pool_t *p, const oa_model_t *model,
                           oa_pki_t *pki, const oa_audit_opts_t *opts)
 {
@@ -542,7 +732,10 @@ apr_status_t oa_audit_run(oa_audit_t **paudit, apr_pool_t *p, const oa_model_t *
     a->now = (opts && opts->now) ? opts->now : apr_time_now();
     a->analyses = apr_array_make(p, 16, sizeof(oa_analysis_t *));
     a->findings = apr_array_make(p, 16, sizeof(oa_finding_t *));
-    a->startup = "ok";
+    a->unselected = apr_array_make(p, 4, sizeof(oa_finding_t *));
+    a->skipped = apr_array_make(p, 4, sizeof(oa_skip_t *));
+    a->skip_seen = apr_hash_make(p);
+    a->startup = OA_STARTUP_OK;
 
     for (i = 0; i < model->vhosts->nelts; i++) {
         const oa_vhost_t *vh = APR_ARRAY_IDX(model->vhosts, i, const oa_vhost_t *);
@@ -552,18 +745,15 @@ apr_status_t oa_audit_run(oa_audit_t **paudit, apr_pool_t *p, const oa_model_t *
     }
     share_by_certificate(a);
     for (r = oa_rules(); *r; r++) {
-        if (selected(opts, *r)) {
-            (*r)->check(a, *r);
-        }
+        (*r)->check(a, *r);
     }
     qsort(a->findings->elts, (size_t)a->findings->nelts, sizeof(oa_finding_t *), finding_cmp);
+    qsort(a->unselected->elts, (size_t)a->unselected->nelts, sizeof(oa_finding_t *),
+          finding_cmp);
+    qsort(a->skipped->elts, (size_t)a->skipped->nelts, sizeof(oa_skip_t *), skip_cmp);
+    startup(a);
     for (i = 0; i < a->findings->nelts; i++) {
         oa_finding_t *f = APR_ARRAY_IDX(a->findings, i, oa_finding_t *);
-        if (f->fatal_startup && !strcmp(a->startup, "ok")) {
-            a->startup = "fails";
-            a->startup_reason = apr_psprintf(p, "%s:%d: %s [%s]", f->d.file, f->d.line,
-                                             f->d.message, f->rule->id);
-        }
         for (j = 0; f->vh && j < a->analyses->nelts; j++) {
             oa_analysis_t *an = APR_ARRAY_IDX(a->analyses, j, oa_analysis_t *);
             if (an->vh == f->vh) {

@@ -21,6 +21,14 @@
 #define OA_STAPLING_OFF    "off"      /**< stapling is not configured */
 #define OA_STAPLING_BROKEN "broken"   /**< configured, but no staple will be sent */
 #define OA_STAPLING_FATAL  "fatal"    /**< handshakes that ask for a staple fail */
+#define OA_STAPLING_UNKNOWN "unknown" /**< a file it depends on is missing or unreadable
+                                            here: not checked */
+
+/** Will httpd start with this configuration? */
+#define OA_STARTUP_OK      "ok"
+#define OA_STARTUP_FAILS   "fails"    /**< a finding says it refuses to start */
+#define OA_STARTUP_UNKNOWN "unknown"  /**< nothing says it fails, but a file httpd reads at
+                                           start could not be read here */
 
 /** One certificate of a vhost, as mod_ssl would load and staple it. */
 typedef struct oa_certinfo_t {
@@ -42,6 +50,8 @@ typedef struct oa_certinfo_t {
                                              replaces it: never served */
     const char *stapling;               /**< OA_STAPLING_* for this certificate */
     const char *why;                    /**< the reason, when not active */
+    const char *unknown;                /**< why the issuer could not be judged here (a
+                                             chain or CA file is missing), or NULL */
 } oa_certinfo_t;
 
 /** One SSL vhost, analysed. */
@@ -63,6 +73,8 @@ typedef struct oa_finding_t {
     oa_diag_t d;
     const oa_rule_t *rule;
     const oa_vhost_t *vh;               /**< NULL for server-wide findings */
+    const oa_node_t *node;              /**< the directive it is about, or NULL */
+    const char *fingerprint;            /**< set by oa_report_fingerprints, or NULL */
     int fatal_startup;                  /**< httpd will refuse to start because of this */
 } oa_finding_t;
 
@@ -74,11 +86,30 @@ struct oa_rule_t {
     void (*check)(oa_audit_t *a, const oa_rule_t *r);
 };
 
+/**
+ * A check not made: a file that the configuration names is missing or unreadable where
+ * we run (a checkout without private keys, a user who is not root). It is neither a
+ * finding nor a pass.
+ */
+typedef struct oa_skip_t {
+    oa_diag_t d;                        /**< the directive's place, and the reason (a note) */
+    const char *directive;              /**< "SSLCertificateKeyFile" */
+    const char *path;                   /**< the file as looked for (after path maps) */
+    oa_file_state_e state;              /**< OA_FILE_MISSING or OA_FILE_UNREADABLE */
+    apr_array_header_t *rules;          /**< const oa_rule_t *: the selected rules not run
+                                             for it */
+    const oa_vhost_t *vh;               /**< NULL when the directive is the main server's */
+} oa_skip_t;
+
 typedef struct oa_audit_opts_t {
     apr_time_t now;                     /**< 0: the current time */
     int expiry_days;                    /**< warn when a certificate expires within (default 14) */
     apr_array_header_t *select;         /**< rule IDs or slugs to run; NULL: all */
     apr_array_header_t *skip;           /**< rule IDs or slugs not to run */
+    int require_files;                  /**< a missing file is an error (OA305, httpd fails),
+                                             as when run on the server itself; default: its
+                                             checks are skipped. Unreadable files are always
+                                             skipped: httpd reads them as root. */
 } oa_audit_opts_t;
 
 struct oa_audit_t {
@@ -90,8 +121,15 @@ struct oa_audit_t {
     apr_array_header_t *analyses;       /**< oa_analysis_t *, SSL vhosts in model order */
     apr_array_header_t *findings;       /**< every oa_finding_t *, in report order */
     int suppressed;                     /**< findings silenced by comments */
-    const char *startup;                /**< "ok" or "fails" */
+    int baselined;                      /**< findings left out because a baseline has them
+                                             (set by the host, ocsp-lint --baseline) */
+    apr_array_header_t *skipped;        /**< oa_skip_t *: checks not made, in report order */
+    apr_array_header_t *unselected;     /**< oa_finding_t * of rules not selected (--skip,
+                                             --select): not reported, but httpd still fails
+                                             on them, so they count for startup */
+    const char *startup;                /**< OA_STARTUP_* */
     const char *startup_reason;
+    apr_hash_t *skip_seen;              /**< internal: one oa_skip_t per directive and file */
 };
 
 /** The rule table, NULL-terminated (sorted by ID). */
@@ -128,6 +166,25 @@ oa_finding_t *oa_audit_report(oa_audit_t *a, const oa_rule_t *r, oa_severity_e s
                               const oa_vhost_t *vh, const oa_node_t *at, const char *hint,
                               const char *fmt, ...)
     __attribute__((format(printf, 7, 8)));
+
+/** The file a setting names (its first argument), as read here: below ServerRoot when
+ *  relative, then through the configuration's path maps. */
+const char *oa_audit_path(const oa_audit_t *a, const oa_setting_t *s);
+
+/**
+ * Is this file's content unknown here (missing, or unreadable by us), so that the checks
+ * that need it are skipped rather than failed? Records the skipped checks (once per
+ * directive and file) when it is.
+ */
+int oa_audit_file_skipped(oa_audit_t *a, const oa_vhost_t *vh, const oa_setting_t *s,
+                          const oa_pemfile_t *f);
+
+/** The same for a directory (SSLCACertificatePath): can it be looked at here? */
+int oa_audit_dir_skipped(oa_audit_t *a, const oa_vhost_t *vh, const oa_setting_t *s,
+                         const char *dir);
+
+/** Is rule r selected by opts (--select, --skip)? */
+int oa_audit_selected(const oa_audit_opts_t *opts, const oa_rule_t *r);
 
 /** How a vhost is called in messages: "good.test (*:443)". */
 const char *oa_vhost_label(apr_pool_t *p, const oa_vhost_t *vh);

@@ -41,6 +41,12 @@ struct oa_node_t {
                                  comment on the line above: "# ocsp-lint: disable=OA203 why" */
 };
 
+/** One --path-map FROM=TO: where a server's directory is on this machine (a checkout). */
+typedef struct oa_path_map_t {
+    const char *from;              /**< absolute, no trailing '/': "/etc/apache2" */
+    const char *to;                /**< absolute, no trailing '/': "/src/repo/conf" */
+} oa_path_map_t;
+
 /** How to read a configuration (mirrors httpd's command line). */
 typedef struct oa_conf_opts_t {
     const char *config_file;       /**< -f: the main config; relative to server_root when relative */
@@ -52,6 +58,8 @@ typedef struct oa_conf_opts_t {
                                         environment only */
     apr_array_header_t *builtin_modules; /**< modules compiled into httpd, by file name
                                               ("core.c", "mod_so.c"); NULL: Debian's apache2 */
+    apr_array_header_t *path_map;  /**< oa_path_map_t: server paths onto local ones, for
+                                        includes, ServerRoot and certificate files; NULL: none */
     int httpd_version[3];          /**< target version for <IfVersion>; {0,0,0}: 2.4.71, the Debian 12 httpd the directive table comes from */
 } oa_conf_opts_t;
 
@@ -76,6 +84,7 @@ typedef struct oa_conf_t {
     apr_array_header_t *files;     /**< every file read, in order (const char *) */
     apr_array_header_t *diags;     /**< warnings and notes found while reading (oa_diag_t *) */
     int unknown_modules;           /**< LoadModule of modules whose directives we do not know */
+    const apr_array_header_t *path_map; /**< opts->path_map, for the files the rules read */
 } oa_conf_t;
 
 /** Fill opts with httpd's defaults. */
@@ -125,6 +134,17 @@ int oa_conf_is_defined(const oa_conf_t *conf, const char *name);
 /** A path as httpd resolves it: absolute paths as they are, others below server_root. */
 const char *oa_conf_server_relative(apr_pool_t *p, const char *server_root,
                                     const char *path);
+
+/**
+ * Add a "FROM=TO" mapping to *pmap (made when NULL). FROM must be absolute; TO is taken
+ * from the current directory when relative. The longest matching FROM wins.
+ * @return NULL, or why spec is not a mapping
+ */
+const char *oa_conf_path_map_add(apr_pool_t *p, apr_array_header_t **pmap, const char *spec);
+
+/** A server path as it is on this machine: the longest FROM of map that is path or a
+ *  directory above it replaced by its TO; path itself when none matches (or map is NULL). */
+const char *oa_conf_map_path(apr_pool_t *p, const apr_array_header_t *map, const char *path);
 
 /**
  * Split an argument string into words the way httpd's ap_getword_conf does: white space

@@ -1050,7 +1050,8 @@ static apr_status_t eval_if(st_t *st, const char *lname, const char *dname,
     }
     else if (!strcmp(lname, "<iffile")) {
         apr_finfo_t fi;
-        const char *path = oa_conf_server_relative(st->p, st->server_root, name);
+        const char *path = oa_conf_map_path(st->p, st->opts->path_map,
+                                            oa_conf_server_relative(st->p, st->server_root, name));
         found = apr_stat(&fi, path, APR_FINFO_TYPE, st->p) == APR_SUCCESS;
     }
     else if (!strcmp(lname, "<ifdirective") || !strcmp(lname, "<ifsection")) {
@@ -1235,7 +1236,9 @@ static apr_status_t do_include(st_t *st, const char *args, int optional, const c
                     "after %d nested includes: 'Exceeded maximum include depth')",
                     n >= 8 ? "...; " : "", chain, again, OA_MAX_INCLUDE_DEPTH);
     }
-    path = oa_conf_server_relative(st->p, st->server_root, APR_ARRAY_IDX(w, 0, const char *));
+    path = oa_conf_map_path(st->p, st->opts->path_map,
+                            oa_conf_server_relative(st->p, st->server_root,
+                                                    APR_ARRAY_IDX(w, 0, const char *)));
     if (!apr_fnmatch_test(path)) {
         err = include_nofnmatch(st, files, path, 0, optional);
     }
@@ -1551,7 +1554,9 @@ static apr_status_t exec_serverroot(st_t *st, const char *args, const char *file
         return fail(st, file, line, "ServerRoot takes one argument, Common directory of "
                     "server-related files (logs, confs, etc.)");
     }
-    root = oa_conf_server_relative(st->p, st->server_root, APR_ARRAY_IDX(w, 0, const char *));
+    root = oa_conf_map_path(st->p, st->opts->path_map,
+                            oa_conf_server_relative(st->p, st->server_root,
+                                                    APR_ARRAY_IDX(w, 0, const char *)));
     if (apr_stat(&fi, root, APR_FINFO_TYPE, st->p) != APR_SUCCESS || fi.filetype != APR_DIR) {
         return fail(st, file, line, "ServerRoot must be a valid directory");
     }
@@ -1882,6 +1887,7 @@ static apr_status_t conf_read(oa_conf_t **pconf, oa_diag_t **perr, apr_pool_t *p
     st.p = p;
     st.opts = opts;
     st.conf = conf;
+    conf->path_map = opts->path_map;
     st.frames = apr_array_make(p, 16, sizeof(frame_t));
     st.macros = apr_hash_make(p);
     st.loaded = apr_hash_make(p);

@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <string.h>
 
 #include <apr_strings.h>
@@ -102,15 +103,37 @@ static int no_passphrase(char *buf, int size, int rwflag, void *u)
     return 0;
 }
 
-static const char *read_all(apr_pool_t *p, const char *path, char **pbuf, apr_size_t *plen)
+static const char *const file_state_names[] = { "read", "missing", "unreadable" };
+
+const char *oa_file_state_name(oa_file_state_e state)
+{
+    return (unsigned)state < sizeof(file_state_names) / sizeof(file_state_names[0])
+           ? file_state_names[state] : "?";
+}
+
+oa_file_state_e oa_file_state_of(apr_status_t rv)
+{
+    if (APR_STATUS_IS_ENOENT(rv) || APR_STATUS_IS_ENOTDIR(rv)) {
+        return OA_FILE_MISSING;
+    }
+    if (APR_STATUS_IS_EACCES(rv) || rv == APR_FROM_OS_ERROR(EPERM)) {
+        return OA_FILE_UNREADABLE;
+    }
+    return OA_FILE_READ;
+}
+
+static const char *read_all(apr_pool_t *p, const char *path, char **pbuf, apr_size_t *plen,
+                            oa_file_state_e *pstate)
 {
     apr_file_t *f;
     apr_finfo_t fi;
     apr_status_t rv;
     char ebuf[256];
 
+    *pstate = OA_FILE_READ;
     rv = apr_stat(&fi, path, APR_FINFO_TYPE | APR_FINFO_SIZE, p);
     if (rv != APR_SUCCESS) {
+        *pstate = oa_file_state_of(rv);
         return apr_psprintf(p, "cannot read %s: %s", path, apr_strerror(rv, ebuf, sizeof(ebuf)));
     }
     if (fi.filetype != APR_REG) {
@@ -122,6 +145,7 @@ static const char *read_all(apr_pool_t *p, const char *path, char **pbuf, apr_si
     }
     rv = apr_file_open(&f, path, APR_FOPEN_READ, APR_FPROT_OS_DEFAULT, p);
     if (rv != APR_SUCCESS) {
+        *pstate = oa_file_state_of(rv);
         return apr_psprintf(p, "cannot read %s: %s", path, apr_strerror(rv, ebuf, sizeof(ebuf)));
     }
     *pbuf = apr_palloc(p, (apr_size_t)fi.size + 1);
@@ -186,15 +210,17 @@ const oa_pemfile_t *oa_pki_file(oa_pki_t *pki, const char *path)
     apr_size_t len = 0;
     apr_pool_t *scratch;
     const char *err;
+    oa_file_state_e state;
 
     if (f) {
         return f;
     }
     apr_pool_create(&scratch, pki->pool);
-    err = read_all(scratch, path, &buf, &len);
+    err = read_all(scratch, path, &buf, &len, &state);
     if (err) {
         oa_pemfile_t *e = apr_pcalloc(pki->pool, sizeof(*e));
         e->path = apr_pstrdup(pki->pool, path);
+        e->state = state;
         e->error = apr_pstrdup(pki->pool, err);
         e->certs = sk_X509_new_null();
         apr_pool_cleanup_register(pki->pool, e->certs, free_certs, apr_pool_cleanup_null);

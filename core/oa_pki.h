@@ -13,9 +13,25 @@
 #include <openssl/x509.h>
 #include <openssl/evp.h>
 
+/** Whether a file could be read at all. Absent and unreadable files are facts about
+ *  where we run (a checkout without the private keys, a user who is not root), not
+ *  about the configuration: the checks that need them are skipped, not failed. */
+typedef enum {
+    OA_FILE_READ = 0,       /**< read; its content may still be wrong (see error) */
+    OA_FILE_MISSING,        /**< not there (ENOENT, ENOTDIR) */
+    OA_FILE_UNREADABLE      /**< there, but not readable by us (EACCES, EPERM) */
+} oa_file_state_e;
+
+/** "read", "missing", "unreadable" */
+const char *oa_file_state_name(oa_file_state_e state);
+
+/** The state a failed stat or open leaves a file in (OA_FILE_READ for other errors). */
+oa_file_state_e oa_file_state_of(apr_status_t rv);
+
 /** A PEM file: its certificates in order, its private key, or why it could not be read. */
 typedef struct oa_pemfile_t {
     const char *path;
+    oa_file_state_e state;       /**< could it be read at all */
     const char *error;           /**< NULL, or why the file gives nothing usable */
     STACK_OF(X509) *certs;       /**< certificates in file order (never NULL) */
     EVP_PKEY *key;               /**< the first private key in the file, or NULL */

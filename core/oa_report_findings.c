@@ -1,6 +1,11 @@
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include <apr_lib.h>
 #include <apr_strings.h>
+
+#include <openssl/evp.h>
 
 #include "oa_report.h"
 #include "oa_report_findings.h"
@@ -28,6 +33,39 @@ void oa_report_findings_text(apr_pool_t *p, const oa_audit_t *a, oa_out_fn *out,
             outs(out, ctx, apr_psprintf(p, "    fix: %s\n", f->d.hint));
         }
     }
+    for (i = 0; i < a->skipped->nelts; i++) {
+        const oa_skip_t *sk = APR_ARRAY_IDX(a->skipped, i, const oa_skip_t *);
+        const char *loc = sk->d.line > 0 ? apr_psprintf(p, "%s:%d", sk->d.file, sk->d.line)
+                                         : sk->d.file;
+        outs(out, ctx, apr_psprintf(p, "%s: skipped: %s\n", loc, sk->d.message));
+        if (sk->d.hint) {
+            outs(out, ctx, apr_psprintf(p, "    hint: %s\n", sk->d.hint));
+        }
+    }
+}
+
+void oa_report_skip_members(oa_json_t *j, const oa_skip_t *sk)
+{
+    int i;
+    oa_json_str(j, "file", sk->d.file);
+    oa_json_int(j, "line", sk->d.line);
+    oa_json_str(j, "directive", sk->directive);
+    oa_json_str(j, "path", sk->path);
+    oa_json_str(j, "reason", oa_file_state_name(sk->state));
+    oa_json_arr_open(j, "rules");
+    for (i = 0; i < sk->rules->nelts; i++) {
+        oa_json_str(j, NULL, APR_ARRAY_IDX(sk->rules, i, const oa_rule_t *)->id);
+    }
+    oa_json_arr_close(j);
+    if (sk->vh) {
+        oa_json_str(j, "vhost", *sk->vh->name ? sk->vh->name : NULL);
+        oa_json_int(j, "vhost_index", sk->vh->index);
+    }
+    else {
+        oa_json_null(j, "vhost");
+    }
+    oa_json_str(j, "message", sk->d.message);
+    oa_json_str(j, "hint", sk->d.hint);
 }
 
 void oa_report_predictions_text(apr_pool_t *p, const oa_audit_t *a, oa_out_fn *out, void *ctx)
@@ -81,6 +119,7 @@ static void cert_json(apr_pool_t *p, oa_json_t *j, const oa_certinfo_t *ci)
     }
     else {
         oa_json_str(j, "error", ci->cert_file->error ? ci->cert_file->error : "no certificate");
+        oa_json_str(j, "file_state", oa_file_state_name(ci->cert_file->state));
     }
     oa_json_str(j, "stapling", ci->stapling);
     oa_json_str(j, "reason", ci->why);
@@ -91,6 +130,7 @@ void oa_report_findings_json(apr_pool_t *p, const oa_audit_t *a, const oa_report
                              oa_out_fn *out, void *ctx)
 {
     oa_json_t *j = oa_json_make(p, out, ctx, 1);
+    apr_array_header_t *fps;
     int i, k, count[3] = { 0, 0, 0 };
 
     for (i = 0; i < a->findings->nelts; i++) {
@@ -107,13 +147,25 @@ void oa_report_findings_json(apr_pool_t *p, const oa_audit_t *a, const oa_report
     oa_json_int(j, "warnings", count[OA_SEV_WARNING]);
     oa_json_int(j, "notes", count[OA_SEV_NOTE]);
     oa_json_int(j, "suppressed", a->suppressed);
+    oa_json_int(j, "skipped", a->skipped->nelts);
+    oa_json_int(j, "baselined", a->baselined);
     oa_json_int(j, "vhosts", a->model->vhosts->nelts - 1);
     oa_json_int(j, "ssl_vhosts", a->analyses->nelts);
     oa_json_obj_close(j);
+    oa_json_null(j, "error");
+    fps = oa_report_fingerprints(p, a->findings, o->srcroot);
     oa_json_arr_open(j, "findings");
     for (i = 0; i < a->findings->nelts; i++) {
         oa_json_obj_open(j, NULL);
         oa_report_finding_members(j, APR_ARRAY_IDX(a->findings, i, const oa_finding_t *));
+        oa_json_str(j, "fingerprint", APR_ARRAY_IDX(fps, i, const char *));
+        oa_json_obj_close(j);
+    }
+    oa_json_arr_close(j);
+    oa_json_arr_open(j, "skipped");
+    for (i = 0; i < a->skipped->nelts; i++) {
+        oa_json_obj_open(j, NULL);
+        oa_report_skip_members(j, APR_ARRAY_IDX(a->skipped, i, const oa_skip_t *));
         oa_json_obj_close(j);
     }
     oa_json_arr_close(j);
@@ -159,19 +211,116 @@ void oa_report_findings_json(apr_pool_t *p, const oa_audit_t *a, const oa_report
     oa_json_end(j);
 }
 
+/* ------------------------------------------------------------------ paths, fingerprints */
+
+const char *oa_report_edited_file(apr_pool_t *p, const char *path)
+{
+    char buf[PATH_MAX];
+    if (path && realpath(path, buf)) {
+        return apr_pstrdup(p, buf);
+    }
+    return path;
+}
+
+const char *oa_report_relative(apr_pool_t *p, const char *srcroot, const char *path)
+{
+    apr_size_t n;
+    if (!srcroot || !path) {
+        return NULL;
+    }
+    n = strlen(srcroot);
+    while (n > 1 && srcroot[n - 1] == '/') {
+        n--;
+    }
+    if (n == 1 && srcroot[0] == '/') {
+        return path[0] == '/' && path[1] ? apr_pstrdup(p, path + 1) : NULL;
+    }
+    if (strncmp(path, srcroot, n) || path[n] != '/' || !path[n + 1]) {
+        return NULL;
+    }
+    return apr_pstrdup(p, path + n + 1);
+}
+
+static const char *sha256_hex(apr_pool_t *p, const char *s)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0, i;
+    char *hex;
+    if (!EVP_Digest(s, strlen(s), md, &n, EVP_sha256(), NULL)) {
+        return "";
+    }
+    hex = apr_palloc(p, n * 2 + 1);
+    for (i = 0; i < n; i++) {
+        apr_snprintf(hex + i * 2, 3, "%02x", md[i]);
+    }
+    return hex;
+}
+
+/* the message without its numbers: dates, days left, counts */
+static const char *without_numbers(apr_pool_t *p, const char *s)
+{
+    char *out = apr_palloc(p, strlen(s) + 1), *o = out;
+    for (; *s; s++) {
+        if (apr_isdigit(*s)) {
+            if (o == out || o[-1] != '#') {
+                *o++ = '#';
+            }
+        }
+        else {
+            *o++ = *s;
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+apr_array_header_t *oa_report_fingerprints(apr_pool_t *p, const apr_array_header_t *findings,
+                                           const char *srcroot)
+{
+    apr_array_header_t *out = apr_array_make(p, findings->nelts, sizeof(const char *));
+    apr_hash_t *seen = apr_hash_make(p);
+    int i;
+    for (i = 0; i < findings->nelts; i++) {
+        oa_finding_t *f = APR_ARRAY_IDX(findings, i, oa_finding_t *);
+        const char *file, *rel, *key;
+        int *count;
+        if (f->fingerprint) {
+            APR_ARRAY_PUSH(out, const char *) = f->fingerprint;
+            continue;
+        }
+        file = oa_report_edited_file(p, f->d.file);
+        rel = oa_report_relative(p, srcroot, file);
+        key = apr_pstrcat(p, f->rule->id, "\n", rel ? rel : file ? file : "", "\n",
+                          f->vh ? oa_vhost_label(p, f->vh) : "", "\n",
+                          f->node ? f->node->directive : "", " ",
+                          f->node && f->node->args ? f->node->args : "", "\n",
+                          without_numbers(p, f->d.message), NULL);
+        if (!(count = apr_hash_get(seen, key, APR_HASH_KEY_STRING))) {
+            count = apr_pcalloc(p, sizeof(*count));
+            apr_hash_set(seen, key, APR_HASH_KEY_STRING, count);
+        }
+        (*count)++;
+        f->fingerprint = sha256_hex(p, apr_psprintf(p, "%s\n%d", key, *count));
+        APR_ARRAY_PUSH(out, const char *) = f->fingerprint;
+    }
+    return out;
+}
+
+/* ------------------------------------------------------------------ SARIF */
+
+#define SARIF_MAX_RESULTS 25000     /* GitHub code scanning keeps no more per run */
+
 /* SARIF levels: error, warning, note */
 static const char *sarif_level(oa_severity_e s)
 {
     return s == OA_SEV_ERROR ? "error" : s == OA_SEV_WARNING ? "warning" : "note";
 }
 
-static const char *file_uri(apr_pool_t *p, const char *path)
+/* percent-encode what a URI path cannot hold */
+static const char *uri_path(apr_pool_t *p, const char *path)
 {
-    /* absolute paths as file URIs; percent-encode what a URI cannot hold */
     const char *s;
-    char *out = apr_palloc(p, strlen(path) * 3 + 8), *o = out;
-    memcpy(o, "file://", 7);
-    o += 7;
+    char *out = apr_palloc(p, strlen(path) * 3 + 1), *o = out;
     for (s = path; *s; s++) {
         unsigned char c = (unsigned char)*s;
         if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
@@ -186,12 +335,115 @@ static const char *file_uri(apr_pool_t *p, const char *path)
     return out;
 }
 
-void oa_report_findings_sarif(apr_pool_t *p, const oa_audit_t *a, const oa_report_opts_t *o,
-                              oa_out_fn *out, void *ctx)
+static const char *file_uri(apr_pool_t *p, const char *path)
+{
+    return apr_pstrcat(p, "file://", uri_path(p, path), NULL);
+}
+
+/* artifactLocation (relative to SRCROOT when below it) and region */
+static void sarif_physical(oa_json_t *j, apr_pool_t *p, const oa_report_opts_t *o,
+                           const char *path, int line)
+{
+    const char *rel = oa_report_relative(p, o->srcroot, path);
+    oa_json_obj_open(j, "physicalLocation");
+    oa_json_obj_open(j, "artifactLocation");
+    if (rel) {
+        oa_json_str(j, "uri", uri_path(p, rel));
+        oa_json_str(j, "uriBaseId", "SRCROOT");
+    }
+    else if (path[0] == '/') {
+        oa_json_str(j, "uri", file_uri(p, path));
+    }
+    else {
+        /* not a file: "-c"/"-C" directives from the command line */
+        oa_json_str(j, "uri", uri_path(p, path));
+    }
+    oa_json_obj_close(j);
+    if (line > 0) {
+        oa_json_obj_open(j, "region");
+        oa_json_int(j, "startLine", line);
+        oa_json_obj_close(j);
+    }
+    oa_json_obj_close(j);
+}
+
+/* "locations": on the file one edits; the include path (a sites-enabled symlink) goes to
+ * relatedLocations */
+static void sarif_locations(oa_json_t *j, apr_pool_t *p, const oa_report_opts_t *o,
+                            const char *path, int line, int related)
+{
+    const char *edited = oa_report_edited_file(p, path);
+    oa_json_arr_open(j, "locations");
+    oa_json_obj_open(j, NULL);
+    sarif_physical(j, p, o, edited, line);
+    oa_json_obj_close(j);
+    oa_json_arr_close(j);
+    if (related && strcmp(edited, path)) {
+        oa_json_arr_open(j, "relatedLocations");
+        oa_json_obj_open(j, NULL);
+        oa_json_int(j, "id", 1);
+        sarif_physical(j, p, o, path, line);
+        oa_json_obj_open(j, "message");
+        oa_json_str(j, "text", apr_psprintf(p, "httpd reads it as %s", path));
+        oa_json_obj_close(j);
+        oa_json_obj_close(j);
+        oa_json_arr_close(j);
+    }
+}
+
+static void sarif_rule(oa_json_t *j, apr_pool_t *p, const oa_report_opts_t *o,
+                       const oa_rule_t *r, int in_table)
+{
+    oa_json_obj_open(j, NULL);
+    oa_json_str(j, "id", r->id);
+    oa_json_str(j, "name", r->slug);
+    oa_json_obj_open(j, "shortDescription");
+    oa_json_str(j, "text", r->summary);
+    oa_json_obj_close(j);
+    if (o->docs_uri && in_table) {
+        oa_json_str(j, "helpUri", apr_pstrcat(p, o->docs_uri, r->id, ".md", NULL));
+    }
+    oa_json_obj_open(j, "help");
+    oa_json_str(j, "text", in_table ? apr_psprintf(p, "%s. See ocsp-lint --explain %s.",
+                                                   r->summary, r->id)
+                                    : apr_psprintf(p, "%s.", r->summary));
+    oa_json_obj_close(j);
+    oa_json_obj_open(j, "defaultConfiguration");
+    oa_json_str(j, "level", sarif_level(r->severity));
+    oa_json_obj_close(j);
+    oa_json_obj_close(j);
+}
+
+static const struct {
+    const char *id;
+    const char *text;
+} notification_kinds[] = {
+    { "config-unreadable", "The main configuration file cannot be opened" },
+    { "parse-error", "The configuration cannot be parsed: httpd would refuse it too" },
+    { "config-diagnostic", "A problem found while reading the configuration" },
+    { "skipped-check", "A file the configuration names is missing or unreadable here: the "
+                       "checks that need it were not made" },
+    { "results-truncated", "More results than code scanning accepts in one run" },
+};
+
+static int notification_index(const char *id)
+{
+    int i;
+    for (i = 0; i < (int)(sizeof(notification_kinds) / sizeof(notification_kinds[0])); i++) {
+        if (!strcmp(notification_kinds[i].id, id)) {
+            return i;
+        }
+    }
+    return 0;
+}
+
+/* the head of the log up to the open run: tool, rules, originalUriBaseIds */
+static oa_json_t *sarif_open(apr_pool_t *p, const oa_report_opts_t *o, oa_out_fn *out,
+                             void *ctx)
 {
     oa_json_t *j = oa_json_make(p, out, ctx, 1);
     const oa_rule_t *const *rules = oa_rules();
-    int i, n;
+    int n;
 
     oa_json_obj_open(j, NULL);
     oa_json_str(j, "$schema", "https://json.schemastore.org/sarif-2.1.0.json");
@@ -208,65 +460,236 @@ void oa_report_findings_sarif(apr_pool_t *p, const oa_audit_t *a, const oa_repor
     }
     oa_json_arr_open(j, "rules");
     for (n = 0; rules[n]; n++) {
+        sarif_rule(j, p, o, rules[n], 1);
+    }
+    for (n = 0; o->extra_rules && n < o->extra_rules->nelts; n++) {
+        sarif_rule(j, p, o, APR_ARRAY_IDX(o->extra_rules, n, const oa_rule_t *), 0);
+    }
+    oa_json_arr_close(j);
+    oa_json_arr_open(j, "notifications");
+    for (n = 0; n < (int)(sizeof(notification_kinds) / sizeof(notification_kinds[0])); n++) {
         oa_json_obj_open(j, NULL);
-        oa_json_str(j, "id", rules[n]->id);
-        oa_json_str(j, "name", rules[n]->slug);
+        oa_json_str(j, "id", notification_kinds[n].id);
         oa_json_obj_open(j, "shortDescription");
-        oa_json_str(j, "text", rules[n]->summary);
-        oa_json_obj_close(j);
-        if (o->docs_uri) {
-            oa_json_str(j, "helpUri", apr_pstrcat(p, o->docs_uri, rules[n]->id, ".md", NULL));
-        }
-        oa_json_obj_open(j, "help");
-        oa_json_str(j, "text", apr_psprintf(p, "%s. See ocsp-lint --explain %s.", rules[n]->summary,
-                                           rules[n]->id));
-        oa_json_obj_close(j);
-        oa_json_obj_open(j, "defaultConfiguration");
-        oa_json_str(j, "level", sarif_level(rules[n]->severity));
+        oa_json_str(j, "text", notification_kinds[n].text);
         oa_json_obj_close(j);
         oa_json_obj_close(j);
     }
     oa_json_arr_close(j);
     oa_json_obj_close(j);
     oa_json_obj_close(j);
+    if (o->srcroot) {
+        oa_json_obj_open(j, "originalUriBaseIds");
+        oa_json_obj_open(j, "SRCROOT");
+        oa_json_str(j, "uri", file_uri(p, apr_pstrcat(p, strcmp(o->srcroot, "/")
+                                                         ? o->srcroot : "", "/", NULL)));
+        oa_json_obj_close(j);
+        oa_json_obj_close(j);
+    }
+    return j;
+}
+
+static void sarif_close(oa_json_t *j)
+{
+    oa_json_obj_close(j);
+    oa_json_arr_close(j);
+    oa_json_obj_close(j);
+    oa_json_end(j);
+}
+
+static void sarif_notification(oa_json_t *j, apr_pool_t *p, const oa_report_opts_t *o,
+                               const char *kind, const oa_diag_t *d, const char *level,
+                               const apr_array_header_t *rules)
+{
+    int i;
+    oa_json_obj_open(j, NULL);
+    oa_json_str(j, "level", level);
+    oa_json_obj_open(j, "message");
+    oa_json_str(j, "text", d->hint ? apr_pstrcat(p, d->message, ". Hint: ", d->hint, NULL)
+                                   : d->message);
+    oa_json_obj_close(j);
+    if (d->file) {
+        sarif_locations(j, p, o, d->file, d->line, 0);
+    }
+    oa_json_obj_open(j, "descriptor");
+    oa_json_str(j, "id", kind);
+    oa_json_int(j, "index", notification_index(kind));
+    oa_json_obj_close(j);
+    if (rules) {
+        oa_json_obj_open(j, "properties");
+        oa_json_arr_open(j, "rules");
+        for (i = 0; i < rules->nelts; i++) {
+            oa_json_str(j, NULL, APR_ARRAY_IDX(rules, i, const oa_rule_t *)->id);
+        }
+        oa_json_arr_close(j);
+        oa_json_obj_close(j);
+    }
+    oa_json_obj_close(j);
+}
+
+static void sarif_result(oa_json_t *j, apr_pool_t *p, const oa_report_opts_t *o,
+                         const oa_finding_t *f, int index, const char *fp,
+                         const char *config_file)
+{
+    oa_json_obj_open(j, NULL);
+    oa_json_str(j, "ruleId", f->rule->id);
+    oa_json_int(j, "ruleIndex", index);
+    oa_json_str(j, "level", sarif_level(f->d.severity));
+    oa_json_obj_open(j, "message");
+    oa_json_str(j, "text", f->d.hint ? apr_pstrcat(p, f->d.message, ". Fix: ", f->d.hint, NULL)
+                                     : f->d.message);
+    oa_json_obj_close(j);
+    sarif_locations(j, p, o, f->d.file ? f->d.file : config_file, f->d.line, 1);
+    oa_json_obj_open(j, "partialFingerprints");
+    oa_json_str(j, "ocspLintFinding/v1", fp);
+    oa_json_obj_close(j);
+    if (f->vh) {
+        oa_json_obj_open(j, "properties");
+        oa_json_str(j, "vhost", oa_vhost_label(p, f->vh));
+        oa_json_bool(j, "startupFails", f->fatal_startup);
+        oa_json_obj_close(j);
+    }
+    oa_json_obj_close(j);
+}
+
+void oa_report_findings_sarif(apr_pool_t *p, const oa_audit_t *a, const oa_report_opts_t *o,
+                              oa_out_fn *out, void *ctx)
+{
+    const oa_rule_t *const *rules = oa_rules();
+    apr_array_header_t *all = apr_array_copy(p, a->findings);
+    apr_array_header_t *fps;
+    oa_json_t *j = sarif_open(p, o, out, ctx);
+    int i, n, nrules, shown;
+
+    for (nrules = 0; rules[nrules]; nrules++) {
+    }
+    if (o->extra_findings) {
+        apr_array_cat(all, o->extra_findings);
+    }
+    fps = oa_report_fingerprints(p, all, o->srcroot);
+    shown = all->nelts < SARIF_MAX_RESULTS ? all->nelts : SARIF_MAX_RESULTS;
     oa_json_arr_open(j, "results");
-    for (i = 0; i < a->findings->nelts; i++) {
-        const oa_finding_t *f = APR_ARRAY_IDX(a->findings, i, const oa_finding_t *);
+    for (i = 0; i < shown; i++) {
+        const oa_finding_t *f = APR_ARRAY_IDX(all, i, const oa_finding_t *);
         for (n = 0; rules[n] && rules[n] != f->rule; n++) {
         }
-        oa_json_obj_open(j, NULL);
-        oa_json_str(j, "ruleId", f->rule->id);
-        oa_json_int(j, "ruleIndex", n);
-        oa_json_str(j, "level", sarif_level(f->d.severity));
-        oa_json_obj_open(j, "message");
-        oa_json_str(j, "text", f->d.hint ? apr_pstrcat(p, f->d.message, ". Fix: ", f->d.hint, NULL)
-                                         : f->d.message);
-        oa_json_obj_close(j);
-        oa_json_arr_open(j, "locations");
-        oa_json_obj_open(j, NULL);
-        oa_json_obj_open(j, "physicalLocation");
-        oa_json_obj_open(j, "artifactLocation");
-        oa_json_str(j, "uri", file_uri(p, f->d.file ? f->d.file : a->model->conf->config_file));
-        oa_json_obj_close(j);
-        if (f->d.line > 0) {
-            oa_json_obj_open(j, "region");
-            oa_json_int(j, "startLine", f->d.line);
-            oa_json_obj_close(j);
+        if (!rules[n]) {
+            int k;
+            for (k = 0; o->extra_rules && k < o->extra_rules->nelts; k++) {
+                if (APR_ARRAY_IDX(o->extra_rules, k, const oa_rule_t *) == f->rule) {
+                    n = nrules + k;
+                }
+            }
         }
-        oa_json_obj_close(j);
-        oa_json_obj_close(j);
-        oa_json_arr_close(j);
-        if (f->vh) {
-            oa_json_obj_open(j, "properties");
-            oa_json_str(j, "vhost", oa_vhost_label(p, f->vh));
-            oa_json_bool(j, "startupFails", f->fatal_startup);
-            oa_json_obj_close(j);
-        }
-        oa_json_obj_close(j);
+        sarif_result(j, p, o, f, n, APR_ARRAY_IDX(fps, i, const char *),
+                     a->model->conf->config_file);
+    }
+    oa_json_arr_close(j);
+    oa_json_arr_open(j, "invocations");
+    oa_json_obj_open(j, NULL);
+    oa_json_bool(j, "executionSuccessful", 1);
+    oa_json_arr_open(j, "toolExecutionNotifications");
+    for (i = 0; i < a->model->conf->diags->nelts; i++) {
+        const oa_diag_t *d = APR_ARRAY_IDX(a->model->conf->diags, i, const oa_diag_t *);
+        sarif_notification(j, p, o, "config-diagnostic", d, sarif_level(d->severity), NULL);
+    }
+    for (i = 0; i < a->skipped->nelts; i++) {
+        const oa_skip_t *sk = APR_ARRAY_IDX(a->skipped, i, const oa_skip_t *);
+        sarif_notification(j, p, o, "skipped-check", &sk->d, "note", sk->rules);
+    }
+    if (shown < all->nelts) {
+        oa_diag_t d;
+        memset(&d, 0, sizeof(d));
+        d.message = apr_psprintf(p, "%d results, of which the first %d are in this log",
+                                 all->nelts, shown);
+        sarif_notification(j, p, o, "results-truncated", &d, "warning", NULL);
     }
     oa_json_arr_close(j);
     oa_json_obj_close(j);
     oa_json_arr_close(j);
+    sarif_close(j);
+}
+
+void oa_report_error_sarif(apr_pool_t *p, const oa_report_opts_t *o, const char *kind,
+                           const oa_diag_t *err, oa_out_fn *out, void *ctx)
+{
+    oa_json_t *j = sarif_open(p, o, out, ctx);
+    oa_json_arr_open(j, "results");
+    oa_json_arr_close(j);
+    oa_json_arr_open(j, "invocations");
+    oa_json_obj_open(j, NULL);
+    oa_json_bool(j, "executionSuccessful", 0);
+    oa_json_arr_open(j, "toolExecutionNotifications");
+    sarif_notification(j, p, o, kind, err, "error", NULL);
+    oa_json_arr_close(j);
     oa_json_obj_close(j);
+    oa_json_arr_close(j);
+    sarif_close(j);
+}
+
+void oa_report_error_json(apr_pool_t *p, const oa_report_opts_t *o, const char *config,
+                          const char *server_root, const char *kind, const oa_diag_t *err,
+                          oa_out_fn *out, void *ctx)
+{
+    oa_json_t *j = oa_json_make(p, out, ctx, 1);
+    oa_json_obj_open(j, NULL);
+    oa_json_str(j, "version", o->tool_version);
+    oa_json_str(j, "config", config);
+    oa_json_str(j, "server_root", server_root);
+    oa_json_str(j, "startup", OA_STARTUP_UNKNOWN);
+    oa_json_str(j, "startup_reason", err->message);
+    oa_json_obj_open(j, "error");
+    oa_json_str(j, "kind", kind);
+    oa_json_str(j, "file", err->file);
+    oa_json_int(j, "line", err->line);
+    oa_json_str(j, "message", err->message);
+    oa_json_obj_close(j);
+    oa_json_arr_open(j, "findings");
+    oa_json_arr_close(j);
+    oa_json_arr_open(j, "diagnostics");
+    oa_report_diag_json(j, err);
+    oa_json_arr_close(j);
+    oa_json_obj_close(j);
+    oa_json_end(j);
+}
+
+/* ------------------------------------------------------------------ GitLab Code Quality */
+
+static const char *gitlab_severity(const oa_finding_t *f)
+{
+    if (f->fatal_startup) {
+        return "blocker";
+    }
+    return f->d.severity == OA_SEV_ERROR ? "major"
+           : f->d.severity == OA_SEV_WARNING ? "minor" : "info";
+}
+
+void oa_report_findings_gitlab(apr_pool_t *p, const apr_array_header_t *findings,
+                               const oa_report_opts_t *o, oa_out_fn *out, void *ctx)
+{
+    oa_json_t *j = oa_json_make(p, out, ctx, 1);
+    apr_array_header_t *fps = oa_report_fingerprints(p, findings, o->srcroot);
+    int i;
+
+    oa_json_arr_open(j, NULL);
+    for (i = 0; i < findings->nelts; i++) {
+        const oa_finding_t *f = APR_ARRAY_IDX(findings, i, const oa_finding_t *);
+        const char *file = oa_report_edited_file(p, f->d.file);
+        const char *rel = oa_report_relative(p, o->srcroot, file);
+        oa_json_obj_open(j, NULL);
+        oa_json_str(j, "description", apr_psprintf(p, "%s [%s %s]", f->d.message, f->rule->id,
+                                                   f->rule->slug));
+        oa_json_str(j, "check_name", f->rule->id);
+        oa_json_str(j, "fingerprint", APR_ARRAY_IDX(fps, i, const char *));
+        oa_json_str(j, "severity", gitlab_severity(f));
+        oa_json_obj_open(j, "location");
+        oa_json_str(j, "path", rel ? rel : file ? file : "");
+        oa_json_obj_open(j, "lines");
+        oa_json_int(j, "begin", f->d.line > 0 ? f->d.line : 1);
+        oa_json_obj_close(j);
+        oa_json_obj_close(j);
+        oa_json_obj_close(j);
+    }
+    oa_json_arr_close(j);
     oa_json_end(j);
 }

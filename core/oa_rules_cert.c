@@ -150,10 +150,14 @@ void oa_rule_key_mismatch(oa_audit_t *a, const oa_rule_t *r)
 }
 
 static void unreadable(oa_audit_t *a, const oa_rule_t *r, const oa_vhost_t *vh,
-                       const oa_node_t *at, const char *directive, const oa_pemfile_t *f,
-                       int need_cert)
+                       const oa_setting_t *s, const oa_pemfile_t *f, int need_cert)
 {
     oa_finding_t *fd = NULL;
+    const oa_node_t *at = s->node;
+    const char *directive = s->directive;
+    if (oa_audit_file_skipped(a, vh, s, f)) {
+        return;   /* not here, or not ours to read: a skipped check, not a finding */
+    }
     if (need_cert == 2 && f->error && strstr(f->error, "holds no PEM data")) {
         /* use_certificate_chain gives up quietly on a file without PEM data */
         oa_audit_report(a, r, OA_SEV_ERROR, vh, at, "point it at the intermediate "
@@ -211,18 +215,18 @@ void oa_rule_certificate_unreadable(oa_audit_t *a, const oa_rule_t *r)
         /* the CA store (mod_ssl checks it at config time, AH01895 when unusable); once
          * per directive, however many vhosts inherit it */
         if (caf && caf->argv->nelts && !apr_hash_get(seen, caf->node, sizeof(void *))) {
-            const char *path = oa_conf_server_relative(a->pool, a->model->conf->server_root,
-                                                       APR_ARRAY_IDX(caf->argv, 0, const char *));
             apr_hash_set(seen, caf->node, sizeof(void *), caf);
-            unreadable(a, r, caf->inherited ? NULL : an->vh, caf->node, "SSLCACertificateFile",
-                       oa_pki_file(a->pki, path), 1);
+            unreadable(a, r, caf->inherited ? NULL : an->vh, caf,
+                       oa_pki_file(a->pki, oa_audit_path(a, caf)), 1);
         }
         if (cap && cap->argv->nelts && !apr_hash_get(seen, cap->node, sizeof(void *))) {
-            const char *path = oa_conf_server_relative(a->pool, a->model->conf->server_root,
-                                                       APR_ARRAY_IDX(cap->argv, 0, const char *));
+            const char *path = oa_audit_path(a, cap);
             apr_finfo_t fi;
             apr_hash_set(seen, cap->node, sizeof(void *), cap);
-            if (apr_stat(&fi, path, APR_FINFO_TYPE, a->pool) == APR_SUCCESS
+            if (oa_audit_dir_skipped(a, an->vh, cap, path)) {
+                /* the checks that need it are listed as skipped */
+            }
+            else if (apr_stat(&fi, path, APR_FINFO_TYPE, a->pool) == APR_SUCCESS
                 && fi.filetype == APR_DIR && !dir_has_certificates(a, path)) {
                 oa_finding_t *f = oa_audit_report(a, r, OA_SEV_ERROR, cap->inherited ? NULL : an->vh,
                                                   cap->node, "put the CA certificates there and "
@@ -261,13 +265,12 @@ void oa_rule_certificate_unreadable(oa_audit_t *a, const oa_rule_t *r)
         }
         for (j = 0; j < an->certs->nelts; j++) {
             const oa_certinfo_t *ci = OA_CERT(an, j);
-            unreadable(a, r, an->vh, ci->cert_setting->node, "SSLCertificateFile", ci->cert_file, 1);
+            unreadable(a, r, an->vh, ci->cert_setting, ci->cert_file, 1);
             if (ci->key_file) {
-                unreadable(a, r, an->vh, ci->key_setting->node, "SSLCertificateKeyFile",
-                           ci->key_file, 0);
+                unreadable(a, r, an->vh, ci->key_setting, ci->key_file, 0);
             }
             if (j == 0 && ci->chain_file) {
-                unreadable(a, r, an->vh, chain->node, "SSLCertificateChainFile", ci->chain_file, 2);
+                unreadable(a, r, an->vh, chain, ci->chain_file, 2);
             }
         }
     }

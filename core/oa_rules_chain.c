@@ -17,7 +17,8 @@ void oa_rule_issuer_not_found(oa_audit_t *a, const oa_rule_t *r)
         for (j = 0; j < an->certs->nelts; j++) {
             const oa_certinfo_t *ci = OA_CERT(an, j);
             int staples = an->stapling_on || an->md_staples;
-            if (!ci->leaf || ci->replaced || ci->issuer || oa_x509_self_signed(ci->leaf)) {
+            if (!ci->leaf || ci->replaced || ci->issuer || ci->unknown
+                || oa_x509_self_signed(ci->leaf)) {
                 continue;
             }
             oa_audit_report(a, r, staples ? OA_SEV_ERROR : OA_SEV_WARNING, an->vh,
@@ -229,7 +230,8 @@ void oa_rule_must_staple_not_stapled(oa_audit_t *a, const oa_rule_t *r)
         for (j = 0; j < an->certs->nelts; j++) {
             const oa_certinfo_t *ci = OA_CERT(an, j);
             if (!ci->leaf || ci->replaced || !ci->must_staple
-                || !strcmp(ci->stapling, OA_STAPLING_ACTIVE)) {
+                || !strcmp(ci->stapling, OA_STAPLING_ACTIVE)
+                || !strcmp(ci->stapling, OA_STAPLING_UNKNOWN)) {
                 continue;
             }
             oa_audit_report(a, r, OA_SEV_ERROR, an->vh, ci->cert_setting->node,

@@ -115,7 +115,8 @@ int oa_status_level(const oa_status_rec_t *r, apr_time_t now)
         || (r->stop_at && r->stop_at < now + HOUR)) {
         return 2;
     }
-    if (!strcmp(r->config_stapling, OA_STAPLING_BROKEN) || r->findings[OA_SEV_WARNING]
+    if (!strcmp(r->config_stapling, OA_STAPLING_BROKEN)
+        || !strcmp(r->config_stapling, OA_STAPLING_UNKNOWN) || r->findings[OA_SEV_WARNING]
         || (r->responder_checked && !r->responder_up) || !strcmp(r->staple, "trylater")
         || r->chain == OA_CHAIN_NO_ISSUER
         || !strcmp(r->staple, "unknown") || (r->checked_at && strcmp(r->staple, "none")

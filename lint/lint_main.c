@@ -2,6 +2,7 @@
  * ocsp-lint: argument parsing, reading the files, choosing the output. Everything
  * else is core/.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,8 +27,35 @@
 enum {
     OPT_VHOSTS = 256, OPT_FORMAT, OPT_FAIL_ON, OPT_ENVVARS, OPT_NO_ENVVARS, OPT_HTTPD,
     OPT_HTTPD_VERSION, OPT_BUILTINS, OPT_VERSION, OPT_HELP, OPT_SELECT, OPT_SKIP, OPT_EXPLAIN,
-    OPT_EXPIRY, OPT_LIST_RULES, OPT_DOCS_URI, OPT_ONLINE, OPT_TIMEOUT
+    OPT_EXPIRY, OPT_LIST_RULES, OPT_DOCS_URI, OPT_ONLINE, OPT_TIMEOUT, OPT_PATH_MAP,
+    OPT_REQUIRE_FILES, OPT_SRCROOT, OPT_BASELINE, OPT_WRITE_BASELINE
 };
+
+/* Output formats: a row each. */
+typedef enum {
+    LINT_FMT_TEXT = 0,
+    LINT_FMT_JSON,
+    LINT_FMT_SARIF,
+    LINT_FMT_GITLAB
+} lint_format_e;
+
+static const char *const format_names[] = { "text", "json", "sarif", "gitlab", NULL };
+
+static int format_parse(const char *s)
+{
+    int i;
+    for (i = 0; format_names[i]; i++) {
+        if (!strcmp(s, format_names[i])) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+/* the public rule pages (./configure --with-docs-url) */
+#ifndef OA_DOCS_URL
+#define OA_DOCS_URL "https://github.com/mod-ocsp-audit/mod_ocsp_audit/blob/main/docs/rules/"
+#endif
 
 static const apr_getopt_option_t options[] = {
     { "file", 'f', 1, "the main configuration file (default: the platform's)" },
@@ -36,13 +64,23 @@ static const apr_getopt_option_t options[] = {
     { "pre", 'C', 1, "a directive to read before the config (like httpd -C)" },
     { "post", 'c', 1, "a directive to read after the config (like httpd -c)" },
     { "vhosts", OPT_VHOSTS, 0, "print the virtual host inventory" },
-    { "format", OPT_FORMAT, 1, "text (default), json, sarif" },
+    { "format", OPT_FORMAT, 1, "text (default), json, sarif, gitlab (Code Quality report)" },
+    { "path-map", OPT_PATH_MAP, 1, "FROM=TO: read the server's path FROM (and below) at TO, e.g. "
+      "/etc/apache2=conf; repeatable" },
+    { "require-files", OPT_REQUIRE_FILES, 0, "a missing certificate or key file is an error "
+      "(on the server itself); default: its checks are skipped" },
+    { "srcroot", OPT_SRCROOT, 1, "SARIF/GitLab paths and fingerprints are relative to DIR "
+      "(default: the current directory)" },
+    { "baseline", OPT_BASELINE, 1, "report and fail only on findings not in this baseline file" },
+    { "write-baseline", OPT_WRITE_BASELINE, 1, "write the findings' fingerprints to FILE, "
+      "report as usual and exit 0" },
     { "select", OPT_SELECT, 1, "run only these rules (IDs or slugs, comma-separated), repeatable" },
     { "skip", OPT_SKIP, 1, "do not run these rules (IDs or slugs, comma-separated), repeatable" },
     { "expiry-days", OPT_EXPIRY, 1, "warn about certificates expiring within N days (default 14)" },
     { "explain", OPT_EXPLAIN, 1, "print the documentation of a rule (ID or slug)" },
     { "list-rules", OPT_LIST_RULES, 0, "list the rules" },
-    { "docs-uri", OPT_DOCS_URI, 1, "base URI of the rule pages for SARIF helpUri (default: the installed pages)" },
+    { "docs-uri", OPT_DOCS_URI, 1, "base URI of the rule pages for SARIF helpUri (default: "
+      OA_DOCS_URL ")" },
     { "verbose", 'v', 0, "also print each SSL vhost's predicted stapling" },
     { "online", OPT_ONLINE, 0, "also ask the OCSP responder of each distinct certificate" },
     { "timeout", OPT_TIMEOUT, 1, "seconds for each network phase with --online (default 5)" },
@@ -61,7 +99,10 @@ static const apr_getopt_option_t options[] = {
 typedef struct {
     oa_conf_opts_t copts;
     int vhosts;
-    const char *format;
+    lint_format_e format;
+    const char *srcroot;
+    const char *baseline;
+    const char *write_baseline;
     int fail_on;
     const char *envvars;
     int no_envvars;
@@ -182,6 +223,13 @@ static void ask_httpd(apr_pool_t *p, lint_opts_t *o)
 static void default_paths(apr_pool_t *p, lint_opts_t *o)
 {
     oa_conf_opts_t *c = &o->copts;
+    /* -d /etc/apache2 with --path-map /etc/apache2=conf reads conf */
+    if (c->server_root && c->server_root[0] == '/') {
+        c->server_root = oa_conf_map_path(p, c->path_map, c->server_root);
+    }
+    if (c->config_file && c->config_file[0] == '/') {
+        c->config_file = oa_conf_map_path(p, c->path_map, c->config_file);
+    }
     if (!c->config_file) {
         if (c->server_root) {
             const char *deb = apr_pstrcat(p, c->server_root, "/apache2.conf", NULL);
@@ -342,7 +390,7 @@ static int parse_args(apr_pool_t *p, int argc, const char *const *argv, lint_opt
 
     memset(o, 0, sizeof(*o));
     oa_conf_opts_init(&o->copts, p);
-    o->format = "text";
+    o->format = LINT_FMT_TEXT;
     o->fail_on = OA_SEV_ERROR;
     apr_getopt_init(&g, p, argc, argv);
     g->errfn = NULL;
@@ -357,12 +405,25 @@ static int parse_args(apr_pool_t *p, int argc, const char *const *argv, lint_opt
         case 'q': o->quiet = 1; break;
         case OPT_VHOSTS: o->vhosts = 1; break;
         case OPT_FORMAT:
-            if (strcmp(arg, "text") && strcmp(arg, "json") && strcmp(arg, "sarif")) {
-                fprintf(stderr, "ocsp-lint: unknown --format '%s' (text, json, sarif)\n", arg);
+            if (format_parse(arg) < 0) {
+                fprintf(stderr, "ocsp-lint: unknown --format '%s' (text, json, sarif, gitlab)\n",
+                        arg);
                 return 0;
             }
-            o->format = arg;
+            o->format = (lint_format_e)format_parse(arg);
             break;
+        case OPT_PATH_MAP: {
+            const char *e = oa_conf_path_map_add(p, &o->copts.path_map, arg);
+            if (e) {
+                fprintf(stderr, "ocsp-lint: --path-map %s\n", e);
+                return 0;
+            }
+            break;
+        }
+        case OPT_REQUIRE_FILES: o->audit.require_files = 1; break;
+        case OPT_SRCROOT: o->srcroot = arg; break;
+        case OPT_BASELINE: o->baseline = arg; break;
+        case OPT_WRITE_BASELINE: o->write_baseline = arg; break;
         case 'v': o->verbose = 1; break;
         case OPT_SELECT:
         case OPT_SKIP: {
@@ -440,6 +501,11 @@ static int parse_args(apr_pool_t *p, int argc, const char *const *argv, lint_opt
         fprintf(stderr, "ocsp-lint: bad option %s (see --help)\n", g->argv[g->ind - 1]);
         return 0;
     }
+    if (o->vhosts && o->format != LINT_FMT_TEXT && o->format != LINT_FMT_JSON) {
+        fprintf(stderr, "ocsp-lint: --vhosts prints text or json, not %s\n",
+                format_names[o->format]);
+        return 0;
+    }
     if (g->ind < argc) {
         if (o->copts.config_file || g->ind + 1 < argc) {
             fprintf(stderr, "ocsp-lint: one configuration file at a time (-f or a path)\n");
@@ -483,6 +549,360 @@ static int load_envvars(apr_pool_t *p, lint_opts_t *o)
     return 1;
 }
 
+/* --format given anywhere on the command line, for the document written when the
+ * arguments themselves are wrong */
+static lint_format_e format_in_argv(int argc, const char *const *argv)
+{
+    int i, f = LINT_FMT_TEXT;
+    for (i = 1; i < argc; i++) {
+        const char *v = NULL;
+        if (!strcmp(argv[i], "--format") && i + 1 < argc) {
+            v = argv[i + 1];
+        }
+        else if (!strncmp(argv[i], "--format=", 9)) {
+            v = argv[i] + 9;
+        }
+        if (v && format_parse(v) >= 0) {
+            f = format_parse(v);
+        }
+    }
+    return (lint_format_e)f;
+}
+
+static const char *abs_dir(apr_pool_t *p, const char *dir)
+{
+    char *abs = NULL;
+    char buf[PATH_MAX];
+    if (!dir) {
+        if (apr_filepath_get(&abs, APR_FILEPATH_NATIVE, p) != APR_SUCCESS) {
+            return NULL;
+        }
+        dir = abs;
+    }
+    else if (apr_filepath_merge(&abs, NULL, dir, APR_FILEPATH_TRUENAME, p) == APR_SUCCESS) {
+        dir = abs;
+    }
+    /* the files are compared with symlinks resolved: so is the root */
+    return realpath(dir, buf) ? apr_pstrdup(p, buf) : dir;
+}
+
+static void report_opts(apr_pool_t *p, const lint_opts_t *o, oa_report_opts_t *ro)
+{
+    memset(ro, 0, sizeof(*ro));
+    ro->tool_version = OA_VERSION;
+    ro->docs_uri = o->docs_uri ? o->docs_uri : OA_DOCS_URL;
+    ro->srcroot = abs_dir(p, o->srcroot);
+}
+
+/* Exit 2 or 3: the error on stderr, and in JSON, SARIF and GitLab a document that says so
+ * (a CI upload step gets a valid file, never an empty one). */
+static int fail_with(apr_pool_t *p, const lint_opts_t *o, lint_format_e fmt, const char *kind,
+                     const oa_diag_t *err, int code)
+{
+    oa_report_opts_t ro;
+    report_opts(p, o, &ro);
+    oa_report_diag_text(p, err, oa_out_file, stderr);
+    if (fmt == LINT_FMT_JSON) {
+        oa_report_error_json(p, &ro, o->copts.config_file, o->copts.server_root, kind, err,
+                             oa_out_file, stdout);
+    }
+    else if (fmt == LINT_FMT_SARIF) {
+        oa_report_error_sarif(p, &ro, kind, err, oa_out_file, stdout);
+    }
+    else if (fmt == LINT_FMT_GITLAB) {
+        apr_array_header_t *none = apr_array_make(p, 1, sizeof(oa_finding_t *));
+        oa_report_findings_gitlab(p, none, &ro, oa_out_file, stdout);
+    }
+    fflush(stdout);
+    return code;
+}
+
+/* --online for SARIF and GitLab: each failed responder check as a result at the
+ * certificate's directive */
+static const oa_rule_t online_rule = {
+    "OA-ONLINE", "online-responder", OA_SEV_ERROR,
+    "ocsp-lint --online: the OCSP responder of a certificate did not answer as it should",
+    NULL
+};
+
+static apr_array_header_t *online_findings(apr_pool_t *p, const apr_array_header_t *online)
+{
+    apr_array_header_t *out = apr_array_make(p, 4, sizeof(oa_finding_t *));
+    int i;
+    for (i = 0; online && i < online->nelts; i++) {
+        const online_t *on = &APR_ARRAY_IDX(online, i, online_t);
+        oa_finding_t *f;
+        if (!on->skipped && !strcmp(on->check->verdict, "ok")) {
+            continue;
+        }
+        f = apr_pcalloc(p, sizeof(*f));
+        f->rule = &online_rule;
+        f->vh = on->an->vh;
+        f->node = on->ci->cert_setting->node;
+        f->d.severity = OA_SEV_ERROR;
+        f->d.file = f->node->file;
+        f->d.line = f->node->line;
+        f->d.message = on->skipped
+            ? apr_psprintf(p, "responder not asked about %s (%s): it failed for another "
+                           "certificate", oa_x509_subject(p, on->ci->leaf), on->ci->cert_path)
+            : apr_psprintf(p, "responder %s for %s: %s%s%s", on->check->url, on->ci->cert_path,
+                           on->check->verdict, on->check->message ? ": " : "",
+                           on->check->message ? on->check->message : "");
+        APR_ARRAY_PUSH(out, oa_finding_t *) = f;
+    }
+    return out;
+}
+
+#define BASELINE_HEAD "# ocsp-lint baseline v1: FINGERPRINT RULE FILE:LINE (see --baseline)\n"
+
+static apr_status_t write_baseline(apr_pool_t *p, const char *path, const oa_audit_t *a,
+                                   const char *srcroot)
+{
+    apr_file_t *f;
+    apr_status_t rv;
+    int i;
+    rv = apr_file_open(&f, path, APR_FOPEN_WRITE | APR_FOPEN_CREATE | APR_FOPEN_TRUNCATE,
+                       APR_FPROT_OS_DEFAULT, p);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    apr_file_puts(BASELINE_HEAD, f);
+    for (i = 0; i < a->findings->nelts; i++) {
+        const oa_finding_t *fd = APR_ARRAY_IDX(a->findings, i, const oa_finding_t *);
+        const char *file = oa_report_edited_file(p, fd->d.file);
+        const char *rel = oa_report_relative(p, srcroot, file);
+        apr_file_printf(f, "%s %s %s:%d\n", fd->fingerprint, fd->rule->id, rel ? rel : file,
+                        fd->d.line);
+    }
+    rv = apr_file_close(f);
+    return rv;
+}
+
+/* the fingerprints of a baseline file: the first word of each line that is not a comment */
+static apr_status_t read_baseline(apr_hash_t **pset, apr_pool_t *p, const char *path)
+{
+    apr_file_t *f;
+    apr_status_t rv;
+    char line[4096];
+    apr_hash_t *set = apr_hash_make(p);
+    rv = apr_file_open(&f, path, APR_FOPEN_READ, APR_FPROT_OS_DEFAULT, p);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    while (apr_file_gets(line, sizeof(line), f) == APR_SUCCESS) {
+        apr_size_t n = strspn(line, "0123456789abcdef");
+        if (line[0] != '#' && n == 64) {
+            apr_hash_set(set, apr_pstrmemdup(p, line, n), n, "");
+        }
+    }
+    apr_file_close(f);
+    *pset = set;
+    return APR_SUCCESS;
+}
+
+/* leave out the findings a baseline has */
+static void apply_baseline(oa_audit_t *a, apr_hash_t *set)
+{
+    apr_array_header_t *kept = apr_array_make(a->pool, a->findings->nelts, sizeof(oa_finding_t *));
+    int i;
+    for (i = 0; i < a->findings->nelts; i++) {
+        oa_finding_t *f = APR_ARRAY_IDX(a->findings, i, oa_finding_t *);
+        if (apr_hash_get(set, f->fingerprint, APR_HASH_KEY_STRING)) {
+            a->baselined++;
+        }
+        else {
+            APR_ARRAY_PUSH(kept, oa_finding_t *) = f;
+        }
+    }
+    a->findings = kept;
+    for (i = 0; i < a->analyses->nelts; i++) {
+        oa_analysis_t *an = APR_ARRAY_IDX(a->analyses, i, oa_analysis_t *);
+        apr_array_header_t *mine = apr_array_make(a->pool, 4, sizeof(oa_finding_t *));
+        int k;
+        for (k = 0; k < an->findings->nelts; k++) {
+            oa_finding_t *f = APR_ARRAY_IDX(an->findings, k, oa_finding_t *);
+            if (!apr_hash_get(set, f->fingerprint, APR_HASH_KEY_STRING)) {
+                APR_ARRAY_PUSH(mine, oa_finding_t *) = f;
+            }
+        }
+        an->findings = mine;
+    }
+}
+
+static void print_online_text(apr_pool_t *p, const apr_array_header_t *online)
+{
+    int i;
+    for (i = 0; online && i < online->nelts; i++) {
+        const online_t *on = &APR_ARRAY_IDX(online, i, online_t);
+        const oa_responder_check_t *r = on->check;
+        if (on->skipped) {
+            printf("%s: error: responder not asked about %s: it failed for another "
+                   "certificate [online]\n", on->ci->cert_path,
+                   oa_x509_subject(p, on->ci->leaf));
+            continue;
+        }
+        printf("%s: %s: responder %s: %s%s%s [online]\n", on->ci->cert_path,
+               strcmp(r->verdict, "ok") ? "error" : "ok", r->url, r->verdict,
+               r->message ? ": " : "", r->message ? r->message : "");
+        if (r->conn && r->conn->ip) {
+            printf("    %s: dns %" APR_TIME_T_FMT " ms, connect %" APR_TIME_T_FMT
+                   " ms, response %" APR_TIME_T_FMT " ms\n", r->conn->ip,
+                   apr_time_as_msec(r->conn->t_dns), apr_time_as_msec(r->conn->t_connect),
+                   apr_time_as_msec(r->t_response));
+        }
+    }
+}
+
+static void print_summary(const oa_audit_t *a, const oa_conf_t *conf, const oa_model_t *model)
+{
+    int k, c[3] = { 0, 0, 0 };
+    const char *verdict;
+    for (k = 0; k < a->findings->nelts; k++) {
+        c[APR_ARRAY_IDX(a->findings, k, const oa_finding_t *)->d.severity]++;
+    }
+    verdict = !strcmp(a->startup, OA_STARTUP_FAILS) ? "httpd would refuse to start"
+              : !strcmp(a->startup, OA_STARTUP_UNKNOWN)
+              ? "whether httpd would start is unknown: files it reads were not checked"
+              : "httpd would start";
+    printf("%s: %d error%s, %d warning%s, %d note%s (%d suppressed", conf->config_file,
+           c[2], c[2] == 1 ? "" : "s", c[1], c[1] == 1 ? "" : "s", c[0],
+           c[0] == 1 ? "" : "s", a->suppressed);
+    if (a->baselined) {
+        printf(", %d in the baseline", a->baselined);
+    }
+    if (a->skipped->nelts) {
+        printf(", %d file%s not checked", a->skipped->nelts, a->skipped->nelts == 1 ? "" : "s");
+    }
+    printf(") in %d SSL vhost%s of %d; %s\n", a->analyses->nelts,
+           a->analyses->nelts == 1 ? "" : "s", model->vhosts->nelts - 1, verdict);
+}
+
+static int run_vhosts(apr_pool_t *p, const lint_opts_t *o, oa_conf_t *conf, oa_model_t *model)
+{
+    int i, worst = -1;
+    if (o->format == LINT_FMT_JSON) {
+        oa_report_vhosts_json(p, model, oa_out_file, stdout, OA_VERSION);
+    }
+    else {
+        oa_report_vhosts_text(p, model, oa_out_file, stdout);
+    }
+    for (i = 0; i < conf->diags->nelts; i++) {
+        const oa_diag_t *d = APR_ARRAY_IDX(conf->diags, i, const oa_diag_t *);
+        worst = (int)d->severity > worst ? (int)d->severity : worst;
+        if (o->format != LINT_FMT_JSON) {
+            oa_report_diag_text(p, d, oa_out_file, stderr);
+        }
+    }
+    return worst;
+}
+
+/* the audit in the chosen format */
+static void render(apr_pool_t *p, const lint_opts_t *o, const oa_audit_t *audit,
+                   const oa_conf_t *conf, const oa_model_t *model,
+                   apr_array_header_t *online, oa_report_opts_t *ro)
+{
+    switch (o->format) {
+    case LINT_FMT_JSON: {
+        online_json_t oj;
+        oj.p = p;
+        oj.online = online;
+        ro->extra = online ? online_json : NULL;
+        ro->extra_ctx = &oj;
+        oa_report_findings_json(p, audit, ro, oa_out_file, stdout);
+        break;
+    }
+    case LINT_FMT_SARIF:
+        oa_report_findings_sarif(p, audit, ro, oa_out_file, stdout);
+        break;
+    case LINT_FMT_GITLAB: {
+        apr_array_header_t *all = apr_array_copy(p, audit->findings);
+        if (ro->extra_findings) {
+            apr_array_cat(all, ro->extra_findings);
+        }
+        oa_report_findings_gitlab(p, all, ro, oa_out_file, stdout);
+        break;
+    }
+    case LINT_FMT_TEXT:
+        oa_report_findings_text(p, audit, oa_out_file, stdout);
+        print_online_text(p, online);
+        if (o->verbose) {
+            oa_report_predictions_text(p, audit, oa_out_file, stdout);
+        }
+        if (!o->quiet) {
+            print_summary(audit, conf, model);
+        }
+        break;
+    }
+}
+
+/* lint: the audit, the baseline, --online, the output; the exit code */
+static int run_audit(apr_pool_t *p, lint_opts_t *o, oa_conf_t *conf, oa_model_t *model,
+                     apr_hash_t *baseline)
+{
+    oa_audit_t *audit;
+    oa_report_opts_t ro;
+    apr_array_header_t *online = NULL;
+    apr_status_t rv;
+    int i, worst = -1;
+
+    report_opts(p, o, &ro);
+    {
+        /* the module's own settings in the config count, as the module reads them */
+        const oa_node_t *at = NULL;
+        const char *e = oa_audit_opts_from_conf(p, &o->audit, conf, &at);
+        if (e) {
+            return fail_with(p, o, o->format, "parse-error",
+                             oa_diag_make(p, OA_SEV_ERROR, at->file, at->line, "%s", e),
+                             LINT_EXIT_PARSE);
+        }
+    }
+    oa_audit_run(&audit, p, model, oa_pki_make(p), &o->audit);
+    oa_report_fingerprints(p, audit->findings, ro.srcroot);
+    if (o->write_baseline) {
+        rv = write_baseline(p, o->write_baseline, audit, ro.srcroot);
+        if (rv != APR_SUCCESS) {
+            char ebuf[256];
+            return fail_with(p, o, o->format, "baseline", oa_diag_make(p, OA_SEV_ERROR,
+                             o->write_baseline, 0, "cannot write the baseline: %s",
+                             apr_strerror(rv, ebuf, sizeof(ebuf))), LINT_EXIT_USAGE);
+        }
+        fprintf(stderr, "%s: %d finding%s written to the baseline\n", o->write_baseline,
+                audit->findings->nelts, audit->findings->nelts == 1 ? "" : "s");
+    }
+    if (baseline) {
+        apply_baseline(audit, baseline);
+    }
+    if (o->online) {
+        online = online_checks(p, audit, &o->probe);
+        for (i = 0; i < online->nelts; i++) {
+            const online_t *on = &APR_ARRAY_IDX(online, i, online_t);
+            if (on->skipped || strcmp(on->check->verdict, "ok")) {
+                worst = OA_SEV_ERROR;
+            }
+        }
+        ro.extra_rules = apr_array_make(p, 1, sizeof(const oa_rule_t *));
+        APR_ARRAY_PUSH((apr_array_header_t *)ro.extra_rules, const oa_rule_t *) = &online_rule;
+        ro.extra_findings = online_findings(p, online);
+    }
+    for (i = 0; i < conf->diags->nelts; i++) {
+        const oa_diag_t *d = APR_ARRAY_IDX(conf->diags, i, const oa_diag_t *);
+        worst = (int)d->severity > worst ? (int)d->severity : worst;
+    }
+    for (i = 0; i < audit->findings->nelts; i++) {
+        const oa_finding_t *f = APR_ARRAY_IDX(audit->findings, i, const oa_finding_t *);
+        worst = (int)f->d.severity > worst ? (int)f->d.severity : worst;
+    }
+    render(p, o, audit, conf, model, online, &ro);
+    fflush(stdout);
+    if (ferror(stdout)) {
+        return LINT_EXIT_USAGE;
+    }
+    if (o->write_baseline) {
+        return LINT_EXIT_CLEAN;   /* the findings are now the accepted ones */
+    }
+    return worst >= o->fail_on ? LINT_EXIT_FINDINGS : LINT_EXIT_CLEAN;
+}
+
 int main(int argc, const char *const *argv)
 {
     apr_pool_t *p;
@@ -491,8 +911,8 @@ int main(int argc, const char *const *argv)
     oa_model_t *model;
     oa_diag_t *err;
     apr_status_t rv;
-    int i, worst = -1, json;
-    int code = LINT_EXIT_CLEAN;
+    int worst;
+    apr_hash_t *baseline = NULL;
 
     apr_app_initialize(&argc, &argv, NULL);
     atexit(apr_terminate);
@@ -502,7 +922,13 @@ int main(int argc, const char *const *argv)
     }
 
     if (!parse_args(p, argc, argv, &o)) {
+        lint_format_e fmt = format_in_argv(argc, argv);
         fprintf(stderr, "Try 'ocsp-lint --help'.\n");
+        if (fmt != LINT_FMT_TEXT) {
+            memset(&o, 0, sizeof(o));
+            return fail_with(p, &o, fmt, "usage", oa_diag_make(p, OA_SEV_ERROR, NULL, 0,
+                             "bad command line (see ocsp-lint --help)"), LINT_EXIT_USAGE);
+        }
         return LINT_EXIT_USAGE;
     }
     if (o.httpd) {
@@ -510,122 +936,29 @@ int main(int argc, const char *const *argv)
     }
     default_paths(p, &o);
     if (!load_envvars(p, &o)) {
-        return LINT_EXIT_USAGE;
+        return fail_with(p, &o, o.format, "envvars", oa_diag_make(p, OA_SEV_ERROR, o.envvars,
+                         0, "cannot read the envvars file"), LINT_EXIT_USAGE);
     }
-    json = !strcmp(o.format, "json");
+    if (o.baseline && (rv = read_baseline(&baseline, p, o.baseline)) != APR_SUCCESS) {
+        char ebuf[256];
+        return fail_with(p, &o, o.format, "baseline", oa_diag_make(p, OA_SEV_ERROR, o.baseline,
+                         0, "cannot read the baseline: %s", apr_strerror(rv, ebuf, sizeof(ebuf))),
+                         LINT_EXIT_USAGE);
+    }
 
     rv = oa_conf_read(&conf, &err, p, &o.copts);
     if (rv != APR_SUCCESS) {
-        oa_report_diag_text(p, err, oa_out_file, stderr);
-        return rv == APR_EGENERAL ? LINT_EXIT_PARSE : LINT_EXIT_USAGE;
+        int parse = rv == APR_EGENERAL;
+        return fail_with(p, &o, o.format, parse ? "parse-error" : "config-unreadable", err,
+                         parse ? LINT_EXIT_PARSE : LINT_EXIT_USAGE);
     }
     oa_model_build(&model, p, conf);
 
     if (o.vhosts) {
-        if (json) {
-            oa_report_vhosts_json(p, model, oa_out_file, stdout, OA_VERSION);
-        }
-        else {
-            oa_report_vhosts_text(p, model, oa_out_file, stdout);
-        }
-        for (i = 0; i < conf->diags->nelts; i++) {
-            const oa_diag_t *d = APR_ARRAY_IDX(conf->diags, i, const oa_diag_t *);
-            worst = (int)d->severity > worst ? (int)d->severity : worst;
-            if (!json) {
-                oa_report_diag_text(p, d, oa_out_file, stderr);
-            }
-        }
+        worst = run_vhosts(p, &o, conf, model);
+        fflush(stdout);
+        return ferror(stdout) ? LINT_EXIT_USAGE
+                              : worst >= o.fail_on ? LINT_EXIT_FINDINGS : LINT_EXIT_CLEAN;
     }
-    else {
-        oa_audit_t *audit;
-        oa_report_opts_t ro;
-        apr_array_header_t *online = NULL;
-        memset(&ro, 0, sizeof(ro));
-        ro.tool_version = OA_VERSION;
-        ro.docs_uri = o.docs_uri ? o.docs_uri : apr_pstrcat(p, "file://", docs_dir(p), "/", NULL);
-        {
-            /* the module's own settings in the config count, as the module reads them */
-            const oa_node_t *at = NULL;
-            const char *e = oa_audit_opts_from_conf(p, &o.audit, conf, &at);
-            if (e) {
-                fprintf(stderr, "%s:%d: error: %s\n", at->file, at->line, e);
-                return LINT_EXIT_PARSE;
-            }
-        }
-        oa_audit_run(&audit, p, model, oa_pki_make(p), &o.audit);
-        if (o.online) {
-            online = online_checks(p, audit, &o.probe);
-            for (i = 0; i < online->nelts; i++) {
-                const online_t *on = &APR_ARRAY_IDX(online, i, online_t);
-                if (on->skipped || strcmp(on->check->verdict, "ok")) {
-                    worst = OA_SEV_ERROR;
-                }
-            }
-        }
-        for (i = 0; i < conf->diags->nelts; i++) {
-            const oa_diag_t *d = APR_ARRAY_IDX(conf->diags, i, const oa_diag_t *);
-            worst = (int)d->severity > worst ? (int)d->severity : worst;
-        }
-        for (i = 0; i < audit->findings->nelts; i++) {
-            const oa_finding_t *f = APR_ARRAY_IDX(audit->findings, i, const oa_finding_t *);
-            worst = (int)f->d.severity > worst ? (int)f->d.severity : worst;
-        }
-        if (json) {
-            online_json_t oj;
-            oj.p = p;
-            oj.online = online;
-            ro.extra = online ? online_json : NULL;
-            ro.extra_ctx = &oj;
-            oa_report_findings_json(p, audit, &ro, oa_out_file, stdout);
-        }
-
-        else if (!strcmp(o.format, "sarif")) {
-            oa_report_findings_sarif(p, audit, &ro, oa_out_file, stdout);
-        }
-        else {
-            oa_report_findings_text(p, audit, oa_out_file, stdout);
-            for (i = 0; online && i < online->nelts; i++) {
-                const online_t *on = &APR_ARRAY_IDX(online, i, online_t);
-                const oa_responder_check_t *r = on->check;
-                if (on->skipped) {
-                    printf("%s: error: responder not asked about %s: it failed for another "
-                           "certificate [online]\n", on->ci->cert_path,
-                           oa_x509_subject(p, on->ci->leaf));
-                    continue;
-                }
-                printf("%s: %s: responder %s: %s%s%s [online]\n", on->ci->cert_path,
-                       strcmp(r->verdict, "ok") ? "error" : "ok", r->url, r->verdict,
-                       r->message ? ": " : "", r->message ? r->message : "");
-                if (r->conn && r->conn->ip) {
-                    printf("    %s: dns %" APR_TIME_T_FMT " ms, connect %" APR_TIME_T_FMT
-                           " ms, response %" APR_TIME_T_FMT " ms\n", r->conn->ip,
-                           apr_time_as_msec(r->conn->t_dns), apr_time_as_msec(r->conn->t_connect),
-                           apr_time_as_msec(r->t_response));
-                }
-            }
-            if (o.verbose) {
-                oa_report_predictions_text(p, audit, oa_out_file, stdout);
-            }
-            if (!o.quiet) {
-                int k, c[3] = { 0, 0, 0 };
-                for (k = 0; k < audit->findings->nelts; k++) {
-                    c[APR_ARRAY_IDX(audit->findings, k, const oa_finding_t *)->d.severity]++;
-                }
-                printf("%s: %d error%s, %d warning%s, %d note%s (%d suppressed) in %d SSL "
-                       "vhost%s of %d; httpd would %s\n", conf->config_file,
-                       c[2], c[2] == 1 ? "" : "s", c[1], c[1] == 1 ? "" : "s", c[0],
-                       c[0] == 1 ? "" : "s", audit->suppressed, audit->analyses->nelts,
-                       audit->analyses->nelts == 1 ? "" : "s", model->vhosts->nelts - 1,
-                       strcmp(audit->startup, "ok") ? "refuse to start" : "start");
-            }
-        }
-    }
-    if (worst >= o.fail_on) {
-        code = LINT_EXIT_FINDINGS;
-    }
-    fflush(stdout);
-    if (ferror(stdout)) {
-        return LINT_EXIT_USAGE;
-    }
-    return code;
+    return run_audit(p, &o, conf, model, baseline);
 }

@@ -215,6 +215,8 @@ static int run_audit(apr_pool_t *ptemp, server_rec *s, const char *when, oa_audi
     }
     conf = ocsp_audit_conf_from_httpd(ptemp, s);
     oa_model_build(&model, ptemp, conf);
+    /* on the server itself: a file that is not there is what httpd meets too */
+    c->opts.require_files = 1;
     oa_audit_run(&audit, ptemp, model, oa_pki_make(ptemp), &c->opts);
     *paudit = audit;
     if (!audit->analyses->nelts) {
@@ -239,8 +241,9 @@ static int run_audit(apr_pool_t *ptemp, server_rec *s, const char *when, oa_audi
                  "%d note%s (%d suppressed)%s%s", when, audit->analyses->nelts,
                  audit->analyses->nelts == 1 ? "" : "s", errors, errors == 1 ? "" : "s",
                  warnings, warnings == 1 ? "" : "s", notes, notes == 1 ? "" : "s",
-                 audit->suppressed, strcmp(audit->startup, "ok") ? "; httpd will refuse to "
-                 "start: " : "", audit->startup_reason ? audit->startup_reason : "");
+                 audit->suppressed, !strcmp(audit->startup, OA_STARTUP_FAILS)
+                 ? "; httpd will refuse to start: " : !strcmp(audit->startup, OA_STARTUP_UNKNOWN)
+                 ? "; not checked: " : "", audit->startup_reason ? audit->startup_reason : "");
     return errors;
 }
 

@@ -7,8 +7,9 @@ pkgs="gcc make autoconf automake libtool pkg-config apache2 apache2-dev libapr1-
       libaprutil1-dev libssl-dev openssl check curl"
 if [ "${1:-}" = test ]; then
     # clang + compiler-rt: the fuzz targets; testssl.sh: the peer cross-check of probe;
-    # prometheus: promtool for the metrics page; chromium: the status page in a browser
-    pkgs="$pkgs python3 python3-pytest clang libclang-rt-14-dev time testssl.sh prometheus chromium"
+    # prometheus: promtool for the metrics page; chromium: the status page in a browser;
+    # python3-jsonschema: docs/schema/*.json on every JSON output; python3-yaml: docs/ci/ jobs
+    pkgs="$pkgs python3 python3-pytest python3-jsonschema python3-yaml clang libclang-rt-14-dev time testssl.sh prometheus chromium"
     # the Debian packages' test: build them (dpkg-dev, debhelper; dh-apache2 is in
     # apache2-dev), check them, clone the repository, read the man pages
     pkgs="$pkgs dpkg-dev debhelper fakeroot lintian git man-db"

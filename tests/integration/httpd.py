@@ -27,6 +27,8 @@ import subprocess
 import time
 from pathlib import Path
 
+import schemas
+
 HERE = Path(__file__).resolve().parent
 TREES_DIR = HERE / "trees"
 
@@ -591,6 +593,7 @@ def run_lint(args, env=None, cwd=None, timeout=120):
             data = json.loads(r.stdout)
         except ValueError:
             data = None
+    schemas.check(args, r.stdout)
     return LintResult(r.returncode, data, r.stderr, r.stdout, cmd)
 
 

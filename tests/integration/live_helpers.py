@@ -32,6 +32,7 @@ import time
 from pathlib import Path
 
 import httpd as H
+import schemas
 import ocsp_fixtures as F
 
 # the shared pieces, under the names the tests use
@@ -203,6 +204,7 @@ def _run_lint(args, limit, prefix=()):
     if r.stdout.strip():
         with contextlib.suppress(ValueError):
             doc = json.loads(r.stdout)
+    schemas.check(args, r.stdout)
     return Run(r.returncode, doc, r.stdout, r.stderr, elapsed, cmd)
 
 

@@ -187,8 +187,9 @@ def configtest(root, conf, defines=(), pre=(), post=(), env=None, with_module=Tr
 
 
 def lint(root, conf, defines=(), pre=(), post=(), env=None, options=()):
-    """ocsp-lint --format json on the same files; returns H.LintResult."""
-    args = ["--format", "json", "-d", root, conf, "--no-envvars"]
+    """ocsp-lint --format json on the same files; returns H.LintResult. --require-files:
+    httpd reads the same files here, so a missing one is an error for both."""
+    args = ["--format", "json", "-d", root, conf, "--no-envvars", "--require-files"]
     for d in defines:
         args += ["-D", d]
     for d in pre:

@@ -42,6 +42,7 @@ import time
 from pathlib import Path
 
 import httpd as H
+import schemas
 import ocsp_fixtures as F
 
 HERE = Path(__file__).resolve().parent
@@ -280,7 +281,7 @@ def get(port, path, timeout=10.0, host=LOOPBACK):
 def get_json(port, timeout=10.0):
     a = get(port, STATUS_PATH + "?json", timeout)
     assert a.status == 200, f"?json: HTTP {a.status}: {a.text[:2000]}"
-    return json.loads(a.text)
+    return schemas.validate("ocsp-status.schema.json", json.loads(a.text))
 
 
 def get_auto(port, timeout=10.0, path=STATUS_PATH + "?auto"):
@@ -647,8 +648,9 @@ class LoadClient:
                 try:
                     if a.status != 200:
                         raise ValueError(f"HTTP {a.status}")
-                    self.docs.append((time.monotonic(), json.loads(a.text)))
-                except ValueError as e:
+                    self.docs.append((time.monotonic(), schemas.validate(
+                        "ocsp-status.schema.json", json.loads(a.text))))
+                except (ValueError, schemas.SchemaError) as e:
                     self.bad_json.append((a.status, str(e), a.text[:2000]))
             except (OSError, http.client.HTTPException) as e:
                 self.errors.append((time.monotonic(), f"?json: {type(e).__name__}: {e}"))

@@ -34,6 +34,8 @@ from pathlib import Path
 
 import pytest
 
+import schemas
+
 import httpd as H
 
 LINT_TIMEOUT = 20      # seconds; every case must finish well within this
@@ -78,6 +80,7 @@ def lint(*args, prefix=()):
     assert r.rc not in (134, 139), f"ocsp-lint crashed\n{r!r}"
     for marker in _CRASH_MARKERS:
         assert marker not in r.stderr, f"ocsp-lint crashed ({marker})\n{r!r}"
+    schemas.check(args, r.stdout)
     return r
 
 

@@ -75,7 +75,8 @@ def responder(ocsp_responder):
 # --------------------------------------------------------------------------- helpers
 
 def lint_predictions(root, conf):
-    r = H.run_lint(["--format", "json", "-d", root, conf, "--no-envvars"])
+    # --require-files: httpd runs here with the same files, a missing one fails it too
+    r = H.run_lint(["--format", "json", "-d", root, conf, "--no-envvars", "--require-files"])
     assert r.returncode in (0, 1) and isinstance(r.data, dict), (
         f"ocsp-lint failed (exit {r.returncode}): {' '.join(map(str, r.args))}\n"
         f"stderr:\n{r.stderr}\nstdout:\n{r.stdout[:4000]}")

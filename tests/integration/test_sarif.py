@@ -12,7 +12,9 @@ is needed: nothing is started):
 The content is checked against ocsp-lint's own JSON findings and against what the
 configs are known to contain: ruleId, ruleIndex, level, message, region.startLine,
 artifactLocation.uri (a percent-encoded file: URI), and the rules metadata (id, name,
-shortDescription, helpUri for each rule, defaultConfiguration.level).
+shortDescription, helpUri for each rule, defaultConfiguration.level). The configs live
+outside the directory ocsp-lint runs in (its SRCROOT), so their URIs stay absolute file:
+URIs here; test_ci.py covers relative ones.
 
 The validator:
   * SARIF_MULTITOOL=/path/to/Sarif.Multitool uses that executable;
@@ -357,23 +359,22 @@ def test_sarif_docs_uri(trees):
                                                         for r in driver["rules"]]
 
 
-def test_sarif_default_help_uris_name_rule_pages(trees):
-    """Without --docs-uri the helpUris are file: URIs of the rule pages (OA_DOCS_DIR, the
-    installed pages, else the source tree's docs/rules). Each page must exist once any
-    page exists (skipped while docs/rules holds no page at all)."""
+def test_sarif_default_help_uris_are_public(trees):
+    """Without --docs-uri the helpUris are public https URIs (code scanning shows them to
+    people who do not have the files): the project's docs/rules pages, one per rule, each
+    page present in the source tree. --docs-uri gives another base, file: URIs included."""
     conf, _ = trees["findings"]
     doc = lint(conf, "sarif").data
     driver = doc["runs"][0]["tool"]["driver"]
-    assert urlparse(driver["informationUri"]).scheme == "file"
-    pages = [Path(_uri_to_path(r["helpUri"])) for r in driver["rules"]]
-    assert len({p.parent for p in pages}) == 1
-    if not any(p.exists() for p in pages):
-        pytest.skip(f"no rule page in {pages[0].parent} yet: every default helpUri points to "
-                    "a file that does not exist")
-    assert [p for p in pages if not p.exists()] == []
+    base = driver["informationUri"]
+    assert urlparse(base).scheme == "https" and base.endswith("/docs/rules/"), base
+    pages = Path(__file__).resolve().parent.parent.parent / "docs" / "rules"
+    for r in driver["rules"]:
+        assert r["helpUri"] == f"{base}{r['id']}.md"
+        assert (pages / f"{r['id']}.md").is_file(), r["id"]
 
     with tempfile.TemporaryDirectory() as d:
-        doc = lint(conf, "sarif", env={"OA_DOCS_DIR": d}).data
+        doc = lint(conf, "sarif", ["--docs-uri", Path(d).as_uri() + "/"]).data
         assert doc["runs"][0]["tool"]["driver"]["rules"][0]["helpUri"] == \
             Path(d, "OA101.md").as_uri()
 
@@ -426,3 +427,30 @@ def test_sarif_validator_reports_broken_logs(trees, validator, tmp_path):
     found, stdout = validate(validator, path, tmp_path)
     ids = {f[1] for f in found if f[0] == "error"}
     assert {"JSON1008", "JSON1002"} <= ids, f"expected JSON1008 and JSON1002, got:\n{stdout}"
+
+
+def test_sarif_online_results(trees, validator, tmp_path):
+    """--online: a responder that cannot be reached (the PKI's URL is 127.0.0.1:9, where
+    nothing listens) is a result of the rule OA-ONLINE (online-responder) at the certificate's
+    SSLCertificateFile, after the rule table's rules; the validator accepts the log."""
+    conf, _ = trees["clean"]
+    r = lint(conf, "sarif", SKIP_ALWAYS + ["--online", "--timeout", "2"])
+    assert r.returncode == 1, r.stderr
+    run = r.data["runs"][0]
+    rules = run["tool"]["driver"]["rules"]
+    assert rules[-1]["id"] == "OA-ONLINE" and rules[-1]["name"] == "online-responder"
+    assert "helpUri" not in rules[-1]
+    assert len(rules) == len(list_rules()) + 1
+    assert [res["ruleId"] for res in run["results"]] == ["OA-ONLINE"]
+    res = run["results"][0]
+    assert res["ruleIndex"] == len(rules) - 1 and res["level"] == "error"
+    assert res["message"]["text"].startswith("responder http://127.0.0.1:9/ for ")
+    lines = Path(conf).read_text().splitlines()
+    cert_line = next(i + 1 for i, ln in enumerate(lines) if "SSLCertificateFile" in ln)
+    loc = res["locations"][0]["physicalLocation"]
+    assert loc["artifactLocation"]["uri"] == Path(conf).as_uri()
+    assert loc["region"]["startLine"] == cert_line
+    path = tmp_path / "online.sarif"
+    path.write_text(r.stdout)
+    found, out = validate(validator, path, tmp_path)
+    assert [f for f in found if f[0] in ("error", "warning")] == [], out

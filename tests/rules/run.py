@@ -47,6 +47,10 @@ TOP = Path(os.environ.get("top_srcdir") or HERE.parent.parent).resolve()
 RULES_DIR = TOP / "tests" / "rules"
 DOCS_DIR = TOP / "docs" / "rules"
 PKI_SCRIPT = TOP / "tools" / "make-test-pki.sh"
+# the JSON contract (docs/schema/), shared with the integration suite
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "integration"))
+import schemas  # noqa: E402
+
 LINT = os.environ.get("OCSP_LINT") or "/work/build/lint/ocsp-lint"
 HTTPD = os.environ.get("HTTPD") or "/usr/sbin/apache2"
 
@@ -220,14 +224,22 @@ class Case:
 
 
 def lint_case(case, env):
-    cmd = [LINT, "-d", str(case.path.parent), str(case.path), "--format", "json", "--no-envvars"]
+    # --require-files: each case is a server's own config, so a missing file is what
+    # httpd meets too (without it ocsp-lint skips the checks that need the file)
+    cmd = [LINT, "-d", str(case.path.parent), str(case.path), "--format", "json", "--no-envvars",
+           "--require-files"]
     r = run(cmd, env=env, cwd=str(case.path.parent))
     if r.returncode not in LINT_OK_CODES:
         raise CaseError("ocsp-lint exited %d: %s" % (r.returncode, (r.stderr or r.stdout).strip()))
     try:
-        return json.loads(r.stdout)
+        doc = json.loads(r.stdout)
     except ValueError as e:
         raise CaseError("ocsp-lint printed no JSON (%s): %s" % (e, r.stdout[:500]))
+    try:
+        schemas.check(cmd[1:], r.stdout)
+    except schemas.SchemaError as e:
+        raise CaseError(str(e))
+    return doc
 
 
 def finding_str(f):

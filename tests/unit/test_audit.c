@@ -3,6 +3,7 @@
 
 #include "oa_audit.h"
 #include "oa_conf.h"
+#include "oa_report_findings.h"
 #include "oa_vhost.h"
 
 #define MODS \
@@ -171,9 +172,12 @@ START_TEST(startup_failures)
     ck_assert_str_eq(fired("OA304"), "error:9");
     ck_assert_str_eq(audit->startup, "fails");
 
+    aopts.require_files = 1;   /* as on the server itself */
     run(MODS CACHE VH_BEGIN "SSLCertificateFile ${PKI}/missing.pem\n</VirtualHost>\n");
     ck_assert_str_eq(fired("OA305"), "error:8");
     ck_assert_str_eq(audit->startup, "fails");
+    ck_assert_int_eq(audit->skipped->nelts, 0);
+    aopts.require_files = 0;
 
     run(MODS CACHE "<VirtualHost *:443>\nSSLUseStapling yes\n</VirtualHost>\n");
     ck_assert_str_eq(fired("OA105"), "error:6");
@@ -316,6 +320,173 @@ START_TEST(suppression_and_selection)
 }
 END_TEST
 
+/* the reasons and rules of the skipped checks, "DIRECTIVE:LINE:state:RULES" joined by spaces */
+static const char *skipped(void)
+{
+    const char *s = "";
+    int i, k;
+    for (i = 0; i < audit->skipped->nelts; i++) {
+        const oa_skip_t *sk = APR_ARRAY_IDX(audit->skipped, i, const oa_skip_t *);
+        const char *rules = "";
+        for (k = 0; k < sk->rules->nelts; k++) {
+            rules = apr_pstrcat(tp, rules, k ? "," : "",
+                                APR_ARRAY_IDX(sk->rules, k, const oa_rule_t *)->id, NULL);
+        }
+        s = apr_psprintf(tp, "%s%s%s:%d:%s:%s", s, *s ? " " : "", sk->directive, sk->d.line,
+                         oa_file_state_name(sk->state), rules);
+    }
+    return s;
+}
+
+START_TEST(missing_files_are_not_checked)
+{
+    /* a checkout without the private key: the match is not checked, nothing fails */
+    run(MODS CACHE VH_BEGIN "SSLCertificateFile ${PKI}/good-fullchain.pem\n"
+        "SSLCertificateKeyFile ${PKI}/absent.key\nSSLUseStapling on\n</VirtualHost>\n");
+    ck_assert_str_eq(fired("OA304"), "");
+    ck_assert_str_eq(fired("OA305"), "");
+    ck_assert_str_eq(skipped(), "SSLCertificateKeyFile:9:missing:OA304,OA305");
+    ck_assert_str_eq(stapling(0), OA_STAPLING_ACTIVE);
+    ck_assert_str_eq(audit->startup, OA_STARTUP_UNKNOWN);
+    ck_assert_ptr_nonnull(strstr(audit->startup_reason, "absent.key is missing here"));
+
+    /* without the certificate: every certificate check is skipped, the stapling unknown */
+    run(MODS CACHE VH_BEGIN "SSLCertificateFile ${PKI}/absent.pem\n"
+        "SSLCertificateKeyFile ${PKI}/absent.key\nSSLUseStapling on\n</VirtualHost>\n");
+    ck_assert_int_eq(audit->findings->nelts, 2);   /* OA401 and OA402 need no file */
+    ck_assert_str_eq(skipped(), "SSLCertificateFile:8:missing:OA104,OA201,OA202,OA203,OA204,"
+                     "OA205,OA301,OA302,OA303,OA304,OA305 SSLCertificateKeyFile:9:missing:"
+                     "OA304,OA305");
+    ck_assert_str_eq(stapling(0), OA_STAPLING_UNKNOWN);
+    ck_assert_str_eq(audit->startup, OA_STARTUP_UNKNOWN);
+
+    /* the chain file absent: the issuer may be there, OA201 is not claimed */
+    run(MODS CACHE VH_BEGIN "SSLCertificateFile ${PKI}/good.pem\n"
+        "SSLCertificateKeyFile ${PKI}/good.key\nSSLCertificateChainFile ${PKI}/absent.pem\n"
+        "SSLUseStapling on\n</VirtualHost>\n");
+    ck_assert_str_eq(fired("OA201"), "");
+    ck_assert_str_eq(fired("OA305"), "");
+    ck_assert_str_eq(stapling(0), OA_STAPLING_UNKNOWN);
+    ck_assert_str_eq(skipped(), "SSLCertificateChainFile:10:missing:OA201,OA202,OA301,OA302,"
+                     "OA303,OA305");
+
+    /* a CA directory that is not here: the issuer may be there, neither OA201 nor OA305 */
+    run(MODS CACHE VH_BEGIN "SSLCertificateFile ${PKI}/good.pem\n"
+        "SSLCertificateKeyFile ${PKI}/good.key\nSSLCACertificatePath ${PKI}/absent-dir\n"
+        "SSLUseStapling on\n</VirtualHost>\n");
+    ck_assert_str_eq(fired("OA201"), "");
+    ck_assert_str_eq(fired("OA305"), "");
+    ck_assert_str_eq(stapling(0), OA_STAPLING_UNKNOWN);
+    ck_assert_str_eq(skipped(), "SSLCACertificatePath:10:missing:OA201,OA305");
+    aopts.require_files = 1;
+    run(MODS CACHE VH_BEGIN "SSLCertificateFile ${PKI}/good.pem\n"
+        "SSLCertificateKeyFile ${PKI}/good.key\nSSLCACertificatePath ${PKI}/absent-dir\n"
+        "SSLUseStapling on\n</VirtualHost>\n");
+    ck_assert_str_eq(fired("OA305"), "error:10");
+    ck_assert_str_eq(fired("OA201"), "error:8");
+    aopts.require_files = 0;
+
+    /* readable and wrong is still an error, and the prediction says so */
+    run(MODS CACHE VH_BEGIN "SSLCertificateFile ${PKI}/good-fullchain.pem\n"
+        "SSLCertificateKeyFile ${PKI}/other.key\nSSLCertificateChainFile ${PKI}/absent.pem\n"
+        "</VirtualHost>\n");
+    ck_assert_str_eq(fired("OA304"), "error:9");
+    ck_assert_str_eq(audit->startup, OA_STARTUP_FAILS);
+
+    /* the skipped rules are the selected ones */
+    aopts.skip = apr_array_make(tp, 1, sizeof(const char *));
+    APR_ARRAY_PUSH(aopts.skip, const char *) = "OA305";
+    run(MODS CACHE VH_BEGIN "SSLCertificateFile ${PKI}/good-fullchain.pem\n"
+        "SSLCertificateKeyFile ${PKI}/absent.key\n</VirtualHost>\n");
+    ck_assert_str_eq(skipped(), "SSLCertificateKeyFile:9:missing:OA304");
+}
+END_TEST
+
+START_TEST(skipping_a_rule_keeps_the_prediction)
+{
+    /* --skip OA305 on a certificate file that is there but not PEM: not reported, but
+     * httpd still refuses to start, and the other certificate rules are not switched off */
+    const char *bad = oa_test_write("garbage.pem", "not a certificate\n");
+    aopts.skip = apr_array_make(tp, 1, sizeof(const char *));
+    APR_ARRAY_PUSH(aopts.skip, const char *) = "OA305";
+    run(apr_psprintf(tp, MODS CACHE VH_BEGIN "SSLCertificateFile %s\n</VirtualHost>\n"
+                     VH_BEGIN "SSLCertificateFile ${PKI}/good.pem\n"
+                     "SSLCertificateKeyFile ${PKI}/good.key\n</VirtualHost>\n", bad));
+    ck_assert_str_eq(fired("OA305"), "");
+    ck_assert_str_eq(fired("OA201"), "warning:13");
+    ck_assert_str_eq(audit->startup, OA_STARTUP_FAILS);
+    ck_assert_ptr_nonnull(strstr(audit->startup_reason, "[OA305, not reported: the rule is "
+                                 "not selected]"));
+}
+END_TEST
+
+/* the fingerprints of the findings, joined by spaces */
+static const char *fingerprints(void)
+{
+    apr_array_header_t *fps = oa_report_fingerprints(tp, audit->findings, tdir);
+    const char *s = "";
+    int i;
+    for (i = 0; i < fps->nelts; i++) {
+        s = apr_pstrcat(tp, s, i ? " " : "", APR_ARRAY_IDX(fps, i, const char *), NULL);
+    }
+    return s;
+}
+
+START_TEST(fingerprints_survive_moves)
+{
+    const char *vh = VH_BEGIN "SSLCertificateFile ${PKI}/good.pem\n"
+                     "SSLCertificateKeyFile ${PKI}/good.key\n</VirtualHost>\n";
+    const char *before, *after;
+    run(apr_pstrcat(tp, MODS CACHE, vh, NULL));
+    ck_assert_int_gt(audit->findings->nelts, 0);
+    before = fingerprints();
+    ck_assert_int_eq((int)strlen(before), audit->findings->nelts * 65 - 1);
+    /* the same vhost five lines further down: the same fingerprints */
+    run(apr_pstrcat(tp, MODS CACHE "\n\n# moved\n\n\n", vh, NULL));
+    after = fingerprints();
+    ck_assert_str_eq(before, after);
+    /* kept once computed, even when the findings are filtered afterwards */
+    ck_assert_str_eq(APR_ARRAY_IDX(audit->findings, 0, const oa_finding_t *)->fingerprint,
+                     apr_pstrndup(tp, after, 64));
+    /* another vhost name: other fingerprints */
+    run(apr_pstrcat(tp, MODS CACHE "<VirtualHost *:443>\nServerName other.test\nSSLEngine on\n"
+                    "SSLCertificateFile ${PKI}/good.pem\nSSLCertificateKeyFile ${PKI}/good.key\n"
+                    "</VirtualHost>\n", NULL));
+    ck_assert_str_ne(before, fingerprints());
+    /* twice the same vhost: two distinct fingerprints (which occurrence it is) */
+    run(apr_pstrcat(tp, MODS CACHE, vh, vh, NULL));
+    {
+        apr_array_header_t *fps = oa_report_fingerprints(tp, audit->findings, tdir);
+        int i, k;
+        for (i = 0; i < fps->nelts; i++) {
+            for (k = i + 1; k < fps->nelts; k++) {
+                ck_assert_str_ne(APR_ARRAY_IDX(fps, i, const char *),
+                                 APR_ARRAY_IDX(fps, k, const char *));
+            }
+        }
+    }
+}
+END_TEST
+
+START_TEST(report_paths)
+{
+    ck_assert_str_eq(oa_report_relative(tp, "/src/repo", "/src/repo/conf/a.conf"), "conf/a.conf");
+    ck_assert_str_eq(oa_report_relative(tp, "/src/repo/", "/src/repo/conf/a.conf"), "conf/a.conf");
+    ck_assert_ptr_null(oa_report_relative(tp, "/src/repo", "/src/repository/a.conf"));
+    ck_assert_ptr_null(oa_report_relative(tp, "/src/repo", "/src/repo"));
+    ck_assert_ptr_null(oa_report_relative(tp, NULL, "/src/repo/a.conf"));
+    ck_assert_str_eq(oa_report_relative(tp, "/", "/etc/a.conf"), "etc/a.conf");
+    /* the file one edits: the target of a sites-enabled symlink */
+    {
+        const char *target = oa_test_write("sites-available/a.conf", "x\n");
+        const char *link = apr_pstrcat(tp, tdir, "/a-link.conf", NULL);
+        ck_assert_int_eq(symlink(target, link), 0);
+        ck_assert_str_eq(oa_report_edited_file(tp, link), target);
+        ck_assert_str_eq(oa_report_edited_file(tp, "/no/such/file"), "/no/such/file");
+    }
+}
+END_TEST
+
 START_TEST(certificates_read_once)
 {
     int i;
@@ -377,6 +548,10 @@ int main(void)
     tcase_add_test(tc, http_url_without_host);
     tcase_add_test(tc, negative_numbers_refused);
     tcase_add_test(tc, certificates_read_once);
+    tcase_add_test(tc, missing_files_are_not_checked);
+    tcase_add_test(tc, skipping_a_rule_keeps_the_prediction);
+    tcase_add_test(tc, fingerprints_survive_moves);
+    tcase_add_test(tc, report_paths);
     tcase_add_test(tc, expiry_rules);
     suite_add_tcase(s, tc);
     rc = oa_test_run(s);

@@ -672,6 +672,49 @@ START_TEST(pre_and_post_directives)
 }
 END_TEST
 
+START_TEST(path_maps)
+{
+    apr_array_header_t *map = NULL;
+    oa_conf_opts_t mopts;
+    oa_conf_t *mconf;
+    oa_diag_t *merr = NULL;
+    const char *conf_dir;
+
+    ck_assert_ptr_nonnull(oa_conf_path_map_add(tp, &map, "etc=conf"));
+    ck_assert_ptr_nonnull(oa_conf_path_map_add(tp, &map, "/etc/apache2"));
+    ck_assert_ptr_nonnull(oa_conf_path_map_add(tp, &map, "=x"));
+    ck_assert_ptr_null(oa_conf_path_map_add(tp, &map, "/etc/apache2/=/src/conf/"));
+    ck_assert_ptr_null(oa_conf_path_map_add(tp, &map, "/etc/apache2/ssl=/vault"));
+    ck_assert_ptr_null(oa_conf_path_map_add(tp, &map, "/etc/letsencrypt=/src/certs"));
+    ck_assert_str_eq(oa_conf_map_path(tp, map, "/etc/apache2"), "/src/conf");
+    ck_assert_str_eq(oa_conf_map_path(tp, map, "/etc/apache2/apache2.conf"), "/src/conf/apache2.conf");
+    /* the longest FROM wins, and only at a directory boundary */
+    ck_assert_str_eq(oa_conf_map_path(tp, map, "/etc/apache2/ssl/k.pem"), "/vault/k.pem");
+    ck_assert_str_eq(oa_conf_map_path(tp, map, "/etc/apache22/x"), "/etc/apache22/x");
+    ck_assert_str_eq(oa_conf_map_path(tp, map, "/etc/letsencrypt/live/a/fullchain.pem"),
+                     "/src/certs/live/a/fullchain.pem");
+    ck_assert_str_eq(oa_conf_map_path(tp, NULL, "/etc/apache2/x"), "/etc/apache2/x");
+
+    /* includes and ServerRoot as the server has them, read from the checkout */
+    oa_test_write("co/conf/apache2.conf", "ServerRoot /srv/etc/apache2\nInclude sites/*.conf\n"
+                  "Include /srv/etc/apache2/extra.conf\n");
+    oa_test_write("co/conf/sites/a.conf", "ServerName a.test\n");
+    conf_dir = oa_test_write("co/conf/extra.conf", "ServerAdmin x@a.test\n");
+    map = NULL;
+    ck_assert_ptr_null(oa_conf_path_map_add(tp, &map, apr_pstrcat(tp, "/srv/etc/apache2=", tdir,
+                                                                 "/co/conf", NULL)));
+    oa_conf_opts_init(&mopts, tp);
+    mopts.server_root = apr_pstrcat(tp, tdir, "/co/conf", NULL);
+    mopts.config_file = "apache2.conf";
+    mopts.path_map = map;
+    ck_assert_int_eq(oa_conf_read(&mconf, &merr, tp, &mopts), APR_SUCCESS);
+    ck_assert_str_eq(mconf->server_root, apr_pstrcat(tp, tdir, "/co/conf", NULL));
+    ck_assert_int_eq(mconf->files->nelts, 3);
+    ck_assert_str_eq(APR_ARRAY_IDX(mconf->files, 2, const char *), conf_dir);
+    ck_assert_ptr_eq(mconf->path_map, map);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("oa_conf_parse");
@@ -719,6 +762,7 @@ int main(void)
     tcase_add_test(tc, suppress_comment_by_reading_lines);
     tcase_add_test(tc, suppress_comment_stays_in_its_file);
     tcase_add_test(tc, macro_origin_from_httpd_names);
+    tcase_add_test(tc, path_maps);
     suite_add_tcase(s, tc);
     return oa_test_run(s);
 }

@@ -50,6 +50,10 @@ START_TEST(levels_and_prediction)
     ck_assert_int_eq(oa_status_level(&r[0], T0), 0);
     ck_assert_int_eq(oa_status_level(&r[1], T0), 2);
     ck_assert_int_eq(oa_status_level(&r[2], T0), 0);
+    /* a file the audit could not read: not good, not an error either */
+    strcpy(r[2].config_stapling, OA_STAPLING_UNKNOWN);
+    ck_assert_int_eq(oa_status_level(&r[2], T0), 1);
+    strcpy(r[2].config_stapling, "active");
 
     /* the responder goes down: stapling stops at the cached staple's nextUpdate */
     memset(&resp, 0, sizeof(resp));

@@ -53,11 +53,11 @@ def probe_options():
 
 
 def formats():
-    """The values --format accepts, from the strcmp chain in lint_main.c's parser."""
+    """The values --format accepts, from lint_main.c's table of format names."""
     text = (TOP / "lint/lint_main.c").read_text()
-    m = re.search(r"case OPT_FORMAT:(.*?)break;", text, re.S)
-    assert m, "lint_main.c: no case OPT_FORMAT"
-    found = re.findall(r'strcmp\(arg, "([a-z]+)"\)', m.group(1))
+    m = re.search(r"format_names\[\]\s*=\s*\{(.*?)\}", text, re.S)
+    assert m, "lint_main.c: no format_names[] table"
+    found = re.findall(r'"([a-z]+)"', m.group(1))
     assert found
     return found
 

@@ -48,12 +48,12 @@ def rules(lint_bin):
 
 def test_options(complete):
     assert complete(["--fo"]) == ["--format"]
-    assert set(complete(["--s"])) == {"--server-root", "--select", "--skip"}
+    assert set(complete(["--s"])) == {"--server-root", "--select", "--skip", "--srcroot"}
     assert "-q" in complete(["-"]) and "--list-rules" in complete(["--"])
 
 
 def test_values(complete):
-    assert complete(["--format", ""]) == ["text", "json", "sarif"]
+    assert complete(["--format", ""]) == ["text", "json", "sarif", "gitlab"]
     assert complete(["--format", "=", "s"]) == ["sarif"]       # --format=s, as bash splits it
     assert complete(["--fail-on", ""]) == ["note", "warning", "error"]
 

@@ -83,9 +83,20 @@ START_TEST(levels_and_prediction)
     memset(&tls, 0, sizeof(tls));
     tls.staple_state = "revoked";
     tls.staple_present = 1;
+    tls.staple_asked = 1;
     oa_status_update(&r[2], &tls, NULL, T0);
     ck_assert_str_eq(r[2].staple, "revoked");
     ck_assert_int_eq(oa_status_level(&r[2], T0), 2);
+
+    /* a handshake that did not ask for a staple (its responder is down) keeps the last
+     * staple and says so */
+    tls.staple_asked = 0;
+    tls.staple_state = "none";
+    tls.staple_present = 0;
+    oa_status_update(&r[2], &tls, NULL, T0 + apr_time_from_sec(60));
+    ck_assert_str_eq(r[2].staple, "revoked");
+    ck_assert(r[2].staple_not_asked);
+    ck_assert(r[2].checked_at == T0 + apr_time_from_sec(60));
 }
 END_TEST
 

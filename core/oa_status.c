@@ -50,6 +50,18 @@ void oa_status_from_analysis(oa_status_rec_t *rec, const oa_analysis_t *an)
     oa_status_strcpy(rec->file, sizeof(rec->file), vh->file);
     rec->line = vh->line;
     oa_status_strcpy(rec->config_stapling, sizeof(rec->config_stapling), an->stapling);
+    rec->stapling_on = an->stapling_on || an->md_staples;
+    rec->md_staples = an->md_staples;
+    for (i = 0; i < an->certs->nelts; i++) {
+        const oa_certinfo_t *ci = APR_ARRAY_IDX(an->certs, i, const oa_certinfo_t *);
+        if (ci->leaf && !ci->replaced) {      /* the served certificate */
+            rec->must_staple = ci->must_staple;
+            rec->no_ocsp_url = !ci->url;
+            rec->self_signed = oa_x509_self_signed(ci->leaf);
+            rec->cert_not_after = oa_x509_not_after(ci->leaf);
+            break;
+        }
+    }
     oa_status_strcpy(rec->config_reason, sizeof(rec->config_reason), an->why);
     for (i = 0; i < an->findings->nelts; i++) {
         const oa_finding_t *f = APR_ARRAY_IDX(an->findings, i, const oa_finding_t *);
@@ -106,24 +118,59 @@ void oa_status_update(oa_status_rec_t *rec, const oa_tls_probe_t *tls,
                     && !strcmp(rec->staple, "good")) ? rec->next_update : 0;
 }
 
+void oa_status_verdict(oa_verdict_t *v, apr_pool_t *p, const oa_status_rec_t *r,
+                       apr_time_t now)
+{
+    oa_verdict_facts_t f;
+    memset(&f, 0, sizeof(f));
+    f.predicted = oa_predict_from_name(r->config_stapling);
+    f.predict_reason = r->config_reason;
+    f.config_errors = r->findings[OA_SEV_ERROR];
+    f.config_warnings = r->findings[OA_SEV_WARNING];
+    f.stapling_on = r->stapling_on;
+    f.md_staples = r->md_staples;
+    f.no_ocsp_url = r->no_ocsp_url;
+    f.self_signed = r->self_signed;
+    f.must_staple = r->must_staple;
+    f.live = 1;
+    f.probed = r->checked_at != 0;
+    f.probe_error = r->probe_error;
+    f.staple = f.probed ? r->staple : NULL;
+    f.staple_asked = f.probed && !r->staple_not_asked;
+    f.staple_verified = r->verified;
+    f.chain_lacks_issuer = r->chain == OA_CHAIN_NO_ISSUER;
+    f.next_update = r->next_update;
+    f.responder_checked = r->responder_checked;
+    f.responder_up = r->responder_up;
+    f.responder_error = r->responder_error;
+    f.stops_at = r->stop_at;
+    f.now = now;
+    oa_verdict_decide(v, p, &f);
+}
+
 int oa_status_level(const oa_status_rec_t *r, apr_time_t now)
 {
-    if (!strcmp(r->config_stapling, OA_STAPLING_FATAL) || r->findings[OA_SEV_ERROR]
-        || !strcmp(r->staple, "revoked") || !strcmp(r->staple, "error")
-        || (r->checked_at && !strcmp(r->staple, "none")
-            && strcmp(r->config_stapling, OA_STAPLING_OFF))
-        || (r->stop_at && r->stop_at < now + HOUR)) {
-        return 2;
+    oa_verdict_t v;
+    apr_pool_t *p;
+    /* the level's decision allocates only its reason: a short-lived pool */
+    apr_pool_create(&p, NULL);
+    oa_status_verdict(&v, p, r, now);
+    apr_pool_destroy(p);
+    return (int)v.level;
+}
+
+/* the verdict of every record, once per rendering */
+static oa_verdict_t *verdicts(apr_pool_t *p, const oa_status_rec_t *recs, int n, apr_time_t now,
+                              int count[3])
+{
+    oa_verdict_t *vs = apr_pcalloc(p, sizeof(*vs) * (apr_size_t)(n ? n : 1));
+    int i;
+    count[0] = count[1] = count[2] = 0;
+    for (i = 0; i < n; i++) {
+        oa_status_verdict(&vs[i], p, &recs[i], now);
+        count[vs[i].level]++;
     }
-    if (!strcmp(r->config_stapling, OA_STAPLING_BROKEN)
-        || !strcmp(r->config_stapling, OA_STAPLING_UNKNOWN) || r->findings[OA_SEV_WARNING]
-        || (r->responder_checked && !r->responder_up) || !strcmp(r->staple, "trylater")
-        || r->chain == OA_CHAIN_NO_ISSUER
-        || !strcmp(r->staple, "unknown") || (r->checked_at && strcmp(r->staple, "none")
-                                              && !r->verified)) {
-        return 1;
-    }
-    return 0;
+    return vs;
 }
 
 static const char *ts(apr_pool_t *p, apr_time_t t)
@@ -212,10 +259,10 @@ void oa_status_html_fragment(apr_pool_t *p, const oa_status_rec_t *recs, int n, 
                              oa_out_fn *out, void *ctx)
 {
     static const char *const cls[] = { "good", "warn", "bad" };
-    int i, lvl, count[3] = { 0, 0, 0 }, pending = 0;
+    int i, lvl, count[3], pending = 0;
+    oa_verdict_t *vs = verdicts(p, recs, n, now, count);
 
     for (i = 0; i < n; i++) {
-        count[oa_status_level(&recs[i], now)]++;
         pending += !recs[i].checked_at;
     }
     outs(out, ctx, apr_psprintf(p, "<p class=\"summary\" id=\"summary\">%d SSL virtual host%s: "
@@ -235,7 +282,7 @@ void oa_status_html_fragment(apr_pool_t *p, const oa_status_rec_t *recs, int n, 
         for (i = 0; i < n; i++) {
             const oa_status_rec_t *r = &recs[i];
             const char *resp;
-            if (oa_status_level(r, now) != lvl) {
+            if ((int)vs[i].level != lvl) {
                 continue;
             }
             if (!r->responder_checked) {
@@ -305,9 +352,9 @@ static const char *one_line(apr_pool_t *p, const char *s)
 void oa_status_auto(apr_pool_t *p, const oa_status_rec_t *recs, int n, apr_time_t now,
                     oa_out_fn *out, void *ctx)
 {
-    int i, count[3] = { 0, 0, 0 }, stapled = 0;
+    int i, count[3], stapled = 0;
+    oa_verdict_t *vs = verdicts(p, recs, n, now, count);
     for (i = 0; i < n; i++) {
-        count[oa_status_level(&recs[i], now)]++;
         stapled += !strcmp(recs[i].staple, "good");
     }
     outs(out, ctx, apr_psprintf(p, "OcspAuditVhosts: %d\nOcspAuditStapledGood: %d\n"
@@ -332,6 +379,11 @@ void oa_status_auto(apr_pool_t *p, const oa_status_rec_t *recs, int n, apr_time_
             i, r->responder_checked ? apr_itoa(p, r->latency_ms) : "",
             i, one_line(p, r->responder_error),
             i, ts(p, r->stop_at), i, oa_chain_name(r->chain)));
+        outs(out, ctx, apr_psprintf(p, "OcspAudit[%d]Level: %s\nOcspAudit[%d]State: %s\n"
+                                    "OcspAudit[%d]Reason: %s\nOcspAudit[%d]Fix: %s\n",
+                                    i, oa_level_name(vs[i].level), i, oa_state_name(vs[i].state),
+                                    i, one_line(p, vs[i].reason ? vs[i].reason : ""),
+                                    i, one_line(p, vs[i].fix ? vs[i].fix : "")));
     }
 }
 
@@ -361,10 +413,8 @@ void oa_status_json(apr_pool_t *p, const oa_status_rec_t *recs, int n, apr_time_
                     oa_out_fn *out, void *ctx)
 {
     oa_json_t *j = oa_json_make(p, out, ctx, 1);
-    int i, count[3] = { 0, 0, 0 };
-    for (i = 0; i < n; i++) {
-        count[oa_status_level(&recs[i], now)]++;
-    }
+    int i, count[3];
+    oa_verdict_t *vs = verdicts(p, recs, n, now, count);
     oa_json_obj_open(j, NULL);
     jtime(j, p, "generated_at", now);
     oa_json_obj_open(j, "summary");
@@ -376,14 +426,16 @@ void oa_status_json(apr_pool_t *p, const oa_status_rec_t *recs, int n, apr_time_
     oa_json_arr_open(j, "vhosts");
     for (i = 0; i < n; i++) {
         const oa_status_rec_t *r = &recs[i];
-        static const char *const lv[] = { "good", "warning", "error" };
         oa_json_obj_open(j, NULL);
         oa_json_str(j, "name", r->name);
         jwords(j, p, "aliases", r->aliases);
         jwords(j, p, "addresses", r->addresses);
         oa_json_str(j, "file", r->file);
         oa_json_int(j, "line", r->line);
-        oa_json_str(j, "level", lv[oa_status_level(r, now)]);
+        oa_json_str(j, "level", oa_level_name(vs[i].level));
+        oa_json_str(j, "state", oa_state_name(vs[i].state));
+        oa_json_str(j, "reason", vs[i].reason);
+        oa_json_str(j, "fix", vs[i].fix);
         oa_json_obj_open(j, "config");
         oa_json_str(j, "stapling", r->config_stapling);
         oa_json_str(j, "reason", *r->config_reason ? r->config_reason : NULL);

@@ -13,6 +13,7 @@
 #include "oa_audit.h"
 #include "oa_json.h"
 #include "oa_probe.h"
+#include "oa_verdict.h"
 
 #define OA_STATUS_STR 256
 
@@ -40,6 +41,12 @@ typedef struct oa_status_rec_t {
     char config_stapling[16];       /**< active, off, broken, fatal */
     char config_reason[OA_STATUS_STR];
     int findings[3];                /**< by severity: notes, warnings, errors */
+    int stapling_on;                /**< mod_ssl (SSLUseStapling) or mod_md staples it */
+    int md_staples;
+    int must_staple;                /**< the served certificate: TLS Feature status_request */
+    int no_ocsp_url;                /**< ... names no OCSP responder (nor ForceURL) */
+    int self_signed;
+    apr_time_t cert_not_after;      /**< ... expires then (0: not known) */
     char finding_ids[OA_STATUS_STR];/**< "OA201 OA405" */
     /* where the probe connects */
     char probe_host[64];
@@ -78,7 +85,11 @@ void oa_status_from_analysis(oa_status_rec_t *rec, const oa_analysis_t *an);
 void oa_status_update(oa_status_rec_t *rec, const oa_tls_probe_t *tls,
                       const oa_responder_check_t *resp, apr_time_t now);
 
-/** How a record stands: 0 good, 1 warning, 2 error (for colours and summaries). */
+/** The verdict of a record (oa_verdict.h): what every rendering of the page shows. */
+void oa_status_verdict(oa_verdict_t *v, apr_pool_t *p, const oa_status_rec_t *rec,
+                       apr_time_t now);
+
+/** How a record stands: 0 good, 1 warning, 2 error (the verdict's level). */
 int oa_status_level(const oa_status_rec_t *rec, apr_time_t now);
 
 /** The renderings; every value is escaped for its format. */

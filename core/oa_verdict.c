@@ -1,0 +1,304 @@
+/*
+ * The verdict: the first check in the table below that applies decides the state, the
+ * reason and the fix; configuration findings then raise the level (an error finding
+ * makes any vhost red, a warning makes a green one yellow).
+ */
+#include <string.h>
+
+#include <apr_strings.h>
+
+#include "oa_pki.h"
+#include "oa_verdict.h"
+
+#define HOUR apr_time_from_sec(3600)
+
+const char *oa_level_name(oa_level_e level)
+{
+    static const char *const names[] = { "good", "warning", "error" };
+    return (level >= OA_LEVEL_GOOD && level <= OA_LEVEL_ERROR) ? names[level] : "error";
+}
+
+const char *oa_state_name(oa_state_e state)
+{
+    static const char *const names[] = {
+        "stapled", "off", "no-ocsp-url", "self-signed", "at-risk", "no-staple", "bad-staple",
+        "revoked", "broken", "fatal", "must-staple-missing", "unreachable", "pending", "unknown"
+    };
+    return (state >= OA_STATE_STAPLED && state <= OA_STATE_UNKNOWN) ? names[state] : "unknown";
+}
+
+oa_predict_e oa_predict_from_name(const char *name)
+{
+    static const struct {
+        const char *name;
+        oa_predict_e value;
+    } rows[] = {
+        { "active", OA_PREDICT_ACTIVE }, { "off", OA_PREDICT_OFF },
+        { "broken", OA_PREDICT_BROKEN }, { "fatal", OA_PREDICT_FATAL },
+        { "unknown", OA_PREDICT_UNKNOWN },
+    };
+    apr_size_t i;
+    for (i = 0; name && i < sizeof(rows) / sizeof(rows[0]); i++) {
+        if (!strcmp(name, rows[i].name)) {
+            return rows[i].value;
+        }
+    }
+    return OA_PREDICT_NONE;
+}
+
+static int has(const char *s)
+{
+    return s && *s;
+}
+
+static void set(oa_verdict_t *v, oa_level_e level, oa_state_e state, const char *reason,
+                const char *fix)
+{
+    v->level = level;
+    v->state = state;
+    v->reason = reason;
+    v->fix = fix;
+}
+
+/* a staple clients get and accept */
+static int staple_good(const oa_verdict_facts_t *f)
+{
+    return has(f->staple) && !strcmp(f->staple, "good") && f->staple_verified;
+}
+
+/* ------------------------------------------------------------------ the checks */
+
+typedef int (*check_fn)(oa_verdict_t *v, apr_pool_t *p, const oa_verdict_facts_t *f);
+
+static int unreachable(oa_verdict_t *v, apr_pool_t *p, const oa_verdict_facts_t *f)
+{
+    if (!f->probed || !(has(f->probe_error) || f->not_tls)) {
+        return 0;
+    }
+    if (f->not_tls) {
+        set(v, OA_LEVEL_ERROR, OA_STATE_UNREACHABLE, "this port speaks HTTP, not TLS",
+            "probe the HTTPS port, or put SSLEngine on in this vhost");
+        return 1;
+    }
+    set(v, OA_LEVEL_ERROR, OA_STATE_UNREACHABLE,
+        apr_psprintf(p, "no TLS handshake: %s", f->probe_error),
+        "check that httpd listens on this address and port, that the name resolves here, "
+        "and that the vhost's certificate and key load");
+    return 1;
+}
+
+static int fatal(oa_verdict_t *v, apr_pool_t *p, const oa_verdict_facts_t *f)
+{
+    (void)p;
+    if (f->predicted != OA_PREDICT_FATAL) {
+        return 0;
+    }
+    set(v, OA_LEVEL_ERROR, OA_STATE_FATAL, has(f->predict_reason) ? f->predict_reason
+        : "every TLS handshake that asks for a staple, as browsers do, fails",
+        "set SSLStaplingForceURL to the responder's plain http:// URL, or turn stapling off "
+        "for this certificate");
+    return 1;
+}
+
+static int revoked(oa_verdict_t *v, apr_pool_t *p, const oa_verdict_facts_t *f)
+{
+    (void)p;
+    if (!has(f->staple) || strcmp(f->staple, "revoked")) {
+        return 0;
+    }
+    set(v, OA_LEVEL_ERROR, OA_STATE_REVOKED,
+        "the staple says the certificate is revoked: clients refuse the connection",
+        "replace the certificate");
+    return 1;
+}
+
+static int must_staple(oa_verdict_t *v, apr_pool_t *p, const oa_verdict_facts_t *f)
+{
+    int offline_none = !f->probed && (f->predicted == OA_PREDICT_OFF
+                                      || f->predicted == OA_PREDICT_BROKEN);
+    int live_none = f->probed && f->staple_asked && (!has(f->staple)
+                                                     || !strcmp(f->staple, "none"));
+    (void)p;
+    if (!f->must_staple || !(offline_none || live_none)) {
+        return 0;
+    }
+    set(v, OA_LEVEL_ERROR, OA_STATE_MUST_STAPLE,
+        "a Must-Staple certificate served without a staple: Firefox refuses the connection",
+        "make this vhost staple (SSLUseStapling on, a stapling cache, the issuer in the "
+        "chain), or get a certificate without Must-Staple");
+    return 1;
+}
+
+static int bad_staple(oa_verdict_t *v, apr_pool_t *p, const oa_verdict_facts_t *f)
+{
+    if (!has(f->staple) || !strcmp(f->staple, "none") || !strcmp(f->staple, "trylater")
+        || !strcmp(f->staple, "pending") || staple_good(f)) {
+        return 0;
+    }
+    set(v, OA_LEVEL_ERROR, OA_STATE_BAD_STAPLE,
+        !strcmp(f->staple, "good")
+        ? "the staple does not verify against the issuer: clients reject it"
+        : apr_psprintf(p, "the staple says '%s': clients reject it", f->staple),
+        "check the responder's signing certificate and this server's clock");
+    return 1;
+}
+
+static int off(oa_verdict_t *v, apr_pool_t *p, const oa_verdict_facts_t *f)
+{
+    (void)p;
+    if (f->predicted != OA_PREDICT_OFF && (f->predicted != OA_PREDICT_NONE || f->stapling_on
+                                           || !f->probed || f->staple_asked)) {
+        return 0;
+    }
+    set(v, OA_LEVEL_GOOD, OA_STATE_OFF, f->no_ocsp_url
+        ? "stapling is off, and the certificate names no OCSP responder anyway: clients "
+          "check its CRL" : "stapling is off: clients ask the CA's responder themselves, "
+                            "or not at all", NULL);
+    return 1;
+}
+
+static int self_signed(oa_verdict_t *v, apr_pool_t *p, const oa_verdict_facts_t *f)
+{
+    (void)p;
+    if (!f->self_signed) {
+        return 0;
+    }
+    set(v, f->stapling_on ? OA_LEVEL_WARNING : OA_LEVEL_GOOD, OA_STATE_SELF_SIGNED,
+        "a self-signed certificate: there is no CA to staple for", f->stapling_on
+        ? "turn SSLUseStapling off for this vhost" : NULL);
+    return 1;
+}
+
+static int no_ocsp_url(oa_verdict_t *v, apr_pool_t *p, const oa_verdict_facts_t *f)
+{
+    if (!f->no_ocsp_url) {
+        return 0;
+    }
+    set(v, OA_LEVEL_WARNING, OA_STATE_NO_OCSP_URL,
+        apr_psprintf(p, "the certificate names no OCSP responder: there is nothing to staple, "
+                     "and clients check revocation through its CRL%s%s",
+                     has(f->crl_url) ? " " : "", has(f->crl_url) ? f->crl_url : ""),
+        f->md_staples ? "turn mod_md's stapling off for it (MDStapleOthers off, or MDStapling "
+                        "off for its domain): mod_md cannot staple it either"
+                      : "turn SSLUseStapling off for this vhost, or set SSLStaplingForceURL if "
+                        "the CA still runs a responder");
+    return 1;
+}
+
+static int unknown(oa_verdict_t *v, apr_pool_t *p, const oa_verdict_facts_t *f)
+{
+    (void)p;
+    if (f->predicted != OA_PREDICT_UNKNOWN || f->probed) {
+        return 0;
+    }
+    set(v, OA_LEVEL_WARNING, OA_STATE_UNKNOWN, has(f->predict_reason) ? f->predict_reason
+        : "a file it depends on could not be read", "lint where the files are, or map their "
+        "paths (--path-map)");
+    return 1;
+}
+
+static int broken(oa_verdict_t *v, apr_pool_t *p, const oa_verdict_facts_t *f)
+{
+    (void)p;
+    if (f->predicted != OA_PREDICT_BROKEN || staple_good(f)) {
+        return 0;
+    }
+    set(v, OA_LEVEL_WARNING, OA_STATE_BROKEN, has(f->predict_reason) ? f->predict_reason
+        : "stapling is configured, but mod_ssl will not staple", "see the findings of this "
+        "vhost");
+    return 1;
+}
+
+static int at_risk(oa_verdict_t *v, apr_pool_t *p, const oa_verdict_facts_t *f)
+{
+    int down = f->responder_checked && !f->responder_up;
+    if (has(f->staple) && !strcmp(f->staple, "trylater")) {
+        set(v, OA_LEVEL_WARNING, OA_STATE_AT_RISK,
+            "clients get a tryLater response (mod_ssl's made-up one when the responder "
+            "cannot be reached): Must-Staple clients refuse it",
+            "make the responder reachable from this server (DNS, firewall, proxy), or use "
+            "mod_md's stapling (MDStapling on), which keeps the last good response");
+        return 1;
+    }
+    if (!down || !staple_good(f)) {
+        return 0;
+    }
+    v->stops_at = f->stops_at ? f->stops_at : f->next_update;
+    set(v, (v->stops_at && v->stops_at < f->now + HOUR) ? OA_LEVEL_ERROR : OA_LEVEL_WARNING,
+        OA_STATE_AT_RISK,
+        apr_psprintf(p, "the OCSP responder is down (%s): clients get the cached staple "
+                     "until %s, then none; a graceful restart empties mod_ssl's stapling "
+                     "cache and stops stapling at once",
+                     has(f->responder_error) ? f->responder_error : "no answer",
+                     v->stops_at ? oa_time_str(p, v->stops_at) : "its nextUpdate"),
+        "make the responder reachable from this server (DNS, firewall, SSLOCSPProxyURL), "
+        "avoid reloads until it answers, or use mod_md's stapling, which keeps responses "
+        "on disk");
+    return 1;
+}
+
+static int no_staple(oa_verdict_t *v, apr_pool_t *p, const oa_verdict_facts_t *f)
+{
+    int down = f->responder_checked && !f->responder_up;
+    if (!f->probed || !f->staple_asked || (has(f->staple) && strcmp(f->staple, "none"))) {
+        return 0;
+    }
+    set(v, OA_LEVEL_ERROR, OA_STATE_NO_STAPLE, down
+        ? apr_psprintf(p, "no staple although stapling is on: the OCSP responder is down (%s)",
+                       has(f->responder_error) ? f->responder_error : "no answer")
+        : "no staple although stapling is on", down
+        ? "make the responder reachable from this server (DNS, firewall, SSLOCSPProxyURL)"
+        : "check the error log for AH0221x/AH0195x lines of mod_ssl");
+    return 1;
+}
+
+static int stapled(oa_verdict_t *v, apr_pool_t *p, const oa_verdict_facts_t *f)
+{
+    (void)p;
+    if (!f->probed && f->live) {
+        set(v, OA_LEVEL_GOOD, OA_STATE_PENDING, "not probed yet", NULL);
+        return 1;
+    }
+    if (!f->probed) {
+        set(v, OA_LEVEL_GOOD, OA_STATE_STAPLED, f->md_staples
+            ? "mod_md will staple it" : "mod_ssl will staple it", NULL);
+        return 1;
+    }
+    if (f->chain_lacks_issuer) {
+        set(v, OA_LEVEL_WARNING, OA_STATE_STAPLED,
+            "it staples, but the served chain lacks the issuer: clients that do not have "
+            "the intermediate cached cannot build the chain",
+            "put the intermediate certificate(s) after the leaf in SSLCertificateFile");
+        return 1;
+    }
+    set(v, OA_LEVEL_GOOD, OA_STATE_STAPLED, "a good, verified staple", NULL);
+    return 1;
+}
+
+static const check_fn checks[] = {
+    unreachable, fatal, revoked, must_staple, bad_staple, off, self_signed, no_ocsp_url,
+    unknown, broken, at_risk, no_staple, stapled
+};
+
+void oa_verdict_decide(oa_verdict_t *v, apr_pool_t *p, const oa_verdict_facts_t *f)
+{
+    apr_size_t i;
+    memset(v, 0, sizeof(*v));
+    for (i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
+        if (checks[i](v, p, f)) {
+            break;
+        }
+    }
+    if (f->config_errors && v->level < OA_LEVEL_ERROR) {
+        v->level = OA_LEVEL_ERROR;
+        if (!v->fix) {
+            v->fix = "see the configuration's findings for this vhost";
+        }
+    }
+    else if (f->config_warnings && v->level == OA_LEVEL_GOOD) {
+        v->level = OA_LEVEL_WARNING;
+        if (!v->fix) {
+            v->fix = "see the configuration's findings for this vhost";
+        }
+    }
+}

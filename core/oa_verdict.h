@@ -1,0 +1,106 @@
+/**
+ * @file oa_verdict.h
+ * @brief One verdict per vhost: a level, a state, a one-sentence reason and a fix.
+ *
+ * Computed in one place (oa_verdict_decide) from facts that each host gathers the way it
+ * can: the linter from the audit (what mod_ssl will do), `ocsp-lint probe` from a live
+ * handshake and responder check, the module's status page from both. Every output (text,
+ * JSON, SARIF, HTML, ?auto, Prometheus, the error log) renders the verdict; none decides
+ * for itself, so the same situation gets the same words everywhere.
+ */
+#ifndef OA_VERDICT_H
+#define OA_VERDICT_H
+
+#include <apr_pools.h>
+#include <apr_time.h>
+
+/** How a vhost stands: its colour. */
+typedef enum {
+    OA_LEVEL_GOOD = 0,
+    OA_LEVEL_WARNING,
+    OA_LEVEL_ERROR
+} oa_level_e;
+
+/** "good", "warning", "error". */
+const char *oa_level_name(oa_level_e level);
+
+/** What the configuration makes mod_ssl (or mod_md) do with the vhost's stapling. */
+typedef enum {
+    OA_PREDICT_NONE = 0,     /**< not known: no configuration (a probe of a live server) */
+    OA_PREDICT_ACTIVE,       /**< a staple is sent */
+    OA_PREDICT_OFF,          /**< stapling is not configured */
+    OA_PREDICT_BROKEN,       /**< configured, but no staple will be sent */
+    OA_PREDICT_FATAL,        /**< handshakes that ask for a staple fail */
+    OA_PREDICT_UNKNOWN       /**< a file it depends on could not be read */
+} oa_predict_e;
+
+/** The prediction of an OA_STAPLING_* word ("active", ...); OA_PREDICT_NONE for NULL. */
+oa_predict_e oa_predict_from_name(const char *name);
+
+/** The vhost's stapling in one word. */
+typedef enum {
+    OA_STATE_STAPLED = 0,    /**< staples a good response (offline: will staple) */
+    OA_STATE_OFF,            /**< stapling deliberately off */
+    OA_STATE_NO_OCSP_URL,    /**< the certificate names no responder: nothing to staple */
+    OA_STATE_SELF_SIGNED,    /**< no CA behind the certificate: nothing to staple */
+    OA_STATE_AT_RISK,        /**< stapling now, but it stops when the cached staple ends */
+    OA_STATE_NO_STAPLE,      /**< configured, and the handshake gets none */
+    OA_STATE_BAD_STAPLE,     /**< a staple clients reject: unverified, unknown, error */
+    OA_STATE_REVOKED,        /**< the staple says the certificate is revoked */
+    OA_STATE_BROKEN,         /**< the configuration keeps mod_ssl from stapling */
+    OA_STATE_FATAL,          /**< handshakes that ask for a staple fail */
+    OA_STATE_MUST_STAPLE,    /**< a Must-Staple certificate without a staple: refused */
+    OA_STATE_UNREACHABLE,    /**< no TLS handshake with the vhost */
+    OA_STATE_PENDING,        /**< not probed yet */
+    OA_STATE_UNKNOWN         /**< a file it depends on could not be read */
+} oa_state_e;
+
+/** "stapled", "off", "no-ocsp-url", "self-signed", "at-risk", "no-staple",
+ *  "bad-staple", "revoked", "broken", "fatal", "must-staple-missing", "unreachable",
+ *  "pending", "unknown". */
+const char *oa_state_name(oa_state_e state);
+
+/** What is known of one vhost; zero means "not known". */
+typedef struct oa_verdict_facts_t {
+    /* the configuration */
+    oa_predict_e predicted;
+    const char *predict_reason;      /**< why it is not active, from the audit */
+    int config_errors;               /**< findings of severity error */
+    int config_warnings;
+    int stapling_on;                 /**< SSLUseStapling on or mod_md stapling */
+    int md_staples;                  /**< mod_md staples it */
+    int no_ocsp_url;                 /**< the certificate names no OCSP responder */
+    const char *crl_url;             /**< its CRL distribution point, when known */
+    int self_signed;
+    int must_staple;
+    /* a live handshake */
+    int live;                        /**< the host probes (the page, probe): not probed
+                                          yet is "pending", not a prediction */
+    int probed;                      /**< a handshake was made (or tried) */
+    const char *probe_error;         /**< it failed: why */
+    int not_tls;                     /**< the port answered in plain HTTP */
+    const char *staple;              /**< good, revoked, unknown, trylater, error, none */
+    int staple_asked;                /**< the handshake asked for a staple */
+    int staple_verified;
+    int chain_lacks_issuer;          /**< the served chain lacks the issuer */
+    apr_time_t next_update;          /**< the staple's */
+    /* the responder */
+    int responder_checked;
+    int responder_up;
+    const char *responder_error;
+    apr_time_t stops_at;             /**< stapling stops then if the responder stays down */
+    apr_time_t now;
+} oa_verdict_facts_t;
+
+typedef struct oa_verdict_t {
+    oa_level_e level;
+    oa_state_e state;
+    const char *reason;              /**< one sentence, for people */
+    const char *fix;                 /**< one sentence, or NULL when there is nothing to do */
+    apr_time_t stops_at;             /**< when stapling stops, or 0 */
+} oa_verdict_t;
+
+/** The verdict for the facts. Strings are in p (or static). */
+void oa_verdict_decide(oa_verdict_t *v, apr_pool_t *p, const oa_verdict_facts_t *f);
+
+#endif /* OA_VERDICT_H */

@@ -1,0 +1,205 @@
+/* The verdict: each situation gets one state and level, whichever host saw it. */
+#include "oa_test.h"
+
+#include "oa_verdict.h"
+
+#define T0 (APR_TIME_C(1800000000) * APR_USEC_PER_SEC)
+
+static oa_verdict_facts_t f;
+static oa_verdict_t v;
+
+static void fresh(void)
+{
+    memset(&f, 0, sizeof(f));
+    f.now = T0;
+}
+
+/* a live probe of a vhost that staples a good, verified response */
+static void live_good(void)
+{
+    fresh();
+    f.predicted = OA_PREDICT_ACTIVE;
+    f.stapling_on = 1;
+    f.live = f.probed = f.staple_asked = 1;
+    f.staple = "good";
+    f.staple_verified = 1;
+    f.responder_checked = f.responder_up = 1;
+    f.next_update = T0 + apr_time_from_sec(7200);
+}
+
+#define VERDICT(level_, state_) do { \
+        oa_verdict_decide(&v, tp, &f); \
+        ck_assert_str_eq(oa_state_name(v.state), state_); \
+        ck_assert_str_eq(oa_level_name(v.level), level_); \
+        ck_assert_ptr_nonnull(v.reason); \
+    } while (0)
+
+START_TEST(names)
+{
+    ck_assert_str_eq(oa_level_name(OA_LEVEL_WARNING), "warning");
+    ck_assert_str_eq(oa_state_name(OA_STATE_MUST_STAPLE), "must-staple-missing");
+    ck_assert_str_eq(oa_state_name(OA_STATE_UNKNOWN), "unknown");
+    ck_assert_int_eq(oa_predict_from_name("broken"), OA_PREDICT_BROKEN);
+    ck_assert_int_eq(oa_predict_from_name("nonsense"), OA_PREDICT_NONE);
+    ck_assert_int_eq(oa_predict_from_name(NULL), OA_PREDICT_NONE);
+}
+END_TEST
+
+START_TEST(offline_predictions)
+{
+    fresh();
+    f.predicted = OA_PREDICT_ACTIVE;
+    f.stapling_on = 1;
+    VERDICT("good", "stapled");
+    ck_assert_ptr_null(v.fix);
+    f.config_warnings = 1;              /* a warning finding makes it yellow */
+    VERDICT("warning", "stapled");
+    ck_assert_ptr_nonnull(v.fix);
+    fresh();
+    f.predicted = OA_PREDICT_OFF;
+    VERDICT("good", "off");              /* off is its own state, not "stapled" */
+    fresh();
+    f.predicted = OA_PREDICT_FATAL;
+    f.predict_reason = "mod_ssl cannot query https://x/";
+    VERDICT("error", "fatal");
+    ck_assert_str_eq(v.reason, "mod_ssl cannot query https://x/");
+    fresh();
+    f.predicted = OA_PREDICT_BROKEN;
+    f.config_errors = 1;                 /* OA201: the issuer is missing */
+    VERDICT("error", "broken");
+    fresh();
+    f.predicted = OA_PREDICT_UNKNOWN;
+    VERDICT("warning", "unknown");
+}
+END_TEST
+
+START_TEST(no_ocsp_url_same_everywhere)
+{
+    /* the linter's view */
+    fresh();
+    f.predicted = OA_PREDICT_BROKEN;
+    f.stapling_on = 1;
+    f.no_ocsp_url = 1;
+    f.crl_url = "http://crl.test/int.crl";
+    VERDICT("warning", "no-ocsp-url");
+    ck_assert_ptr_nonnull(strstr(v.reason, "http://crl.test/int.crl"));
+    ck_assert_ptr_nonnull(strstr(v.fix, "SSLUseStapling off"));
+    /* the page's: probed, no staple */
+    f.live = f.probed = f.staple_asked = 1;
+    f.staple = "none";
+    VERDICT("warning", "no-ocsp-url");
+    /* the probe's: no configuration at all */
+    fresh();
+    f.live = f.probed = f.staple_asked = 1;
+    f.no_ocsp_url = 1;
+    f.staple = "none";
+    VERDICT("warning", "no-ocsp-url");
+    /* mod_md staples others: the advice is about mod_md */
+    fresh();
+    f.predicted = OA_PREDICT_BROKEN;
+    f.stapling_on = f.md_staples = f.no_ocsp_url = 1;
+    VERDICT("warning", "no-ocsp-url");
+    ck_assert_ptr_nonnull(strstr(v.fix, "MDStapleOthers"));
+    /* stapling off and no URL: nothing to do */
+    fresh();
+    f.predicted = OA_PREDICT_OFF;
+    f.no_ocsp_url = 1;
+    VERDICT("good", "off");
+}
+END_TEST
+
+START_TEST(live_states)
+{
+    live_good();
+    VERDICT("good", "stapled");
+    ck_assert_ptr_null(v.fix);
+
+    live_good();
+    f.chain_lacks_issuer = 1;
+    VERDICT("warning", "stapled");
+
+    live_good();                          /* the responder went down: the cache lasts */
+    f.responder_up = 0;
+    f.responder_error = "refused";
+    f.stops_at = f.next_update;
+    VERDICT("warning", "at-risk");
+    ck_assert(v.stops_at == f.next_update);
+    ck_assert_ptr_nonnull(strstr(v.reason, "graceful restart"));
+    f.now = f.stops_at - apr_time_from_sec(600);   /* within the hour: red */
+    VERDICT("error", "at-risk");
+
+    live_good();                          /* a faked tryLater is at risk too */
+    f.staple = "trylater";
+    VERDICT("warning", "at-risk");
+
+    live_good();
+    f.staple = "revoked";
+    VERDICT("error", "revoked");
+
+    live_good();
+    f.staple_verified = 0;
+    VERDICT("error", "bad-staple");
+
+    live_good();
+    f.staple = "none";
+    VERDICT("error", "no-staple");
+
+    live_good();                          /* not asked: the responder is down */
+    f.staple_asked = 0;
+    f.responder_up = 0;
+    f.stops_at = f.next_update;
+    VERDICT("warning", "at-risk");
+
+    live_good();
+    f.probe_error = "connection refused";
+    VERDICT("error", "unreachable");
+    live_good();
+    f.not_tls = 1;
+    VERDICT("error", "unreachable");
+    ck_assert_str_eq(v.reason, "this port speaks HTTP, not TLS");
+
+    fresh();                               /* the page before the first round */
+    f.predicted = OA_PREDICT_ACTIVE;
+    f.live = 1;
+    VERDICT("good", "pending");
+}
+END_TEST
+
+START_TEST(self_signed_and_must_staple)
+{
+    fresh();
+    f.live = f.probed = f.staple_asked = 1;
+    f.self_signed = 1;
+    f.staple = "none";
+    f.predicted = OA_PREDICT_OFF;
+    VERDICT("good", "off");
+    f.predicted = OA_PREDICT_NONE;         /* the probe of a self-signed default vhost */
+    VERDICT("good", "self-signed");
+    f.stapling_on = 1;
+    VERDICT("warning", "self-signed");
+
+    fresh();
+    f.must_staple = 1;
+    f.predicted = OA_PREDICT_OFF;
+    VERDICT("error", "must-staple-missing");
+    live_good();
+    f.must_staple = 1;
+    VERDICT("good", "stapled");
+    f.staple = "none";
+    VERDICT("error", "must-staple-missing");
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("oa_verdict");
+    TCase *tc = tcase_create("verdict");
+    tcase_add_checked_fixture(tc, oa_test_setup, oa_test_teardown);
+    tcase_add_test(tc, names);
+    tcase_add_test(tc, offline_predictions);
+    tcase_add_test(tc, no_ocsp_url_same_everywhere);
+    tcase_add_test(tc, live_states);
+    tcase_add_test(tc, self_signed_and_must_staple);
+    suite_add_tcase(s, tc);
+    return oa_test_run(s);
+}

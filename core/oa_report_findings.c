@@ -9,6 +9,7 @@
 
 #include "oa_report.h"
 #include "oa_report_findings.h"
+#include "oa_verdict.h"
 
 static void outs(oa_out_fn *out, void *ctx, const char *s)
 {
@@ -186,6 +187,14 @@ void oa_report_findings_json(apr_pool_t *p, const oa_audit_t *a, const oa_report
         oa_json_str(j, "stapling", an->stapling);
         oa_json_str(j, "stapling_reason", an->why);
         oa_json_str(j, "stapling_by", an->md_staples ? "mod_md" : an->stapling_on ? "mod_ssl" : NULL);
+        {
+            oa_verdict_t v;
+            oa_verdict_of_analysis(&v, p, an, a->now);
+            oa_json_str(j, "level", oa_level_name(v.level));
+            oa_json_str(j, "state", oa_state_name(v.state));
+            oa_json_str(j, "reason", v.reason);
+            oa_json_str(j, "fix", v.fix);
+        }
         oa_json_arr_open(j, "certificates");
         for (k = 0; k < an->certs->nelts; k++) {
             cert_json(p, j, APR_ARRAY_IDX(an->certs, k, const oa_certinfo_t *));

@@ -7,7 +7,9 @@
 
 #include <apr_strings.h>
 
+#include "oa_audit.h"
 #include "oa_pki.h"
+#include "oa_probe.h"
 #include "oa_verdict.h"
 
 #define HOUR apr_time_from_sec(3600)
@@ -301,4 +303,64 @@ void oa_verdict_decide(oa_verdict_t *v, apr_pool_t *p, const oa_verdict_facts_t 
             v->fix = "see the configuration's findings for this vhost";
         }
     }
+}
+
+/* ------------------------------------------------------------------ the hosts' facts */
+
+void oa_verdict_of_analysis(oa_verdict_t *v, apr_pool_t *p, const oa_analysis_t *an,
+                            apr_time_t now)
+{
+    oa_verdict_facts_t f;
+    int i;
+    memset(&f, 0, sizeof(f));
+    f.now = now;
+    f.predicted = oa_predict_from_name(an->stapling);
+    f.predict_reason = an->why;
+    f.stapling_on = an->stapling_on || an->md_staples;
+    f.md_staples = an->md_staples;
+    for (i = 0; i < an->findings->nelts; i++) {
+        const oa_finding_t *fd = APR_ARRAY_IDX(an->findings, i, const oa_finding_t *);
+        f.config_errors += fd->d.severity == OA_SEV_ERROR;
+        f.config_warnings += fd->d.severity == OA_SEV_WARNING;
+    }
+    for (i = 0; i < an->certs->nelts; i++) {
+        const oa_certinfo_t *ci = APR_ARRAY_IDX(an->certs, i, const oa_certinfo_t *);
+        if (ci->leaf && !ci->replaced) {      /* the served certificate */
+            f.no_ocsp_url = !ci->url;
+            f.self_signed = oa_x509_self_signed(ci->leaf);
+            f.must_staple = ci->must_staple;
+            break;
+        }
+    }
+    oa_verdict_decide(v, p, &f);
+}
+
+void oa_verdict_of_probe(oa_verdict_t *v, apr_pool_t *p, const oa_tls_probe_t *tls,
+                         const oa_responder_check_t *resp, apr_time_t now)
+{
+    oa_verdict_facts_t f;
+    memset(&f, 0, sizeof(f));
+    f.now = now;
+    f.live = f.probed = 1;
+    f.probe_error = tls->error;
+    f.staple_asked = tls->staple_asked;
+    f.staple = tls->error ? NULL : tls->staple_state;
+    f.staple_verified = tls->staple_present && tls->staple.verified;
+    f.next_update = tls->staple.next_update;
+    if (tls->leaf) {
+        f.self_signed = tls->self_signed;
+        f.chain_lacks_issuer = !tls->chain_complete;
+        f.no_ocsp_url = !oa_x509_ocsp_url(p, tls->leaf);
+        f.must_staple = tls->must_staple;
+    }
+    if (resp && resp->verdict) {
+        f.responder_checked = 1;
+        f.responder_up = !resp->error_class && strcmp(resp->verdict, "trylater")
+                         && strcmp(resp->verdict, "error-status");
+        f.responder_error = resp->message;
+        if (!f.responder_up && f.staple && !strcmp(f.staple, "good")) {
+            f.stops_at = f.next_update;
+        }
+    }
+    oa_verdict_decide(v, p, &f);
 }

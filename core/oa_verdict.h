@@ -103,4 +103,17 @@ typedef struct oa_verdict_t {
 /** The verdict for the facts. Strings are in p (or static). */
 void oa_verdict_decide(oa_verdict_t *v, apr_pool_t *p, const oa_verdict_facts_t *f);
 
+struct oa_analysis_t;
+struct oa_tls_probe_t;
+struct oa_responder_check_t;
+
+/** The linter's verdict of an analysed vhost (what mod_ssl will do). */
+void oa_verdict_of_analysis(oa_verdict_t *v, apr_pool_t *p, const struct oa_analysis_t *an,
+                            apr_time_t now);
+
+/** A probe's verdict: a handshake (may have failed) and the responder check (may be
+ *  NULL: not asked). */
+void oa_verdict_of_probe(oa_verdict_t *v, apr_pool_t *p, const struct oa_tls_probe_t *tls,
+                         const struct oa_responder_check_t *resp, apr_time_t now);
+
 #endif /* OA_VERDICT_H */

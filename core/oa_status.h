@@ -92,12 +92,28 @@ void oa_status_verdict(oa_verdict_t *v, apr_pool_t *p, const oa_status_rec_t *re
 /** How a record stands: 0 good, 1 warning, 2 error (the verdict's level). */
 int oa_status_level(const oa_status_rec_t *rec, apr_time_t now);
 
-/** The renderings; every value is escaped for its format. */
+/** How the HTML page is shown: what the page's query string asks for. */
+typedef struct oa_status_view_t {
+    const char *docs_url;           /**< rule pages are docs_url + "OA201.md"; NULL: IDs
+                                         are not links */
+    int refresh;                    /**< reload every this many seconds (0: never) */
+    int level;                      /**< only vhosts of this oa_level_e; -1: all */
+    int state;                      /**< only vhosts of this oa_state_e; -1: all */
+} oa_status_view_t;
+
+/**
+ * The view a query string asks for: "level=error", "state=at-risk", "refresh=30"
+ * (5 to 3600), separated by '&'; anything else is ignored. docs_url is kept.
+ */
+void oa_status_view_parse(oa_status_view_t *v, const char *args);
+
+/** The renderings; every value is escaped for its format. view may be NULL (all
+ *  vhosts, no links, no refresh). */
 void oa_status_html(apr_pool_t *p, const oa_status_rec_t *recs, int n, apr_time_t now,
-                    oa_out_fn *out, void *ctx);
+                    const oa_status_view_t *view, oa_out_fn *out, void *ctx);
 /** The summary line and the table only (for mod_status's page), and their CSS. */
 void oa_status_html_fragment(apr_pool_t *p, const oa_status_rec_t *recs, int n, apr_time_t now,
-                             oa_out_fn *out, void *ctx);
+                             const oa_status_view_t *view, oa_out_fn *out, void *ctx);
 void oa_status_css(oa_out_fn *out, void *ctx);
 void oa_status_auto(apr_pool_t *p, const oa_status_rec_t *recs, int n, apr_time_t now,
                     oa_out_fn *out, void *ctx);

@@ -41,7 +41,12 @@ typedef struct {
     /* OcspAuditProbeInterval, OcspAuditProbeTimeout, OcspAuditResponderInterval (seconds)
      * and OcspAuditProbeConcurrency; 0: unset */
     long numbers[4];
+    const char *docs_url;      /* OcspAuditDocsURL */
 } ocsp_audit_conf_t;
+
+#ifndef OA_DOCS_URL
+#define OA_DOCS_URL "https://github.com/mod-ocsp-audit/mod_ocsp_audit/blob/main/docs/rules/"
+#endif
 
 /* the numeric directives: one row each */
 typedef enum { NUM_INTERVAL, NUM_TIMEOUT, NUM_RESPONDER_INTERVAL, NUM_CONCURRENCY } number_e;
@@ -151,6 +156,23 @@ static long number(const ocsp_audit_conf_t *c, number_e which)
     return c->numbers[which] ? c->numbers[which] : numbers[which].dflt;
 }
 
+static const char *set_docs_url(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    if (err) {
+        return err;
+    }
+    /* "none": rule IDs are not links */
+    get_conf(cmd->server)->docs_url = strcasecmp(arg, "none") ? arg : "";
+    return NULL;
+}
+
+const char *ocsp_audit_docs_url(server_rec *s)
+{
+    const char *u = get_conf(s)->docs_url;
+    return !u ? OA_DOCS_URL : *u ? u : NULL;
+}
+
 static const command_rec ocsp_audit_cmds[] = {
     AP_INIT_FLAG("OcspAuditProbe", set_probe, NULL, RSRC_CONF,
                  "On (default) to probe every SSL vhost and its responder for the status page"),
@@ -164,6 +186,9 @@ static const command_rec ocsp_audit_cmds[] = {
                   (void *)NUM_RESPONDER_INTERVAL, RSRC_CONF,
                   "seconds between questions to the OCSP responder of one certificate "
                   "(default 3600, as often as mod_ssl asks)"),
+    AP_INIT_TAKE1("OcspAuditDocsURL", set_docs_url, NULL, RSRC_CONF,
+                  "where the status page links rule IDs to: URL + \"OA201.md\" "
+                  "(default the project's rule pages; none: no links)"),
     AP_INIT_FLAG("OcspAudit", set_enabled, NULL, RSRC_CONF,
                  "On (default) to audit OCSP stapling at start-up and configtest, Off not to"),
     AP_INIT_FLAG("OcspAuditStrict", set_strict, NULL, RSRC_CONF,

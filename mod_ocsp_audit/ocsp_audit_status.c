@@ -58,7 +58,10 @@ int ocsp_audit_status_handler(request_rec *r)
     else {
         ap_set_content_type(r, "text/html; charset=utf-8");
         if (!r->header_only) {
-            oa_status_html(r->pool, recs, n, apr_time_now(), to_request, r);
+            oa_status_view_t view;
+            view.docs_url = ocsp_audit_docs_url(r->server);
+            oa_status_view_parse(&view, a);
+            oa_status_html(r->pool, recs, n, apr_time_now(), &view, to_request, r);
         }
     }
     return OK;
@@ -78,7 +81,10 @@ int ocsp_audit_status_hook(request_rec *r, int flags)
     else {
         ap_rputs("<hr />\n<h2>OCSP stapling (mod_ocsp_audit)</h2>\n", r);
         oa_status_css(to_request, r);
-        oa_status_html_fragment(r->pool, recs, n, apr_time_now(), to_request, r);
+        oa_status_view_t view;
+        oa_status_view_parse(&view, NULL);
+        view.docs_url = ocsp_audit_docs_url(r->server);
+        oa_status_html_fragment(r->pool, recs, n, apr_time_now(), &view, to_request, r);
     }
     return OK;
 }

@@ -7,6 +7,9 @@
 
 #include <httpd.h>
 
+/** Where the rule pages are (OcspAuditDocsURL), for links on the page. */
+const char *ocsp_audit_docs_url(server_rec *s);
+
 /** The handler for SetHandler ocsp-audit-status. */
 int ocsp_audit_status_handler(request_rec *r);
 

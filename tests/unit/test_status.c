@@ -105,10 +105,11 @@ START_TEST(html_escapes_and_orders)
     oa_status_rec_t r[3];
     recs3(r);
     buf = apr_pstrdup(tp, "");
-    oa_status_html(tp, r, 3, T0, to_buf, NULL);
+    oa_status_html(tp, r, 3, T0, NULL, to_buf, NULL);
     ck_assert_ptr_null(strstr(buf, "<script>"));
     ck_assert_ptr_nonnull(strstr(buf, "&lt;script&gt;&quot;x&quot;&amp;"));
-    ck_assert_ptr_nonnull(strstr(buf, "3 SSL virtual hosts: <span class=\"good\">2 good</span>"));
+    ck_assert_ptr_nonnull(strstr(buf, "3 SSL virtual hosts: <a class=\"good\" "
+                                      "href=\"?level=good\">2 good</a>"));
     ck_assert_ptr_nonnull(strstr(buf, "1 not probed yet"));
     /* errors first */
     ck_assert(strstr(buf, "data-vhost=\"&lt;script") < strstr(buf, "data-vhost=\"good.test\""));

@@ -417,6 +417,57 @@ def test_html_in_headless_chromium(standard_site):
     assert _png_pixels_vary(png), f"{png} looks blank"
 
 
+def test_html_states_and_filters_in_chromium(standard_site):
+    """Each state on the page: ?state=X shows exactly the vhosts ?json gives that state,
+    with the verdict's reason and fix in words; a screenshot per state
+    (artifacts/status-STATE.png); ?level=error likewise; ?refresh=30 reloads."""
+    chromium, why = S.ensure_binary("chromium", "chromium", "CHROMIUM")
+    if not chromium:
+        pytest.skip(why)
+    run = standard_site
+    doc = S.get_json(run.http)
+    browser = S.Chromium(chromium)
+    problems = []
+    states = sorted({v["state"] for v in doc["vhosts"]})
+    assert len(states) >= 4, f"the standard site shows only the states {states}"
+    for state in states:
+        url = f"http://127.0.0.1:{run.http}{S.STATUS_PATH}?state={state}"
+        dom = S.parse_dom(browser.dump_dom(url))
+        rows = {tr.attrs["data-vhost"]: tr for tr in dom.iter("tr") if "data-vhost" in tr.attrs}
+        want = {v["name"]: v for v in doc["vhosts"] if v["state"] == state}
+        if sorted(rows) != sorted(want):
+            problems.append(f"?state={state}: rows {sorted(rows)}, ?json {sorted(want)}")
+            continue
+        for name, v in want.items():
+            text = rows[name].text()
+            if v["reason"] not in text or (v["fix"] and v["fix"] not in text):
+                problems.append(f"?state={state}: the row of {name} lacks the reason or fix: "
+                                f"{text!r}")
+            if rows[name].attrs.get("data-state") != state:
+                problems.append(f"{name}: data-state {rows[name].attrs.get('data-state')}")
+        png = S.ARTIFACTS_DIR / f"status-{state}.png"
+        browser.screenshot(url, png, size=(1400, 500))
+        if S.png_size(png) != (1400, 500) or not _png_pixels_vary(png):
+            problems.append(f"{png}: not a screenshot of the page")
+    errors = {v["name"] for v in doc["vhosts"] if v["level"] == "error"}
+    dom = S.parse_dom(browser.dump_dom(f"http://127.0.0.1:{run.http}{S.STATUS_PATH}?level=error"))
+    shown = {tr.attrs["data-vhost"] for tr in dom.iter("tr") if "data-vhost" in tr.attrs}
+    if shown != errors:
+        problems.append(f"?level=error shows {sorted(shown)}, ?json errors {sorted(errors)}")
+    raw = S.get(run.http, S.STATUS_PATH + "?refresh=30").text
+    if '<meta http-equiv="refresh" content="30">' not in raw:
+        problems.append("?refresh=30 has no refresh meta element")
+    if '<meta http-equiv="refresh"' in S.get(run.http, S.STATUS_PATH).text:
+        problems.append("the plain page refreshes itself")
+    # rule IDs are links to their pages
+    for v in doc["vhosts"]:
+        for rid in v["config"]["findings"]:
+            if f'{rid}.md">{rid}</a>' not in raw and f'{rid}.md">{rid}</a>' not in \
+                    S.get(run.http, S.STATUS_PATH).text:
+                problems.append(f"{rid} of {v['name']} is not a link")
+    assert not problems, "\n".join(problems)
+
+
 # --------------------------------------------------------------------------- 3
 
 def test_responder_outage(httpd_bin, workdir):

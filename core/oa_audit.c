@@ -34,6 +34,21 @@ const char *oa_vhost_label(apr_pool_t *p, const oa_vhost_t *vh)
 
 /* ------------------------------------------------------------------ suppression */
 
+/* a family of rules: "OA2" (OA2xx), "OA20" (OA20x), in n bytes of word */
+static int is_family(const char *word, apr_size_t n)
+{
+    apr_size_t i;
+    if (n < 3 || n > 4 || strncasecmp(word, "OA", 2)) {
+        return 0;
+    }
+    for (i = 2; i < n; i++) {
+        if (!apr_isdigit(word[i])) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 static int list_has(const char *list, const oa_rule_t *r)
 {
     const char *s = list;
@@ -41,7 +56,8 @@ static int list_has(const char *list, const oa_rule_t *r)
     while (s && *s) {
         apr_size_t n = strcspn(s, ", ");
         if ((n == il && !strncasecmp(s, r->id, n)) || (n == sl && !strncasecmp(s, r->slug, n))
-            || (n == 3 && !strncasecmp(s, "all", 3))) {
+            || (n == 3 && !strncasecmp(s, "all", 3))
+            || (is_family(s, n) && !strncasecmp(s, r->id, n))) {
             return 1;
         }
         s += n + (s[n] == ',' || s[n] == ' ');
@@ -598,9 +614,10 @@ const char *oa_audit_opts_add_rules(apr_pool_t *p, oa_audit_opts_t *opts, int sk
     char *last, *t;
     apr_array_header_t **dst = skip ? &opts->skip : &opts->select;
     for (t = apr_strtok(apr_pstrdup(p, list), ", ", &last); t; t = apr_strtok(NULL, ", ", &last)) {
-        if (!oa_rule_find(t)) {
-            return apr_psprintf(p, "no rule '%s' (rules are OA101..., or their names such as "
-                                "issuer-not-found; ocsp-lint --list-rules lists them)", t);
+        if (!oa_rule_find(t) && !oa_rule_family_known(t)) {
+            return apr_psprintf(p, "no rule '%s' (rules are OA101..., families such as OA2, "
+                                "or names such as issuer-not-found; ocsp-lint --list-rules "
+                                "lists them)", t);
         }
     }
     if (!*dst) {
@@ -647,6 +664,18 @@ const char *oa_audit_opts_from_conf(apr_pool_t *p, oa_audit_opts_t *opts, const 
         }
     }
     return NULL;
+}
+
+int oa_rule_family_known(const char *word)
+{
+    const oa_rule_t *const *r;
+    apr_size_t n = strlen(word);
+    for (r = oa_rules(); *r && is_family(word, n); r++) {
+        if (!strncasecmp((*r)->id, word, n)) {
+            return 1;
+        }
+    }
+    return 0;
 }
 
 const oa_rule_t *oa_rule_find(const char *id_or_slug)

@@ -138,6 +138,9 @@ const oa_rule_t *const *oa_rules(void);
 /** A rule by ID or slug (case-insensitive), or NULL. */
 const oa_rule_t *oa_rule_find(const char *id_or_slug);
 
+/** Is word a family of rules that exist: "OA2" for OA2xx, "OA20" for OA20x? */
+int oa_rule_family_known(const char *word);
+
 /**
  * Setters shared by ocsp-lint's flags and the module's directives: NULL, or the error
  * message (the module returns it to httpd, the linter prints it).

@@ -403,6 +403,26 @@ START_TEST(missing_files_are_not_checked)
 }
 END_TEST
 
+START_TEST(rule_families)
+{
+    oa_audit_opts_t o;
+    memset(&o, 0, sizeof(o));
+    ck_assert_ptr_null(oa_audit_opts_add_rules(tp, &o, 0, "OA2"));
+    ck_assert(oa_audit_selected(&o, oa_rule_find("OA201")));
+    ck_assert(oa_audit_selected(&o, oa_rule_find("OA205")));
+    ck_assert(!oa_audit_selected(&o, oa_rule_find("OA101")));
+    ck_assert(!oa_audit_selected(&o, oa_rule_find("OA301")));
+    ck_assert_ptr_null(oa_audit_opts_add_rules(tp, &o, 1, "oa20"));
+    ck_assert(!oa_audit_selected(&o, oa_rule_find("OA201")));
+    ck_assert(!oa_audit_selected(&o, oa_rule_find("OA303")));
+    ck_assert_ptr_nonnull(oa_audit_opts_add_rules(tp, &o, 0, "OA9"));
+    ck_assert_ptr_nonnull(oa_audit_opts_add_rules(tp, &o, 0, "OA2x"));
+    ck_assert_ptr_nonnull(oa_audit_opts_add_rules(tp, &o, 0, "OA20123"));
+    ck_assert(oa_rule_family_known("OA4") && !oa_rule_family_known("OA6")
+              && !oa_rule_family_known("O"));
+}
+END_TEST
+
 START_TEST(skipping_a_rule_keeps_the_prediction)
 {
     /* --skip OA305 on a certificate file that is there but not PEM: not reported, but
@@ -554,6 +574,7 @@ int main(void)
     tcase_add_test(tc, fingerprints_survive_moves);
     tcase_add_test(tc, report_paths);
     tcase_add_test(tc, expiry_rules);
+    tcase_add_test(tc, rule_families);
     suite_add_tcase(s, tc);
     rc = oa_test_run(s);
     oa_test_remove_pki(pki_dir);

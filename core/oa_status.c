@@ -5,6 +5,9 @@
 #include <apr_lib.h>
 #include <apr_strings.h>
 
+#include <openssl/bn.h>
+#include <openssl/x509.h>
+
 #include "oa_status.h"
 
 #define HOUR APR_TIME_C(3600000000)
@@ -41,6 +44,26 @@ static void join(char *dst, apr_size_t size, const apr_array_header_t *a)
     }
 }
 
+/* the served certificate's serial number and issuer CN, for the metrics' labels */
+static void cert_identity(oa_status_rec_t *rec, X509 *x)
+{
+    const ASN1_INTEGER *sn = X509_get0_serialNumber(x);
+    BIGNUM *bn = sn ? ASN1_INTEGER_to_BN(sn, NULL) : NULL;
+    char *hex = bn ? BN_bn2hex(bn) : NULL;
+    X509_NAME *iss = X509_get_issuer_name(x);
+    int i = iss ? X509_NAME_get_index_by_NID(iss, NID_commonName, -1) : -1;
+    oa_status_strcpy(rec->cert_serial, sizeof(rec->cert_serial), hex);
+    if (i >= 0) {
+        const ASN1_STRING *d = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(iss, i));
+        int len = ASN1_STRING_length(d);
+        apr_cpystrn(rec->cert_issuer, (const char *)ASN1_STRING_get0_data(d),
+                    (apr_size_t)(len + 1) < sizeof(rec->cert_issuer)
+                    ? (apr_size_t)len + 1 : sizeof(rec->cert_issuer));
+    }
+    OPENSSL_free(hex);
+    BN_free(bn);
+}
+
 void oa_status_from_analysis(oa_status_rec_t *rec, const oa_analysis_t *an)
 {
     const oa_vhost_t *vh = an->vh;
@@ -61,6 +84,7 @@ void oa_status_from_analysis(oa_status_rec_t *rec, const oa_analysis_t *an)
             rec->no_ocsp_url = !ci->url;
             rec->self_signed = oa_x509_self_signed(ci->leaf);
             rec->cert_not_after = oa_x509_not_after(ci->leaf);
+            cert_identity(rec, ci->leaf);
             break;
         }
     }
@@ -101,6 +125,8 @@ void oa_status_update(oa_status_rec_t *rec, const oa_tls_probe_t *tls,
         oa_status_strcpy(rec->responder_url, sizeof(rec->responder_url), resp->url);
         oa_status_strcpy(rec->responder_proxy, sizeof(rec->responder_proxy), resp->proxy);
         rec->latency_ms = (int)apr_time_as_msec(resp->t_response);
+        rec->dns_ms = resp->conn ? (int)apr_time_as_msec(resp->conn->t_dns) : 0;
+        rec->connect_ms = resp->conn ? (int)apr_time_as_msec(resp->conn->t_connect) : 0;
         if (up) {
             rec->responder_up = 1;
             rec->responder_down_since = 0;
@@ -643,110 +669,4 @@ void oa_status_json(apr_pool_t *p, const oa_status_rec_t *recs, int n, apr_time_
     oa_json_arr_close(j);
     oa_json_obj_close(j);
     oa_json_end(j);
-}
-
-/* ------------------------------------------------------------------ ?prometheus */
-
-static const char *label(apr_pool_t *p, const char *s)
-{
-    char *o = apr_palloc(p, strlen(s) * 2 + 1), *d = o;
-    for (; *s; s++) {
-        if (*s == '\\' || *s == '"') {
-            *d++ = '\\';
-            *d++ = *s;
-        }
-        else if (*s == '\n') {
-            *d++ = '\\';
-            *d++ = 'n';
-        }
-        else {
-            *d++ = *s;
-        }
-    }
-    *d = '\0';
-    return o;
-}
-
-void oa_status_prometheus(apr_pool_t *p, const oa_status_rec_t *recs, int n, apr_time_t now,
-                          oa_out_fn *out, void *ctx)
-{
-    static const char *const statuses[] = { "good", "revoked", "unknown", "trylater", "none",
-                                            "error", "pending", NULL };
-    static const char *const sev[] = { "note", "warning", "error" };
-    const char **lbl = apr_palloc(p, sizeof(*lbl) * (apr_size_t)(n ? n : 1));
-    int i, k;
-
-    for (i = 0; i < n; i++) {
-        lbl[i] = apr_psprintf(p, "vhost=\"%s\",addresses=\"%s\",index=\"%d\"",
-                              label(p, recs[i].name), label(p, recs[i].addresses), i);
-    }
-#define FAMILY(name, help) \
-    outs(out, ctx, "# HELP " name " " help "\n# TYPE " name " gauge\n")
-    FAMILY("ocsp_audit_staple_present", "1 when the last probe of the vhost got a staple.");
-    for (i = 0; i < n; i++) {
-        int present = recs[i].checked_at && strcmp(recs[i].staple, "none")
-                      && strcmp(recs[i].staple, "error") && strcmp(recs[i].staple, "pending");
-        outs(out, ctx, apr_psprintf(p, "ocsp_audit_staple_present{%s} %d\n", lbl[i], present));
-    }
-    FAMILY("ocsp_audit_staple_status", "1 for the status the last staple gave (good, revoked, "
-           "unknown, trylater, none, error, pending), 0 for the others.");
-    for (i = 0; i < n; i++) {
-        for (k = 0; statuses[k]; k++) {
-            outs(out, ctx, apr_psprintf(p, "ocsp_audit_staple_status{%s,status=\"%s\"} %d\n",
-                                        lbl[i], statuses[k], !strcmp(recs[i].staple, statuses[k])));
-        }
-    }
-    FAMILY("ocsp_audit_staple_verified", "1 when the staple's signature and signer check out.");
-    for (i = 0; i < n; i++) {
-        outs(out, ctx, apr_psprintf(p, "ocsp_audit_staple_verified{%s} %d\n", lbl[i],
-                                    recs[i].verified));
-    }
-    FAMILY("ocsp_audit_staple_next_update_seconds", "Seconds until the staple's nextUpdate "
-           "(negative once passed).");
-    for (i = 0; i < n; i++) {
-        if (recs[i].next_update) {
-            outs(out, ctx, apr_psprintf(p, "ocsp_audit_staple_next_update_seconds{%s} %"
-                                        APR_INT64_T_FMT "\n",
-                                        lbl[i], left(recs[i].next_update, now)));
-        }
-    }
-    FAMILY("ocsp_audit_responder_up", "1 when the OCSP responder answered the last check.");
-    for (i = 0; i < n; i++) {
-        if (recs[i].responder_checked) {
-            outs(out, ctx, apr_psprintf(p, "ocsp_audit_responder_up{%s,url=\"%s\"} %d\n", lbl[i],
-                                        label(p, recs[i].responder_url), recs[i].responder_up));
-        }
-    }
-    FAMILY("ocsp_audit_responder_latency_seconds", "Time the responder took to answer.");
-    for (i = 0; i < n; i++) {
-        if (recs[i].responder_checked && recs[i].responder_up) {
-            outs(out, ctx, apr_psprintf(p, "ocsp_audit_responder_latency_seconds{%s} %d.%03d\n",
-                                        lbl[i], recs[i].latency_ms / 1000,
-                                        recs[i].latency_ms % 1000));
-        }
-    }
-    FAMILY("ocsp_audit_config_findings", "Configuration findings of the vhost by severity.");
-    for (i = 0; i < n; i++) {
-        for (k = 2; k >= 0; k--) {
-            outs(out, ctx, apr_psprintf(p, "ocsp_audit_config_findings{%s,severity=\"%s\"} %d\n",
-                                        lbl[i], sev[k], recs[i].findings[k]));
-        }
-    }
-    FAMILY("ocsp_audit_last_probe_timestamp_seconds", "When the vhost was last probed.");
-    for (i = 0; i < n; i++) {
-        if (recs[i].checked_at) {
-            outs(out, ctx, apr_psprintf(p, "ocsp_audit_last_probe_timestamp_seconds{%s} %"
-                                        APR_TIME_T_FMT "\n", lbl[i],
-                                        apr_time_sec(recs[i].checked_at)));
-        }
-    }
-    FAMILY("ocsp_audit_stapling_stop_timestamp_seconds", "When stapling stops if the responder "
-           "stays down (the cached staple's nextUpdate).");
-    for (i = 0; i < n; i++) {
-        if (recs[i].stop_at) {
-            outs(out, ctx, apr_psprintf(p, "ocsp_audit_stapling_stop_timestamp_seconds{%s} %"
-                                        APR_TIME_T_FMT "\n", lbl[i], apr_time_sec(recs[i].stop_at)));
-        }
-    }
-#undef FAMILY
 }

@@ -47,6 +47,8 @@ typedef struct oa_status_rec_t {
     int no_ocsp_url;                /**< ... names no OCSP responder (nor ForceURL) */
     int self_signed;
     apr_time_t cert_not_after;      /**< ... expires then (0: not known) */
+    char cert_serial[64];           /**< ... its serial number (hex) */
+    char cert_issuer[128];          /**< ... its issuer's CN (or whole name) */
     char finding_ids[OA_STATUS_STR];/**< "OA201 OA405" */
     /* where the probe connects */
     char probe_host[64];
@@ -67,7 +69,8 @@ typedef struct oa_status_rec_t {
     int responder_checked;
     apr_time_t responder_checked_at; /**< the last time the module asked the responder */
     int responder_up;
-    int latency_ms;
+    int latency_ms;                 /**< request sent to answer read */
+    int dns_ms, connect_ms;         /**< the responder check's other phases */
     char responder_error[OA_STATUS_STR];
     apr_time_t responder_down_since; /**< 0 when up */
     /* what comes next */
@@ -119,8 +122,17 @@ void oa_status_auto(apr_pool_t *p, const oa_status_rec_t *recs, int n, apr_time_
                     oa_out_fn *out, void *ctx);
 void oa_status_json(apr_pool_t *p, const oa_status_rec_t *recs, int n, apr_time_t now,
                     oa_out_fn *out, void *ctx);
+/** What the page knows of the server as a whole (for the metrics). */
+typedef struct oa_status_server_t {
+    const char *version;            /**< the module's */
+    int rounds;                     /**< probe rounds ended in this generation */
+    apr_time_t round_end;           /**< when the last one ended (0: none yet) */
+    apr_interval_time_t round_duration;
+} oa_status_server_t;
+
+/** The Prometheus text exposition (core/oa_status_prom.c); srv may be NULL. */
 void oa_status_prometheus(apr_pool_t *p, const oa_status_rec_t *recs, int n, apr_time_t now,
-                          oa_out_fn *out, void *ctx);
+                          const oa_status_server_t *srv, oa_out_fn *out, void *ctx);
 
 /** Safe copy into a fixed buffer (truncates, always terminates). */
 void oa_status_strcpy(char *dst, apr_size_t size, const char *src);

@@ -426,6 +426,7 @@ static void end_round(prober_t *pr)
         log_group(pr->s, pr->round_pool, APR_ARRAY_IDX(pr->order, i, event_group_t *));
     }
     log_responders(pr, now);
+    ocsp_audit_shm_round_done(now, now - pr->started);
     ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, pr->s, "OA00026: probe round %d: %d vhost%s in %"
                  APR_TIME_T_FMT " ms", pr->round, pr->ctx->count, pr->ctx->count == 1 ? "" : "s",
                  apr_time_as_msec(now - pr->started));

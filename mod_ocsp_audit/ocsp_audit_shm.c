@@ -30,6 +30,10 @@ APLOG_USE_MODULE(ocsp_audit);
 typedef struct {
     apr_uint32_t magic;
     apr_uint32_t count;
+    apr_uint32_t rounds;         /* probe rounds ended in this generation */
+    apr_uint32_t round_seq;      /* odd while the two below are written */
+    apr_time_t round_end;
+    apr_interval_time_t round_duration;
 } shm_head_t;
 
 typedef struct {
@@ -108,6 +112,39 @@ void ocsp_audit_shm_read(int i, oa_status_rec_t *out)
 void ocsp_audit_shm_write(int i, const oa_status_rec_t *in)
 {
     slot_write(&cur_slots[i], in);
+}
+
+void ocsp_audit_shm_round_done(apr_time_t end, apr_interval_time_t duration)
+{
+    if (!cur_head) {
+        return;
+    }
+    __atomic_add_fetch(&cur_head->round_seq, 1, __ATOMIC_ACQ_REL);
+    cur_head->round_end = end;
+    cur_head->round_duration = duration;
+    __atomic_add_fetch(&cur_head->round_seq, 1, __ATOMIC_RELEASE);
+    __atomic_add_fetch(&cur_head->rounds, 1, __ATOMIC_RELEASE);
+}
+
+void ocsp_audit_shm_rounds(oa_status_server_t *srv)
+{
+    int tries;
+    srv->rounds = 0;
+    srv->round_end = 0;
+    srv->round_duration = 0;
+    for (tries = 0; cur_head && tries < SPINS; tries++) {
+        apr_uint32_t before = __atomic_load_n(&cur_head->round_seq, __ATOMIC_ACQUIRE);
+        if (before & 1) {
+            continue;
+        }
+        srv->round_end = cur_head->round_end;
+        srv->round_duration = cur_head->round_duration;
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        if (__atomic_load_n(&cur_head->round_seq, __ATOMIC_RELAXED) == before) {
+            srv->rounds = (int)__atomic_load_n(&cur_head->rounds, __ATOMIC_ACQUIRE);
+            return;
+        }
+    }
 }
 
 oa_status_rec_t *ocsp_audit_shm_snapshot(apr_pool_t *p, int *pn)

@@ -29,6 +29,10 @@ void ocsp_audit_shm_read(int i, oa_status_rec_t *out);
 /** Replace record i (safe against readers, other writers and other processes). */
 void ocsp_audit_shm_write(int i, const oa_status_rec_t *in);
 
+/** A probe round ended (the probing child), and what readers learn of the rounds. */
+void ocsp_audit_shm_round_done(apr_time_t end, apr_interval_time_t duration);
+void ocsp_audit_shm_rounds(oa_status_server_t *srv);
+
 /** A copy of every record, for a reader (*pn: how many). */
 oa_status_rec_t *ocsp_audit_shm_snapshot(apr_pool_t *p, int *pn);
 

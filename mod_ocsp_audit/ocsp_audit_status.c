@@ -52,7 +52,10 @@ int ocsp_audit_status_handler(request_rec *r)
     else if (!strncmp(a, "prometheus", 10) || !strncmp(a, "metrics", 7)) {
         ap_set_content_type(r, "text/plain; version=0.0.4; charset=utf-8");
         if (!r->header_only) {
-            oa_status_prometheus(r->pool, recs, n, apr_time_now(), to_request, r);
+            oa_status_server_t srv;
+            ocsp_audit_shm_rounds(&srv);
+            srv.version = OA_VERSION;
+            oa_status_prometheus(r->pool, recs, n, apr_time_now(), &srv, to_request, r);
         }
     }
     else {

@@ -233,11 +233,17 @@ STATUSES = ("good", "revoked", "unknown", "trylater", "none", "error", "pending"
 def _prometheus_checks(doc, prom_text):
     problems = []
     prom = S.parse_prometheus(prom_text)
-    families = ("ocsp_audit_staple_present", "ocsp_audit_staple_status",
+    families = ("ssl_ocsp_response_stapled", "ssl_ocsp_response_status",
+                "ssl_ocsp_response_this_update", "ssl_ocsp_response_next_update",
+                "ssl_ocsp_response_produced_at", "ssl_cert_not_after",
+                "ocsp_audit_staple_status", "ocsp_audit_vhost_level", "ocsp_audit_vhost_verdict",
                 "ocsp_audit_staple_verified", "ocsp_audit_staple_next_update_seconds",
                 "ocsp_audit_responder_up", "ocsp_audit_responder_latency_seconds",
                 "ocsp_audit_config_findings", "ocsp_audit_last_probe_timestamp_seconds",
-                "ocsp_audit_stapling_stop_timestamp_seconds")
+                "ocsp_audit_stapling_stop_timestamp_seconds", "ocsp_audit_must_staple",
+                "ocsp_audit_responder_last_check_timestamp_seconds", "ocsp_audit_build_info",
+                "ocsp_audit_vhosts", "ocsp_audit_probe_round_duration_seconds",
+                "ocsp_audit_probe_round_end_timestamp_seconds")
     for f in families:
         if prom["types"].get(f) != "gauge":
             problems.append(f"{f}: TYPE {prom['types'].get(f)!r}, not gauge")
@@ -246,9 +252,18 @@ def _prometheus_checks(doc, prom_text):
     for n, labels, _ in prom["samples"]:
         if n not in families:
             problems.append(f"an unexpected metric {n} {labels}")
+        if "index" in labels:
+            problems.append(f"{n} has an index label: it shifts when vhosts change")
+    for f in families:
+        if f != "ocsp_audit_probe_round_duration_seconds" and f != \
+                "ocsp_audit_probe_round_end_timestamp_seconds" and f not in prom["types"]:
+            problems.append(f"no family {f}")
+    builds = [ls for n, ls, _ in prom["samples"] if n == "ocsp_audit_build_info"]
+    if len(builds) != 1 or not builds[0].get("version"):
+        problems.append(f"ocsp_audit_build_info samples: {builds}")
     for i, v in enumerate(doc["vhosts"]):
         live, resp = v["live"], v["live"]["responder"]
-        sel = {"vhost": v["name"], "index": str(i), "addresses": " ".join(v["addresses"])}
+        sel = {"vhost": v["name"], "address": " ".join(v["addresses"])}
 
         def val(metric, **more):
             return S.prom_value(prom, metric, **sel, **more)
@@ -263,7 +278,13 @@ def _prometheus_checks(doc, prom_text):
 
         present = live["checked_at"] is not None and live["staple"] in (
             "good", "revoked", "unknown", "trylater")
-        want("ocsp_audit_staple_present", 1.0 if present else 0.0)
+        want("ssl_ocsp_response_stapled", 1.0 if present else 0.0)
+        want("ssl_ocsp_response_status", {"good": 0.0, "revoked": 1.0, "unknown": 2.0}.get(
+            live["staple"]) if live["checked_at"] else None)
+        want("ssl_ocsp_response_next_update",
+             float(epoch(live["next_update"])) if live["next_update"] else None)
+        want("ocsp_audit_vhost_level", {"good": 0.0, "warning": 1.0, "error": 2.0}[v["level"]])
+        want("ocsp_audit_vhost_verdict", 1.0, level=v["level"], state=v["state"])
         for st in STATUSES:
             want("ocsp_audit_staple_status", 1.0 if live["staple"] == st else 0.0, status=st)
         want("ocsp_audit_staple_verified", 1.0 if live["verified"] else 0.0)
@@ -279,9 +300,10 @@ def _prometheus_checks(doc, prom_text):
         else:
             want("ocsp_audit_responder_up", 1.0 if resp["reachable"] else 0.0, url=resp["url"])
         if resp["reachable"]:
-            want("ocsp_audit_responder_latency_seconds", resp["latency_ms"] / 1000.0)
+            want("ocsp_audit_responder_latency_seconds", resp["latency_ms"] / 1000.0,
+                 phase="response")
         else:
-            want("ocsp_audit_responder_latency_seconds", None)
+            want("ocsp_audit_responder_latency_seconds", None, phase="response")
         for sev, key in (("error", "errors"), ("warning", "warnings"), ("note", "notes")):
             want("ocsp_audit_config_findings", float(v["config"][key]), severity=sev)
         want("ocsp_audit_last_probe_timestamp_seconds",

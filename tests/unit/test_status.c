@@ -149,15 +149,32 @@ END_TEST
 START_TEST(prometheus_exposition)
 {
     oa_status_rec_t r[3];
+    oa_status_server_t srv;
     recs3(r);
+    r[0].cert_not_after = T0 + apr_time_from_sec(86400);
+    strcpy(r[0].cert_serial, "1000");
+    strcpy(r[0].cert_issuer, "OA Test Intermediate");
+    memset(&srv, 0, sizeof(srv));
+    srv.version = "9.9";
+    srv.round_end = T0;
+    srv.round_duration = apr_time_from_msec(1500);
     buf = apr_pstrdup(tp, "");
-    oa_status_prometheus(tp, r, 3, T0, to_buf, NULL);
-    ck_assert_ptr_nonnull(strstr(buf, "# TYPE ocsp_audit_staple_present gauge\n"));
-    ck_assert_ptr_nonnull(strstr(buf, "ocsp_audit_staple_present{vhost=\"good.test\",addresses=\"*:443\",index=\"0\"} 1\n"));
+    oa_status_prometheus(tp, r, 3, T0, &srv, to_buf, NULL);
+    /* stable labels: name and addresses, no position */
+    ck_assert_ptr_null(strstr(buf, "index=\""));
+    ck_assert_ptr_nonnull(strstr(buf, "# TYPE ssl_ocsp_response_stapled gauge\n"));
+    ck_assert_ptr_nonnull(strstr(buf, "ssl_ocsp_response_stapled{vhost=\"good.test\",address=\"*:443\"} 1\n"));
+    ck_assert_ptr_nonnull(strstr(buf, "ssl_ocsp_response_status{vhost=\"good.test\",address=\"*:443\"} 0\n"));
     ck_assert_ptr_nonnull(strstr(buf, "vhost=\"<script>\\\"x\\\"&\""));
-    ck_assert_ptr_nonnull(strstr(buf, "ocsp_audit_staple_status{vhost=\"good.test\",addresses=\"*:443\",index=\"0\",status=\"good\"} 1\n"));
-    ck_assert_ptr_nonnull(strstr(buf, "ocsp_audit_responder_latency_seconds{vhost=\"good.test\",addresses=\"*:443\",index=\"0\"} 0.012\n"));
-    ck_assert_ptr_nonnull(strstr(buf, "ocsp_audit_config_findings{vhost=\"<script>\\\"x\\\"&\",addresses=\"\",index=\"1\",severity=\"error\"} 1\n"));
+    ck_assert_ptr_nonnull(strstr(buf, "ocsp_audit_staple_status{vhost=\"good.test\",address=\"*:443\",status=\"good\"} 1\n"));
+    ck_assert_ptr_nonnull(strstr(buf, "ocsp_audit_responder_latency_seconds{vhost=\"good.test\",address=\"*:443\",phase=\"response\"} 0.012\n"));
+    ck_assert_ptr_nonnull(strstr(buf, "ocsp_audit_config_findings{vhost=\"<script>\\\"x\\\"&\",address=\"\",severity=\"error\"} 1\n"));
+    ck_assert_ptr_nonnull(strstr(buf, "ocsp_audit_vhost_verdict{vhost=\"good.test\",address=\"*:443\",level=\"good\",state=\"stapled\"} 1\n"));
+    ck_assert_ptr_nonnull(strstr(buf, "ocsp_audit_vhost_level{vhost=\"good.test\",address=\"*:443\"} 0\n"));
+    ck_assert_ptr_nonnull(strstr(buf, "ssl_cert_not_after{vhost=\"good.test\",address=\"*:443\",serial_no=\"1000\",issuer_cn=\"OA Test Intermediate\"} 1800086400\n"));
+    ck_assert_ptr_nonnull(strstr(buf, "ocsp_audit_build_info{version=\"9.9\"} 1\n"));
+    ck_assert_ptr_nonnull(strstr(buf, "ocsp_audit_probe_round_duration_seconds 1.5\n"));
+    ck_assert_ptr_nonnull(strstr(buf, "ocsp_audit_vhosts{level=\"error\"} 1\n"));
 }
 END_TEST
 

@@ -14,6 +14,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/http.h>
+#include <openssl/httperr.h>
 #include <openssl/x509v3.h>
 
 #include "oa_pki.h"
@@ -235,7 +236,11 @@ static const char *http_error(apr_pool_t *p, const char **pclass)
     char buf[256];
 
     *pclass = "error";
-    if (!e) {
+    if (!e || (ERR_GET_LIB(e) == ERR_LIB_HTTP
+               && ERR_GET_REASON(e) == HTTP_R_FAILED_READING_DATA)) {
+        /* a write that failed (EPIPE, ECONNRESET) leaves no error; a read that met the
+         * end of the stream or a reset is "failed reading data" */
+        *pclass = "closed";
         ERR_clear_error();
         return "the responder closed the connection without an answer";
     }
@@ -375,9 +380,10 @@ apr_status_t oa_responder_check(oa_responder_check_t **pr, apr_pool_t *p, X509 *
             break;
         }
         if (ret == 0) {
-            const char *cls;
-            r->message = apr_psprintf(p, "%s answered, but not with an OCSP response: %s",
-                                      r->url, http_error(p, &cls));
+            const char *cls, *why = http_error(p, &cls);
+            r->message = !strcmp(cls, "closed")
+                ? apr_psprintf(p, "%s: %s", r->url, why)
+                : apr_psprintf(p, "%s answered, but not with an OCSP response: %s", r->url, why);
             r->error_class = cls;
             r->t_response = apr_time_now() - t1;
             goto done;

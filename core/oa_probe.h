@@ -42,6 +42,7 @@ typedef struct oa_responder_check_t {
     apr_interval_time_t t_total;
     const char *error_class;        /**< NULL when a response was judged, else dns,
                                          dns-timeout, refused, timeout, unreachable,
+                                         closed (reset, or closed before answering),
                                          http, malformed, url, error */
     const char *message;
     oa_ocsp_info_t info;

@@ -2,6 +2,7 @@
  * ocsp-lint: argument parsing, reading the files, choosing the output. Everything
  * else is core/.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include <apr_general.h>
 #include <apr_getopt.h>
 #include <apr_lib.h>
+#include <apr_signal.h>
 #include <apr_strings.h>
 #include <apr_file_info.h>
 #include <apr_thread_proc.h>
@@ -496,6 +498,12 @@ int main(int argc, const char *const *argv)
 
     apr_app_initialize(&argc, &argv, NULL);
     atexit(apr_terminate);
+    /* A peer that closes early makes the next write on its socket raise SIGPIPE, whose
+     * default action kills the whole process and every other host's report with it.
+     * OpenSSL's socket BIO cannot pass MSG_NOSIGNAL: ignore the signal, and the write
+     * fails with EPIPE, which core reports for that peer alone. (httpd ignores SIGPIPE
+     * in its MPMs, so the module's probes get the same EPIPE.) */
+    apr_signal(SIGPIPE, SIG_IGN);
     apr_pool_create(&p, NULL);
     if (argc > 1 && !strcmp(argv[1], "probe")) {
         return lint_probe_main(p, argc - 1, argv + 1);

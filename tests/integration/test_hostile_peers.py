@@ -1,0 +1,201 @@
+"""`ocsp-lint probe` and `--online` against peers that misbehave on purpose, on loopback:
+
+- peers that accept and close early or reset, next to a good site: the good site's report
+  must still be printed and every bad peer classified (a write to a closed socket used to
+  kill the linter with SIGPIPE, exit 141, nothing printed);
+- certificates and responders whose strings carry terminal escape sequences and
+  newlines: text output must show them escaped, never as raw control bytes;
+- a name that resolves to several addresses: each address is probed and reported.
+
+Every helper listens on 127.0.0.1 (or ::1) only and is stopped at the end of its test.
+
+Run:  /usr/bin/python3 -m pytest tests/integration/test_hostile_peers.py   (project root)
+"""
+
+import contextlib
+import datetime
+import socket
+import ssl
+import struct
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+
+import httpd as H
+import live_helpers as LH
+
+pytestmark = pytest.mark.needs_lint
+
+TIMEOUT = 2
+
+
+@pytest.fixture(autouse=True)
+def _everything_stopped():
+    yield
+    left = LH.stop_all()
+    assert not left, f"helpers left running after the test (stopped now): {left}"
+
+
+@pytest.fixture
+def stack(httpd_bin, lint_bin):
+    with contextlib.ExitStack() as s:
+        yield s
+
+
+def url_for(p, host="127.0.0.1"):
+    return f"http://{host}:{p}/"
+
+
+def target(p):
+    return f"127.0.0.1:{p}"
+
+
+def started(stack, server):
+    server.start()
+    stack.callback(server.stop)
+    return server
+
+
+def apache(stack, workdir, name, vhosts, **kw):
+    root, conf, ports = LH.write_apache_config(Path(workdir) / name, vhosts, **kw)
+    inst = LH.start_apache(stack, root, conf, ports, workdir)
+    return root, conf, inst
+
+
+def good_site(stack, workdir, free_port):
+    """apache2 stapling good.test, with a real `openssl ocsp` responder. Returns the port."""
+    rport = free_port()
+    pki = LH.make_pki(Path(workdir) / "pki-good", url_for(rport))
+    started(stack, LH.OcspResponder(pki, rport, logdir=workdir))
+    hport = free_port()
+    apache(stack, workdir, "site", [LH.pki_vhost(pki, "good", hport)])
+    return hport
+
+
+def run_text(args, limit=120):
+    """ocsp-lint with text output; stdout and stderr as bytes (raw control bytes must be
+    visible to the assertions)."""
+    cmd = [H.lint_binary()] + [str(a) for a in args]
+    r = subprocess.run(cmd, capture_output=True, env=H.minimal_env(), timeout=limit,
+                       stdin=subprocess.DEVNULL)
+    return r
+
+
+def describe(r):
+    return (f"$ {' '.join(map(str, r.args))}\nexit {r.returncode}\nstderr:\n"
+            f"{r.stderr.decode(errors='replace')}\nstdout:\n"
+            f"{r.stdout.decode(errors='replace')[:6000]}")
+
+
+# --------------------------------------------------------------------------- peers
+
+class Peer:
+    """A TCP listener on 127.0.0.1:port (a thread) doing one thing with each connection:
+    close: accept and close at once (the client's next writes meet a closed socket);
+    reset: accept and reset (SO_LINGER 0);
+    tls:   a TLS server (certificate cert, key) that completes the handshake and closes;
+    http:  read the request and answer it with the raw bytes `reply`, then close."""
+
+    def __init__(self, port, mode, cert=None, key=None, reply=b"", host="127.0.0.1"):
+        self.port, self.mode, self.host = int(port), mode, host
+        self.cert, self.key, self.reply = cert, key, reply
+        self.accepted = 0
+        self.sock = None
+        self._thread = None
+        self._stop = threading.Event()
+        self._ctx = None
+
+    def start(self):
+        fam = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        s = socket.socket(fam, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((self.host, self.port))
+        s.listen(128)
+        s.settimeout(0.05)
+        self.sock = s
+        if self.mode == "tls":
+            self._ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            self._ctx.load_cert_chain(str(self.cert), str(self.key))
+        self._thread = threading.Thread(target=self._run, daemon=True,
+                                        name=f"peer-{self.mode}-{self.port}")
+        self._thread.start()
+        LH.F.register(self)
+        return self
+
+    def _run(self):
+        while not self._stop.is_set():
+            try:
+                c, _ = self.sock.accept()
+            except (socket.timeout, OSError):
+                continue
+            self.accepted += 1
+            threading.Thread(target=self._serve, args=(c,), daemon=True).start()
+
+    def _serve(self, c):
+        with contextlib.suppress(OSError, ssl.SSLError):
+            c.settimeout(5)
+            if self.mode == "reset":
+                c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            elif self.mode == "tls":
+                c = self._ctx.wrap_socket(c, server_side=True)
+            elif self.mode == "http":
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    chunk = c.recv(4096)
+                    if not chunk:
+                        break
+                    data += chunk
+                c.sendall(self.reply)
+        with contextlib.suppress(OSError):
+            c.close()
+
+    def stop(self):
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=5)
+        if self.sock:
+            with contextlib.suppress(OSError):
+                self.sock.close()
+            self.sock = None
+        LH.F.unregister(self)
+
+
+# --------------------------------------------------------------------------- 7. SIGPIPE
+
+def test_peers_closing_early_do_not_erase_the_report(stack, workdir, free_port):
+    hport = good_site(stack, workdir, free_port)
+    # a site whose responder accepts and closes at once: the request's second write meets
+    # a closed socket (EPIPE); twenty of them make that certain
+    closer = started(stack, Peer(free_port(), "close"))
+    pki = LH.make_pki(Path(workdir) / "pki-bad", url_for(closer.port))
+    tls = started(stack, Peer(free_port(), "tls", pki / "good-fullchain.pem", pki / "good.key"))
+    tcp_close = started(stack, Peer(free_port(), "close"))
+    tcp_reset = started(stack, Peer(free_port(), "reset"))
+    bad = [target(tls.port)] * 20 + [target(tcp_close.port), target(tcp_reset.port)]
+    args = ["probe", "--sni", "good.test", "--timeout", TIMEOUT, "--concurrency", 8,
+            target(hport)] + bad
+
+    r = run_text(args)
+    out = r.stdout.decode()
+    assert r.returncode == 1, describe(r)
+    assert out.startswith(f"{target(hport)} SNI good.test: ok\n"), describe(r)
+    assert out.count(f"{target(tls.port)} SNI good.test: PROBLEM\n") == 20, describe(r)
+    assert out.count(f"responder {url_for(closer.port)}: unreachable: {url_for(closer.port)}: "
+                     "the responder closed the connection without an answer") == 20, describe(r)
+    assert out.rstrip().endswith("22 of 23 hosts with a problem"), describe(r)
+
+    j = LH.run_probe([target(hport)] + bad, sni="good.test", timeout=TIMEOUT, concurrency=8)
+    assert j.returncode == 1, j.describe()
+    assert len(j.probes) == 23, j.describe()
+    good = j.probe(0)
+    assert good["target"] == target(hport) and good["ok"] is True, j.describe()
+    assert good["staple"]["state"] == "good" and good["responder"]["verdict"] == "ok"
+    for p in j.probes[1:21]:
+        assert p["ok"] is False and p["error"] is None, p
+        assert p["responder"]["verdict"] == "unreachable", p
+        assert p["responder"]["error"] == "closed", p
+    for p in j.probes[21:]:
+        assert p["ok"] is False and p["error"] == "tls", p
+        assert "closed" in p["message"] or "reset" in p["message"], p

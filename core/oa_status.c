@@ -4,6 +4,7 @@
 #include <apr_strings.h>
 
 #include "oa_status.h"
+#include "oa_text.h"
 
 #define HOUR APR_TIME_C(3600000000)
 
@@ -259,17 +260,8 @@ void oa_status_css(oa_out_fn *out, void *ctx)
 
 /* ------------------------------------------------------------------ ?auto */
 
-static const char *one_line(apr_pool_t *p, const char *s)
-{
-    char *o = apr_pstrdup(p, s), *c;
-    for (c = o; *c; c++) {
-        if (*c == '\n' || *c == '\r') {
-            *c = ' ';
-        }
-    }
-    return o;
-}
 
+/* one line per value: peers' bytes (a reason phrase, a URL) are escaped, never raw */
 void oa_status_auto(apr_pool_t *p, const oa_status_rec_t *recs, int n, apr_time_t now,
                     oa_out_fn *out, void *ctx)
 {
@@ -290,14 +282,15 @@ void oa_status_auto(apr_pool_t *p, const oa_status_rec_t *recs, int n, apr_time_
             "OcspAudit[%d]SecondsLeft: %s\nOcspAudit[%d]CheckedAt: %s\n"
             "OcspAudit[%d]ResponderUp: %s\nOcspAudit[%d]ResponderLatencyMs: %s\n"
             "OcspAudit[%d]ResponderError: %s\nOcspAudit[%d]StaplingStopsAt: %s\n",
-            i, one_line(p, r->name), i, one_line(p, r->addresses), i, r->config_stapling,
-            i, r->finding_ids, i, r->staple, i, r->verified, i, ts(p, r->this_update),
+            i, oa_text_escape(p, r->name), i, oa_text_escape(p, r->addresses),
+            i, oa_text_escape(p, r->config_stapling), i, oa_text_escape(p, r->finding_ids),
+            i, oa_text_escape(p, r->staple), i, r->verified, i, ts(p, r->this_update),
             i, ts(p, r->next_update),
             i, r->next_update ? apr_psprintf(p, "%" APR_INT64_T_FMT, left(r->next_update, now)) : "",
             i, ts(p, r->checked_at),
             i, r->responder_checked ? (r->responder_up ? "1" : "0") : "",
             i, r->responder_checked ? apr_itoa(p, r->latency_ms) : "",
-            i, one_line(p, r->responder_error),
+            i, oa_text_escape(p, r->responder_error),
             i, ts(p, r->stop_at)));
     }
 }

@@ -22,6 +22,7 @@
 #include "oa_modules.h"
 #include "oa_report.h"
 #include "oa_report_findings.h"
+#include "oa_text.h"
 #include "oa_vhost.h"
 
 
@@ -597,13 +598,15 @@ int main(int argc, const char *const *argv)
                 const oa_responder_check_t *r = on->check;
                 if (on->skipped) {
                     printf("%s: error: responder not asked about %s: it failed for another "
-                           "certificate [online]\n", on->ci->cert_path,
-                           oa_x509_subject(p, on->ci->leaf));
+                           "certificate [online]\n", oa_text_escape(p, on->ci->cert_path),
+                           oa_text_escape(p, oa_x509_subject(p, on->ci->leaf)));
                     continue;
                 }
-                printf("%s: %s: responder %s: %s%s%s [online]\n", on->ci->cert_path,
-                       strcmp(r->verdict, "ok") ? "error" : "ok", r->url, r->verdict,
-                       r->message ? ": " : "", r->message ? r->message : "");
+                /* the URL and the message come from the certificate and the responder */
+                printf("%s: %s: responder %s: %s%s%s [online]\n",
+                       oa_text_escape(p, on->ci->cert_path),
+                       strcmp(r->verdict, "ok") ? "error" : "ok", oa_text_escape(p, r->url),
+                       r->verdict, r->message ? ": " : "", oa_text_escape(p, r->message));
                 if (r->conn && r->conn->ip) {
                     printf("    %s: dns %" APR_TIME_T_FMT " ms, connect %" APR_TIME_T_FMT
                            " ms, response %" APR_TIME_T_FMT " ms\n", r->conn->ip,

@@ -16,6 +16,7 @@
 #include "oa_json.h"
 #include "oa_pki.h"
 #include "oa_probe.h"
+#include "oa_text.h"
 
 typedef struct {
     const char *target;
@@ -109,22 +110,24 @@ static const char *ms(apr_pool_t *p, apr_interval_time_t t)
                         (int)((t % 1000) / 100));
 }
 
+/* Every string from a peer or a certificate goes through oa_text_escape: a reason
+ * phrase, a URL or a subject may carry terminal escape sequences and newlines. */
 static void print_text(apr_pool_t *p, job_t *j)
 {
     const oa_tls_probe_t *t = j->tls;
-    printf("%s%s%s: %s\n", j->target, t->sni ? " SNI " : "", t->sni ? t->sni : "",
-           j->problem ? "PROBLEM" : "ok");
+    printf("%s%s%s: %s\n", oa_text_escape(p, j->target), t->sni ? " SNI " : "",
+           oa_text_escape(p, t->sni), j->problem ? "PROBLEM" : "ok");
     if (t->conn && t->conn->ip && !t->error) {
         printf("    connected to %s: dns %s, connect %s, handshake %s (%s, %s)\n", t->conn->ip,
                ms(p, t->conn->t_dns), ms(p, t->conn->t_connect), ms(p, t->t_handshake),
                t->protocol, t->cipher);
     }
     if (t->error) {
-        printf("    error (%s): %s\n", t->error_class, t->error);
+        printf("    error (%s): %s\n", t->error_class, oa_text_escape(p, t->error));
         return;
     }
-    printf("    certificate %s, issued by %s%s%s\n", oa_x509_subject(p, t->leaf),
-           oa_x509_issuer_name(p, t->leaf), t->chain_complete ? "" : " (issuer NOT served)",
+    printf("    certificate %s, issued by %s%s%s\n", oa_text_escape(p, oa_x509_subject(p, t->leaf)),
+           oa_text_escape(p, oa_x509_issuer_name(p, t->leaf)), t->chain_complete ? "" : " (issuer NOT served)",
            t->must_staple ? ", Must-Staple" : "");
     if (!t->staple_present) {
         printf("    staple: none\n");
@@ -134,13 +137,13 @@ static void print_text(apr_pool_t *p, job_t *j)
         printf("    staple: %s (response %s)%s%s\n", t->staple_state,
                s->response_status_name ? s->response_status_name : "undecodable",
                s->verified ? ", verified" : ", NOT verified: ",
-               s->verified ? "" : (s->verify_error ? s->verify_error : "?"));
+               s->verified ? "" : (s->verify_error ? oa_text_escape(p, s->verify_error) : "?"));
         if (s->this_update) {
             printf("    thisUpdate %s, nextUpdate %s (%" APR_INT64_T_FMT " s left)%s%s\n",
                    oa_time_str(p, s->this_update),
                    s->next_update ? oa_time_str(p, s->next_update) : "-",
                    (apr_int64_t)s->seconds_left, s->time_ok ? "" : ": ",
-                   s->time_ok ? "" : s->time_error);
+                   s->time_ok ? "" : oa_text_escape(p, s->time_error));
         }
         if (s->revoked_at) {
             printf("    revoked at %s (%s)\n", oa_time_str(p, s->revoked_at),
@@ -149,8 +152,8 @@ static void print_text(apr_pool_t *p, job_t *j)
     }
     if (j->resp) {
         const oa_responder_check_t *r = j->resp;
-        printf("    responder %s: %s%s%s", r->url, r->verdict, r->message ? ": " : "",
-               r->message ? r->message : "");
+        printf("    responder %s: %s%s%s", oa_text_escape(p, r->url), r->verdict,
+               r->message ? ": " : "", oa_text_escape(p, r->message));
         if (r->conn && r->conn->ip) {
             printf(" (dns %s, connect %s, response %s)", ms(p, r->conn->t_dns),
                    ms(p, r->conn->t_connect), ms(p, r->t_response));
@@ -158,7 +161,7 @@ static void print_text(apr_pool_t *p, job_t *j)
         printf("\n");
     }
     if (j->problem) {
-        printf("    problem: %s\n", j->problem);
+        printf("    problem: %s\n", oa_text_escape(p, j->problem));
     }
 }
 

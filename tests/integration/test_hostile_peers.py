@@ -199,3 +199,89 @@ def test_peers_closing_early_do_not_erase_the_report(stack, workdir, free_port):
     for p in j.probes[21:]:
         assert p["ok"] is False and p["error"] == "tls", p
         assert "closed" in p["message"] or "reset" in p["message"], p
+
+
+# --------------------------------------------------------------------------- 8. escapes
+
+EVIL = "\x1b[31m\nX"           # ESC [ 3 1 m, a newline, a letter
+
+
+def evil_leaf(pki, ocsp_url, out_dir):
+    """A leaf issued by the PKI's intermediate whose subject and OCSP URL carry EVIL.
+    Returns (fullchain path, key path)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID, AuthorityInformationAccessOID
+
+    pki, out_dir = Path(pki), Path(out_dir)
+    int_cert = x509.load_pem_x509_certificate((pki / "int.pem").read_bytes())
+    int_key = serialization.load_pem_private_key((pki / "int.key").read_bytes(), None)
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME,
+                                                        f"evil{EVIL}.test")]))
+            .issuer_name(int_cert.subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(hours=1))
+            .not_valid_after(now + datetime.timedelta(days=30))
+            .add_extension(x509.AuthorityInformationAccess([x509.AccessDescription(
+                AuthorityInformationAccessOID.OCSP,
+                x509.UniformResourceIdentifier(ocsp_url))]), critical=False)
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("evil.test")]),
+                           critical=False)
+            .sign(int_key, hashes.SHA256()))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    chain = out_dir / "evil-fullchain.pem"
+    chain.write_bytes(cert.public_bytes(serialization.Encoding.PEM)
+                      + (pki / "int.pem").read_bytes())
+    keyf = out_dir / "evil.key"
+    keyf.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                       serialization.PrivateFormat.PKCS8,
+                                       serialization.NoEncryption()))
+    return chain, keyf
+
+
+def assert_escaped(r, *needles):
+    out = r.stdout
+    assert b"\x1b" not in out and b"\r" not in out, describe(r)
+    for n in needles:
+        assert n.encode() in out, f"{n!r} not in the output\n{describe(r)}"
+
+
+def test_peer_and_certificate_bytes_are_escaped_in_text(stack, workdir, free_port):
+    # the responder answers 500 with an escape sequence in its reason phrase
+    responder = started(stack, Peer(free_port(), "http", reply=(
+        b"HTTP/1.0 500 \x1b[31mBOOM\x1b[0m\r\nContent-Length: 0\r\n\r\n")))
+    pki = LH.make_pki(Path(workdir) / "pki", url_for(responder.port))
+    url = f"{url_for(responder.port)}{EVIL}"
+    chain, key = evil_leaf(pki, url, Path(workdir) / "evil")
+    site = started(stack, Peer(free_port(), "tls", chain, key))
+
+    r = run_text(["probe", "--sni", "evil.test", "--timeout", TIMEOUT, target(site.port)])
+    assert r.returncode == 1, describe(r)
+    esc_url = f"{url_for(responder.port)}\\x1b[31m\\nX"
+    assert_escaped(r, f"    responder {esc_url}: http-error: ", "\\x1b[31mBOOM\\x1b[0m")
+    lines = r.stdout.decode().splitlines()
+    assert lines[0] == f"{target(site.port)} SNI evil.test: PROBLEM", describe(r)
+    assert all(l.startswith("    ") for l in lines[1:]), describe(r)
+    # the subject: OpenSSL's RFC 2253 printing already escapes its control bytes
+    assert "    certificate CN=evil\\1B[31m\\0AX.test, issued by" in r.stdout.decode(), describe(r)
+
+    # --online reads the same certificate from a configuration
+    root = Path(workdir) / "conf"
+    root.mkdir()
+    conf = root / "main.conf"
+    mods = H.module_dir()
+    conf.write_text(f"LoadModule mpm_event_module {mods}/mod_mpm_event.so\n"
+                    f"LoadModule ssl_module {mods}/mod_ssl.so\nListen 127.0.0.1:{site.port}\n"
+                    f"<VirtualHost 127.0.0.1:{site.port}>\nServerName evil.test\n"
+                    f"SSLEngine on\nSSLCertificateFile \"{chain}\"\n"
+                    f"SSLCertificateKeyFile \"{key}\"\n</VirtualHost>\n")
+    r = run_text(["--online", "--no-envvars", "--timeout", TIMEOUT, "-d", root, conf])
+    assert r.returncode == 1, describe(r)
+    assert_escaped(r, f": error: responder {esc_url}: http-error: ", "\\x1b[31mBOOM\\x1b[0m")
+    online = [l for l in r.stdout.decode().splitlines() if l.endswith("[online]")]
+    assert len(online) == 1, describe(r)

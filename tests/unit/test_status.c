@@ -105,14 +105,29 @@ START_TEST(auto_lines)
 {
     oa_status_rec_t r[3];
     recs3(r);
-    strcpy(r[0].responder_error, "two\nlines");
+    strcpy(r[0].responder_error, "two\nlines \033[31mred\033[0m\r");
+    strcpy(r[2].name, "\033]0;title\007p\xc2\x9b" "2J.test");
     buf = apr_pstrdup(tp, "");
     oa_status_auto(tp, r, 3, T0, to_buf, NULL);
+    /* peers' bytes never reach the output raw: one line per value, no ESC, no CSI */
+    ck_assert_ptr_null(strchr(buf, '\033'));
+    ck_assert_ptr_null(strchr(buf, '\r'));
+    ck_assert_ptr_null(strstr(buf, "\xc2\x9b"));
+    {
+        int lines = 0;
+        const char *c;
+        for (c = buf; *c; c++) {
+            lines += *c == '\n';
+        }
+        ck_assert_int_eq(lines, 5 + 3 * 14);
+    }
+    ck_assert_ptr_nonnull(strstr(buf, "OcspAudit[2]Name: \\x1b]0;title\\x07p\\u009b2J.test\n"));
     ck_assert_ptr_nonnull(strstr(buf, "OcspAuditVhosts: 3\nOcspAuditStapledGood: 1\n"));
     ck_assert_ptr_nonnull(strstr(buf, "OcspAudit[0]Name: good.test\n"));
     ck_assert_ptr_nonnull(strstr(buf, "OcspAudit[0]SecondsLeft: 7200\n"));
     ck_assert_ptr_nonnull(strstr(buf, "OcspAudit[1]Staple: none\n"));
-    ck_assert_ptr_nonnull(strstr(buf, "OcspAudit[0]ResponderError: two lines\n"));
+    ck_assert_ptr_nonnull(strstr(buf, "OcspAudit[0]ResponderError: two\\nlines "
+                                      "\\x1b[31mred\\x1b[0m\\r\n"));
 }
 END_TEST
 

@@ -334,33 +334,49 @@ const char *oa_x509_issuer_name(apr_pool_t *p, X509 *x)
     return name_str(p, X509_get_issuer_name(x));
 }
 
-apr_time_t oa_asn1_time(const ASN1_TIME *t)
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil):
+ * exact for every year, where apr_time_exp_gmt_get refuses years before 1970. */
+static apr_int64_t days_from_civil(apr_int64_t y, int m, int d)
+{
+    apr_int64_t era, yoe, doy, doe;
+    y -= m <= 2;
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = y - era * 400;
+    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+int oa_asn1_time_get(apr_time_t *pt, const ASN1_TIME *t)
 {
     struct tm tm;
-    apr_time_exp_t e;
-    apr_time_t out = 0;
+    apr_int64_t secs;
+    *pt = 0;
     if (!t || ASN1_TIME_to_tm(t, &tm) != 1) {
+        ERR_clear_error();
         return 0;
     }
-    memset(&e, 0, sizeof(e));
-    e.tm_year = tm.tm_year;
-    e.tm_mon = tm.tm_mon;
-    e.tm_mday = tm.tm_mday;
-    e.tm_hour = tm.tm_hour;
-    e.tm_min = tm.tm_min;
-    e.tm_sec = tm.tm_sec;
-    apr_time_exp_gmt_get(&out, &e);
+    secs = days_from_civil((apr_int64_t)tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday) * 86400
+           + tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
+    *pt = apr_time_from_sec(secs);
+    return 1;
+}
+
+apr_time_t oa_asn1_time(const ASN1_TIME *t)
+{
+    apr_time_t out;
+    oa_asn1_time_get(&out, t);
     return out;
 }
 
-apr_time_t oa_x509_not_before(X509 *x)
+int oa_x509_not_before(apr_time_t *pt, X509 *x)
 {
-    return oa_asn1_time(X509_get0_notBefore(x));
+    return oa_asn1_time_get(pt, X509_get0_notBefore(x));
 }
 
-apr_time_t oa_x509_not_after(X509 *x)
+int oa_x509_not_after(apr_time_t *pt, X509 *x)
 {
-    return oa_asn1_time(X509_get0_notAfter(x));
+    return oa_asn1_time_get(pt, X509_get0_notAfter(x));
 }
 
 int oa_x509_key_matches(X509 *x, EVP_PKEY *key)

@@ -74,14 +74,23 @@ int oa_x509_self_signed(X509 *x);
 const char *oa_x509_subject(apr_pool_t *p, X509 *x);
 const char *oa_x509_issuer_name(apr_pool_t *p, X509 *x);
 
-/** notBefore / notAfter as APR times. */
-apr_time_t oa_x509_not_before(X509 *x);
-apr_time_t oa_x509_not_after(X509 *x);
+/**
+ * notBefore / notAfter as APR times, any year (before 1970 too: negative times).
+ * @return 1 when the field decodes, 0 when it does not (then *pt is 0 and means
+ *         nothing). 0 is a valid time (1970-01-01T00:00:00Z), never "unknown".
+ */
+int oa_x509_not_before(apr_time_t *pt, X509 *x);
+int oa_x509_not_after(apr_time_t *pt, X509 *x);
 
 /** Does the private key belong to the certificate? */
 int oa_x509_key_matches(X509 *x, EVP_PKEY *key);
 
-/** An ASN.1 time (UTCTime or GeneralizedTime) as an APR time; 0 when absent or bad. */
+/** An ASN.1 time (UTCTime or GeneralizedTime, years 0000-9999) as an APR time.
+ *  @return 1 when t is present and valid, else 0 (and *pt is 0). */
+int oa_asn1_time_get(apr_time_t *pt, const ASN1_TIME *t);
+
+/** The same, 0 when absent or bad: for OCSP response times, where 0 means "absent"
+ *  (a response dated exactly 1970-01-01T00:00:00Z reads as absent). */
 apr_time_t oa_asn1_time(const ASN1_TIME *t);
 
 /** OpenSSL's last error as text (and the error queue cleared); fallback when none. */

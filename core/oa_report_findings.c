@@ -69,13 +69,14 @@ void oa_report_finding_members(oa_json_t *j, const oa_finding_t *f)
 
 static void cert_json(apr_pool_t *p, oa_json_t *j, const oa_certinfo_t *ci)
 {
+    apr_time_t t;
     oa_json_obj_open(j, NULL);
     oa_json_str(j, "file", ci->cert_path);
     if (ci->leaf) {
         oa_json_str(j, "subject", oa_x509_subject(p, ci->leaf));
         oa_json_str(j, "issuer", oa_x509_issuer_name(p, ci->leaf));
-        oa_json_str(j, "not_before", oa_time_str(p, oa_x509_not_before(ci->leaf)));
-        oa_json_str(j, "not_after", oa_time_str(p, oa_x509_not_after(ci->leaf)));
+        oa_json_str(j, "not_before", oa_x509_not_before(&t, ci->leaf) ? oa_time_str(p, t) : NULL);
+        oa_json_str(j, "not_after", oa_x509_not_after(&t, ci->leaf) ? oa_time_str(p, t) : NULL);
         oa_json_str(j, "ocsp_url", ci->ocsp_url);
         oa_json_bool(j, "crl_distribution_point", oa_x509_has_crldp(ci->leaf));
         oa_json_bool(j, "must_staple", ci->must_staple);

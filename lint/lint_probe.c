@@ -213,6 +213,7 @@ void lint_json_responder(oa_json_t *js, apr_pool_t *p, const oa_responder_check_
 static void print_json(oa_json_t *js, apr_pool_t *p, job_t *j)
 {
     const oa_tls_probe_t *t = j->tls;
+    apr_time_t na;
     oa_json_obj_open(js, NULL);
     oa_json_str(js, "target", j->target);
     oa_json_str(js, "host", j->host);
@@ -230,7 +231,7 @@ static void print_json(oa_json_t *js, apr_pool_t *p, job_t *j)
     if (t->leaf) {
         oa_json_str(js, "subject", oa_x509_subject(p, t->leaf));
         oa_json_str(js, "issuer", oa_x509_issuer_name(p, t->leaf));
-        json_time(js, p, "not_after", oa_x509_not_after(t->leaf));
+        oa_json_str(js, "not_after", oa_x509_not_after(&na, t->leaf) ? oa_time_str(p, na) : NULL);
         oa_json_bool(js, "must_staple", t->must_staple);
         oa_json_bool(js, "chain_complete", t->chain_complete);
         oa_json_int(js, "certificates_served", sk_X509_num(t->served));

@@ -1,3 +1,5 @@
+#include <errno.h>
+#include <limits.h>
 #include <string.h>
 
 #include <apr_strings.h>
@@ -11,8 +13,6 @@
 #include <openssl/x509v3.h>
 
 #include "oa_pki.h"
-
-#define MAX_PEM_SIZE (4 * 1024 * 1024)
 
 struct oa_pki_t {
     apr_pool_t *pool;
@@ -102,108 +102,115 @@ static int no_passphrase(char *buf, int size, int rwflag, void *u)
     return 0;
 }
 
-static const char *read_all(apr_pool_t *p, const char *path, char **pbuf, apr_size_t *plen)
+/* Is the last error "no PEM start line" (the reader reached the end without finding
+ * an object of the type it wanted)? */
+static int no_start_line(void)
 {
-    apr_file_t *f;
-    apr_finfo_t fi;
-    apr_status_t rv;
-    char ebuf[256];
-
-    rv = apr_stat(&fi, path, APR_FINFO_TYPE | APR_FINFO_SIZE, p);
-    if (rv != APR_SUCCESS) {
-        return apr_psprintf(p, "cannot read %s: %s", path, apr_strerror(rv, ebuf, sizeof(ebuf)));
-    }
-    if (fi.filetype != APR_REG) {
-        return apr_psprintf(p, "%s is not a regular file", path);
-    }
-    if (fi.size > MAX_PEM_SIZE) {
-        return apr_psprintf(p, "%s is %" APR_OFF_T_FMT " bytes: too large for a PEM file",
-                            path, fi.size);
-    }
-    rv = apr_file_open(&f, path, APR_FOPEN_READ, APR_FPROT_OS_DEFAULT, p);
-    if (rv != APR_SUCCESS) {
-        return apr_psprintf(p, "cannot read %s: %s", path, apr_strerror(rv, ebuf, sizeof(ebuf)));
-    }
-    *pbuf = apr_palloc(p, (apr_size_t)fi.size + 1);
-    rv = apr_file_read_full(f, *pbuf, (apr_size_t)fi.size, plen);
-    apr_file_close(f);
-    if (rv != APR_SUCCESS && rv != APR_EOF) {
-        return apr_psprintf(p, "cannot read %s: %s", path, apr_strerror(rv, ebuf, sizeof(ebuf)));
-    }
-    (*pbuf)[*plen] = '\0';
-    return NULL;
+    unsigned long e = ERR_peek_last_error();
+    return ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE;
 }
 
-static void load_pem(apr_pool_t *p, oa_pemfile_t *f, const char *buf, apr_size_t len)
+/*
+ * Read certificates and the first private key from bio the way mod_ssl does: OpenSSL's
+ * PEM reader, streaming (memory is bounded by the largest object, not the file: httpd
+ * has no size limit, a 5 MB file of comments and a certificate loads fine), then from
+ * the start again for the key.
+ */
+static void load_pem(apr_pool_t *p, oa_pemfile_t *f, BIO *bio)
 {
-    BIO *bio = BIO_new_mem_buf(buf, (int)len);
     X509 *x;
+    char *name = NULL, *header = NULL;
+    unsigned char *data = NULL;
+    long len = 0;
     int asked = 0;
 
+    /* any PEM object at all? (a complete BEGIN/END block of any type) */
+    ERR_clear_error();
+    if (!PEM_read_bio(bio, &name, &header, &data, &len) && no_start_line()) {
+        ERR_clear_error();
+        f->error = apr_psprintf(p, "%s holds no PEM data (mod_ssl reads PEM only)", f->path);
+        return;
+    }
+    OPENSSL_free(name);
+    OPENSSL_free(header);
+    OPENSSL_free(data);
+    ERR_clear_error();
+    if (BIO_reset(bio) < 0) {
+        goto cleanup;
+    }
     while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
         sk_X509_push(f->certs, x);
     }
     ERR_clear_error();
-    BIO_free(bio);
-
-    if (strstr(buf, "PRIVATE KEY-----")) {
-        bio = BIO_new_mem_buf(buf, (int)len);
-        f->key = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, &asked);
-        if (!f->key && (asked || strstr(buf, "ENCRYPTED"))) {
-            f->key_encrypted = 1;
-        }
-        if (f->key) {
-            apr_pool_cleanup_register(p, f->key, free_key, apr_pool_cleanup_null);
-        }
-        ERR_clear_error();
-        BIO_free(bio);
+    if (BIO_reset(bio) < 0) {
+        goto cleanup;
     }
+    f->key = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, &asked);
+    if (f->key) {
+        apr_pool_cleanup_register(p, f->key, free_key, apr_pool_cleanup_null);
+    }
+    else if (asked) {
+        f->key_encrypted = 1;
+    }
+cleanup:
+    ERR_clear_error();
+    if (!sk_X509_num(f->certs) && !f->key && !f->key_encrypted) {
+        f->error = apr_psprintf(p, "%s: no certificate or key could be decoded from its "
+                                "PEM data", f->path);
+    }
+}
+
+static oa_pemfile_t *pemfile_make(oa_pki_t *pki, const char *name)
+{
+    oa_pemfile_t *f = apr_pcalloc(pki->pool, sizeof(*f));
+    f->path = apr_pstrdup(pki->pool, name);
+    f->certs = sk_X509_new_null();
+    apr_pool_cleanup_register(pki->pool, f->certs, free_certs, apr_pool_cleanup_null);
+    return f;
 }
 
 const oa_pemfile_t *oa_pki_parse(oa_pki_t *pki, const char *name, const char *buf,
                                  apr_size_t len)
 {
-    oa_pemfile_t *f = apr_pcalloc(pki->pool, sizeof(*f));
-    f->path = name;
-    f->certs = sk_X509_new_null();
-    apr_pool_cleanup_register(pki->pool, f->certs, free_certs, apr_pool_cleanup_null);
-    if (memchr(buf, '\0', len) || !strstr(buf, "-----BEGIN ")) {
-        f->error = apr_psprintf(pki->pool, "%s holds no PEM data (mod_ssl reads PEM only)", name);
+    oa_pemfile_t *f = pemfile_make(pki, name);
+    BIO *bio = len <= INT_MAX ? BIO_new_mem_buf(buf, (int)len) : NULL;
+    if (!bio) {
+        f->error = apr_psprintf(pki->pool, "%s: cannot be read into memory", name);
         return f;
     }
-    load_pem(pki->pool, f, buf, len);
-    if (!sk_X509_num(f->certs) && !f->key && !f->key_encrypted) {
-        f->error = apr_psprintf(pki->pool, "%s: no certificate or key could be decoded from its "
-                                "PEM data", name);
-    }
+    load_pem(pki->pool, f, bio);
+    BIO_free(bio);
     return f;
 }
 
 const oa_pemfile_t *oa_pki_file(oa_pki_t *pki, const char *path)
 {
-    const oa_pemfile_t *f = apr_hash_get(pki->files, path, APR_HASH_KEY_STRING);
-    char *buf = NULL;
-    apr_size_t len = 0;
-    apr_pool_t *scratch;
-    const char *err;
+    oa_pemfile_t *f = apr_hash_get(pki->files, path, APR_HASH_KEY_STRING);
+    apr_finfo_t fi;
+    apr_status_t rv;
+    char ebuf[256];
+    BIO *bio;
 
     if (f) {
         return f;
     }
-    apr_pool_create(&scratch, pki->pool);
-    err = read_all(scratch, path, &buf, &len);
-    if (err) {
-        oa_pemfile_t *e = apr_pcalloc(pki->pool, sizeof(*e));
-        e->path = apr_pstrdup(pki->pool, path);
-        e->error = apr_pstrdup(pki->pool, err);
-        e->certs = sk_X509_new_null();
-        apr_pool_cleanup_register(pki->pool, e->certs, free_certs, apr_pool_cleanup_null);
-        f = e;
+    f = pemfile_make(pki, path);
+    rv = apr_stat(&fi, path, APR_FINFO_TYPE, pki->pool);
+    if (rv == APR_SUCCESS && fi.filetype != APR_REG) {
+        f->error = apr_psprintf(pki->pool, "%s is not a regular file", path);
+    }
+    else if (rv != APR_SUCCESS || !(bio = BIO_new_file(path, "rb"))) {
+        if (rv == APR_SUCCESS) {
+            rv = APR_FROM_OS_ERROR(errno);
+        }
+        ERR_clear_error();
+        f->error = apr_psprintf(pki->pool, "cannot read %s: %s", path,
+                                apr_strerror(rv, ebuf, sizeof(ebuf)));
     }
     else {
-        f = oa_pki_parse(pki, apr_pstrdup(pki->pool, path), buf, len);
+        load_pem(pki->pool, f, bio);
+        BIO_free(bio);
     }
-    apr_pool_destroy(scratch);
     apr_hash_set(pki->files, f->path, APR_HASH_KEY_STRING, f);
     return f;
 }

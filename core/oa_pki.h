@@ -27,11 +27,13 @@ typedef struct oa_pki_t oa_pki_t;
 /** A cache of files read: a certificate named by a thousand vhosts is read once. */
 oa_pki_t *oa_pki_make(apr_pool_t *p);
 
-/** Read (once) a PEM file of certificates and/or a key. Never NULL. */
+/** Read (once) a PEM file of certificates and/or a key with OpenSSL's PEM reader, as
+ *  mod_ssl does: any size (streamed), comments and other text between objects skipped.
+ *  Never NULL. */
 const oa_pemfile_t *oa_pki_file(oa_pki_t *pki, const char *path);
 
-/** Decode PEM data held in memory as if read from a file called name (for fuzzing and
- *  tests); buf[len] must be '\0'. Not cached. Never NULL. */
+/** Decode PEM data held in memory (len bytes, any content) as if read from a file
+ *  called name (for fuzzing and tests). Not cached. Never NULL. */
 const oa_pemfile_t *oa_pki_parse(oa_pki_t *pki, const char *name, const char *buf,
                                  apr_size_t len);
 

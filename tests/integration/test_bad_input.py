@@ -585,5 +585,51 @@ def test_sanity_good_conf(lint_exe, good_conf):
     expect_clean(r)
 
 
+# --------------------------------------------------------------------------- big PEM files
+
+def _big_pem(layout, cert):
+    """Over 5 MB: the certificate with comment padding before or after it, or after one
+    5 MB line. OpenSSL's PEM reader skips everything outside BEGIN/END blocks."""
+    pad = b"".join(b"# padding %07d: comments are fine in a PEM file, whatever their "
+                   b"length ..........\n" % i for i in range(66000))
+    if layout == "comments-before":
+        return pad + cert
+    if layout == "comments-after":
+        return cert + pad
+    return b"x" * (5 * 1024 * 1024) + b"\n" + cert
+
+
+@pytest.mark.parametrize("layout", ["comments-before", "comments-after", "one-long-line"])
+def test_pem_file_over_4mb_loads_as_in_httpd(layout, lint_exe, httpd_exe, test_cert, workdir):
+    """httpd has no size limit for certificate files: apache2 starts and serves the
+    certificate, and ocsp-lint must not claim that it refuses to start."""
+    cert, key = Path(test_cert[0]), Path(test_cert[1])
+    c = Case(Path(workdir), body="")
+    big = c.write("big.pem", _big_pem(layout, cert.read_bytes()))
+    assert big.stat().st_size > 5 * 1024 * 1024
+    big.chmod(0o644)
+    mods = c.values["modules"]
+    with open(c.conf, "a") as f:
+        f.write(f'LoadModule ssl_module "{mods}/mod_ssl.so"\n'
+                f"<VirtualHost 127.0.0.1:{c.values['port']}>\n"
+                "    ServerName secure.test\n    SSLEngine on\n"
+                f'    SSLCertificateFile "{big}"\n    SSLCertificateKeyFile "{key}"\n'
+                "</VirtualHost>\n")
+
+    r = c.lint("--format", "json")
+    assert r.rc == 0, r
+    doc = json.loads(r.stdout)
+    assert doc["startup"] == "ok", r
+    assert not [f for f in doc["findings"] if f["rule"] == "OA305"], r
+    (vh,) = [v for v in doc["vhosts"] if v.get("certificates")]
+    assert vh["certificates"][0]["subject"] == "CN=secure.test", r
+
+    with H.HttpdInstance(c.root, c.conf, Path(workdir) / "httpd", ports=[c.values["port"]]):
+        import ocsp_fixtures as F
+        served = F.tls_handshake(c.values["port"], "secure.test", peer_cert=True)
+    import ssl
+    assert served == ssl.PEM_cert_to_DER_cert(cert.read_text()), "apache2 served another cert"
+
+
 if __name__ == "__main__":
     sys.exit(pytest.main([__file__, "-rA"]))

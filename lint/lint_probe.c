@@ -2,6 +2,7 @@
  * ocsp-lint probe HOST[:PORT]...: what clients see (a handshake with SNI and
  * status_request) and what the responder answers, several hosts at once.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -251,6 +252,8 @@ static void print_json(oa_json_t *js, apr_pool_t *p, job_t *j)
     oa_json_obj_close(js);
 }
 
+#define MAX_CLOCK_OFFSET (100L * 366 * 86400)
+
 static const apr_getopt_option_t probe_options[] = {
     { "sni", 's', 1, "server name to send (default: the host when it is a name)" },
     { "format", 'F', 1, "text (default) or json" },
@@ -258,7 +261,7 @@ static const apr_getopt_option_t probe_options[] = {
     { "concurrency", 'j', 1, "hosts probed at once (default 8)" },
     { "no-responder", 'R', 0, "do not query the OCSP responder" },
     { "skew", 'k', 1, "seconds of clock difference tolerated (default 300)" },
-    { "clock-offset", 'o', 1, "judge as if the clock were this many seconds ahead (for drills)" },
+    { "clock-offset", 'o', 1, "judge as if the clock were this many seconds ahead (for drills; negative: behind; at most 100 years either way)" },
     { "help", 'h', 0, "this help" },
     { NULL, 0, 0, NULL }
 };
@@ -336,10 +339,16 @@ int lint_probe_main(apr_pool_t *p, int argc, const char *const *argv)
             w.opts.skew = apr_time_from_sec(v);
             break;
         case 'o': {
+            /* bounded so that now + offset stays a time (microseconds in 64 bits) */
             char *end;
-            long off = strtol(arg, &end, 10);
-            if (*end || end == arg) {
-                fprintf(stderr, "ocsp-lint probe: --clock-offset takes seconds (may be negative)\n");
+            long off;
+            errno = 0;
+            off = strtol(arg, &end, 10);
+            if (*end || end == arg || errno == ERANGE || off < -MAX_CLOCK_OFFSET
+                || off > MAX_CLOCK_OFFSET) {
+                fprintf(stderr, "ocsp-lint probe: --clock-offset takes seconds from -%ld to "
+                        "%ld (100 years either way), not '%s'\n", MAX_CLOCK_OFFSET,
+                        MAX_CLOCK_OFFSET, arg);
                 return LINT_EXIT_USAGE;
             }
             w.opts.now = apr_time_now() + apr_time_from_sec(off);

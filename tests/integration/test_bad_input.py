@@ -579,6 +579,22 @@ def test_usage_file_option_and_positional(lint_exe, good_conf, tmp_path):
     _usage_error(lint("--no-envvars", "-f", good_conf, other))
 
 
+@pytest.mark.parametrize("offset", ["9223372036854775807", "-9223372036854775808",
+                                    "99999999999999999999", "3162240001", "-3162240001"])
+def test_usage_probe_clock_offset_out_of_range(lint_exe, offset):
+    """A huge --clock-offset overflowed the clock (UBSan: signed overflow) and probed on;
+    it is a usage error with the range in the message."""
+    r = lint("probe", f"--clock-offset={offset}", "127.0.0.1:1")
+    _usage_error(r, "--clock-offset", "100 years", offset)
+
+
+def test_probe_clock_offset_at_its_bounds(lint_exe):
+    """The bounds themselves are accepted: the probe runs (nothing listens: exit 1)."""
+    for offset in ("3162240000", "-3162240000"):
+        r = lint("probe", f"--clock-offset={offset}", "--timeout", "2", "127.0.0.1:1")
+        assert r.rc == 1 and "refused" in r.stdout, r
+
+
 def test_sanity_good_conf(lint_exe, good_conf):
     """The file the usage cases pass is fine on its own: exit 2 came from the usage."""
     r = lint("--no-envvars", "-d", good_conf.parent, good_conf)

@@ -102,8 +102,10 @@ static int is_ip_literal(const char *h)
 
 /* ------------------------------------------------------------------ the handshake */
 
-apr_status_t oa_probe_tls(oa_tls_probe_t **pr, apr_pool_t *p, const char *host,
-                          apr_port_t port, const char *sni, const oa_probe_opts_t *o)
+/* a handshake with host:port, or with addr (already resolved) when it is not NULL */
+static apr_status_t probe_tls(oa_tls_probe_t **pr, apr_pool_t *p, const char *host,
+                              apr_sockaddr_t *addr, apr_port_t port, const char *sni,
+                              const oa_probe_opts_t *o)
 {
     oa_tls_probe_t *r = apr_pcalloc(p, sizeof(*r));
     apr_interval_time_t timeout, skew;
@@ -123,7 +125,8 @@ apr_status_t oa_probe_tls(oa_tls_probe_t **pr, apr_pool_t *p, const char *host,
     r->served = sk_X509_new_null();
     apr_pool_cleanup_register(p, r->served, free_stack, apr_pool_cleanup_null);
 
-    rv = oa_net_connect(&r->conn, p, host, port, timeout);
+    rv = addr ? oa_net_connect_addr(&r->conn, p, addr, timeout)
+              : oa_net_connect(&r->conn, p, host, port, timeout);
     if (rv != APR_SUCCESS) {
         r->error = r->conn->message;
         r->error_class = oa_net_error_name(r->conn->error);
@@ -224,6 +227,18 @@ cleanup:
         r->conn->sock = NULL;
     }
     return rv;
+}
+
+apr_status_t oa_probe_tls(oa_tls_probe_t **pr, apr_pool_t *p, const char *host,
+                          apr_port_t port, const char *sni, const oa_probe_opts_t *o)
+{
+    return probe_tls(pr, p, host, NULL, port, sni, o);
+}
+
+apr_status_t oa_probe_tls_at(oa_tls_probe_t **pr, apr_pool_t *p, const char *host,
+                             apr_sockaddr_t *addr, const char *sni, const oa_probe_opts_t *o)
+{
+    return probe_tls(pr, p, host, addr, addr->port, sni, o);
 }
 
 /* ------------------------------------------------------------------ the responder */

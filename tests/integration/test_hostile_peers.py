@@ -285,3 +285,98 @@ def test_peer_and_certificate_bytes_are_escaped_in_text(stack, workdir, free_por
     assert_escaped(r, f": error: responder {esc_url}: http-error: ", "\\x1b[31mBOOM\\x1b[0m")
     online = [l for l in r.stdout.decode().splitlines() if l.endswith("[online]")]
     assert len(online) == 1, describe(r)
+
+
+# --------------------------------------------------------------------------- 9. every address
+
+def hosts_namespace(workdir, entries):
+    """A command prefix running the rest in a private mount namespace whose /etc/hosts
+    holds entries (the host's file is untouched); skips when that is impossible or when
+    the resolver would not give every address (AI_ADDRCONFIG, as APR asks)."""
+    ok, why = LH.namespaces_usable()
+    if not ok:
+        pytest.skip(why)
+    hosts = Path(workdir) / "hosts"
+    hosts.write_text("".join(f"{ip} {name}\n" for ip, name in entries))
+    prefix = ["unshare", "-m", "sh", "-c", 'mount --bind "$0" /etc/hosts && exec "$@"',
+              str(hosts)]
+    names = {name for _, name in entries}
+    check = ("import socket,sys\n"
+             "print(sorted({a[4][0] for a in socket.getaddrinfo(sys.argv[1], 443, 0, "
+             "socket.SOCK_STREAM, 0, socket.AI_ADDRCONFIG)}))")
+    for name in names:
+        want = sorted(ip for ip, n in entries if n == name)
+        r = subprocess.run(prefix + ["/usr/bin/python3", "-c", check, name],
+                           capture_output=True, text=True, timeout=30, env=H.minimal_env())
+        if r.stdout.strip() != repr(want):
+            pytest.skip(f"{name} does not resolve to {want} here: {r.stdout}{r.stderr}")
+    return prefix
+
+
+def ipv6_loopback():
+    try:
+        with socket.socket(socket.AF_INET6) as s:
+            s.bind(("::1", 0))
+    except OSError as e:
+        pytest.skip(f"no IPv6 loopback: {e}")
+
+
+def free_port_both():
+    """A port free on 127.0.0.1 and on ::1."""
+    for _ in range(50):
+        p = H.free_port()
+        with socket.socket(socket.AF_INET6) as s:
+            try:
+                s.bind(("::1", p))
+            except OSError:
+                continue
+        return p
+    raise AssertionError("no port free on both loopbacks")
+
+
+def test_every_address_of_a_name_is_probed(stack, workdir, free_port):
+    ipv6_loopback()
+    prefix = hosts_namespace(workdir, [("127.0.0.1", "dual.test"), ("::1", "dual.test")])
+    # the responder is on 127.0.0.1 only, behind the same name: its check must get past
+    # ::1 (refused) to 127.0.0.1, as mod_ssl and curl do
+    rport = free_port_both()
+    pki = LH.make_pki(Path(workdir) / "pki", f"http://dual.test:{rport}/")
+    resp = LH.F.LoopbackResponder(pki, rport).start()
+    stack.callback(resp.stop)
+    port = free_port_both()
+    started(stack, Peer(port, "tls", pki / "good-fullchain.pem", pki / "good.key"))
+    v6 = started(stack, Peer(port, "tls", pki / "other-fullchain.pem", pki / "other.key",
+                             host="::1"))
+    tgt = f"dual.test:{port}"
+
+    r = LH.run_probe([tgt], sni="good.test", timeout=TIMEOUT, prefix=prefix)
+    assert r.returncode == 1, r.describe()
+    assert len(r.probes) == 2, r.describe()
+    by_ip = {p["ip"]: p for p in r.probes}
+    assert set(by_ip) == {"127.0.0.1", "::1"}, r.describe()
+    for p in r.probes:
+        assert p["target"] == tgt and p["host"] == "dual.test" and p["port"] == port, p
+        assert p["addresses"] == 2 and p["sni"] == "good.test" and p["error"] is None, p
+    assert by_ip["127.0.0.1"]["subject"] == "CN=good.test", r.describe()
+    assert by_ip["::1"]["subject"] == "CN=other.test", r.describe()
+    assert by_ip["127.0.0.1"]["responder"]["verdict"] == "ok", r.describe()
+    assert by_ip["127.0.0.1"]["responder"]["ip"] == "127.0.0.1", r.describe()
+
+    # the node on ::1 goes down: reported for that address alone
+    v6.stop()
+    r = LH.run_probe([tgt], sni="good.test", timeout=TIMEOUT, prefix=prefix)
+    by_ip = {p["ip"]: p for p in r.probes}
+    assert set(by_ip) == {"127.0.0.1", "::1"}, r.describe()
+    assert by_ip["::1"]["error"] == "refused" and by_ip["::1"]["ok"] is False, r.describe()
+    assert by_ip["127.0.0.1"]["error"] is None, r.describe()
+    assert by_ip["127.0.0.1"]["subject"] == "CN=good.test", r.describe()
+
+    # text: one report per address, the address in brackets
+    t = subprocess.run(prefix + [H.lint_binary(), "probe", "--sni", "good.test", "--timeout",
+                                 str(TIMEOUT), tgt], capture_output=True, text=True,
+                       timeout=120, env=H.minimal_env(), stdin=subprocess.DEVNULL)
+    heads = sorted(l for l in t.stdout.splitlines() if not l.startswith(" "))
+    assert heads == ["2 of 2 hosts with a problem",
+                     f"{tgt} [127.0.0.1] SNI good.test: PROBLEM",
+                     f"{tgt} [::1] SNI good.test: PROBLEM"], t.stdout
+    assert "    error (refused): connecting to ::1 port" in t.stdout, t.stdout

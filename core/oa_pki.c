@@ -19,6 +19,7 @@ struct oa_pki_t {
     apr_hash_t *files;
     apr_hash_t *pairs;     /* "kind:ptr:ptr" -> answer of an issued/key check */
     apr_hash_t *capaths;   /* dir -> STACK_OF(X509) of every certificate in it */
+    const char *confine;   /* NULL, or the only directory files are read from */
 };
 
 static apr_status_t free_certs(void *data)
@@ -88,6 +89,22 @@ int oa_pki_key_matches(oa_pki_t *pki, X509 *x, EVP_PKEY *key)
 {
     int *v = pair_get(pki, 'k', x, key);
     return v ? *v : pair_set(pki, 'k', x, key, oa_x509_key_matches(x, key));
+}
+
+void oa_pki_confine(oa_pki_t *pki, const char *dir)
+{
+    pki->confine = dir ? apr_pstrdup(pki->pool, dir) : NULL;
+}
+
+static int confined_out(const oa_pki_t *pki, const char *path)
+{
+    apr_size_t n;
+    if (!pki->confine) {
+        return 0;
+    }
+    n = strlen(pki->confine);
+    return strncmp(path, pki->confine, n) || (path[n] != '/' && path[n] != '\0')
+           || strstr(path, "/..");
 }
 
 int oa_pki_files_read(const oa_pki_t *pki)
@@ -195,7 +212,7 @@ const oa_pemfile_t *oa_pki_file(oa_pki_t *pki, const char *path)
         return f;
     }
     f = pemfile_make(pki, path);
-    rv = apr_stat(&fi, path, APR_FINFO_TYPE, pki->pool);
+    rv = confined_out(pki, path) ? APR_ENOENT : apr_stat(&fi, path, APR_FINFO_TYPE, pki->pool);
     if (rv == APR_SUCCESS && fi.filetype != APR_REG) {
         f->error = apr_psprintf(pki->pool, "%s is not a regular file", path);
     }

@@ -50,6 +50,10 @@ int oa_pki_issued(oa_pki_t *pki, X509 *issuer, X509 *x);
 int oa_pki_check_issued(oa_pki_t *pki, X509 *issuer, X509 *x);
 int oa_pki_key_matches(oa_pki_t *pki, X509 *x, EVP_PKEY *key);
 
+/** Read files only below dir (absolute): others are "cannot read" (fuzzing and tests:
+ *  a configuration cannot make the audit read the machine's files). */
+void oa_pki_confine(oa_pki_t *pki, const char *dir);
+
 /** Files read so far (for statistics and tests). */
 int oa_pki_files_read(const oa_pki_t *pki);
 

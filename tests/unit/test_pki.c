@@ -130,6 +130,13 @@ START_TEST(bad_files)
     ck_assert_ptr_nonnull(strstr(oa_pki_file(pki, bin)->error, "no PEM data"));
     ck_assert_ptr_nonnull(strstr(oa_pki_file(pki, tdir)->error, "not a regular file"));
     ck_assert_int_eq(sk_X509_num(oa_pki_file(pki, garbage)->certs), 0);
+    /* confined to tdir: the test PKI outside it cannot be read, tdir's files can */
+    pki = oa_pki_make(tp);
+    oa_pki_confine(pki, tdir);
+    ck_assert_ptr_nonnull(strstr(oa_pki_file(pki, pf("good.pem"))->error, "cannot read"));
+    ck_assert_ptr_nonnull(strstr(oa_pki_file(pki, garbage)->error, "no certificate or key"));
+    ck_assert_ptr_nonnull(strstr(oa_pki_file(pki, apr_pstrcat(tp, tdir, "/../x.pem", NULL))->error,
+                                 "cannot read"));
 }
 END_TEST
 

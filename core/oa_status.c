@@ -389,20 +389,37 @@ void oa_status_json(apr_pool_t *p, const oa_status_rec_t *recs, int n, apr_time_
 
 /* ------------------------------------------------------------------ ?prometheus */
 
+/* a label value: UTF-8 with \\, \" and \n escaped, as the exposition format wants; bytes
+ * that are not UTF-8 (a truncated record, a peer's bytes) become U+FFFD and other control
+ * characters the text \\xHH (an escaped backslash): a scrape never breaks on them */
 static const char *label(apr_pool_t *p, const char *s)
 {
-    char *o = apr_palloc(p, strlen(s) * 2 + 1), *d = o;
-    for (; *s; s++) {
-        if (*s == '\\' || *s == '"') {
+    const unsigned char *u = (const unsigned char *)s;
+    char *o = apr_palloc(p, strlen(s) * 6 + 1), *d = o;
+    while (*u) {
+        int n = oa_utf8_len(u);
+        if (*u == '\\' || *u == '"') {
             *d++ = '\\';
-            *d++ = *s;
+            *d++ = (char)*u++;
         }
-        else if (*s == '\n') {
+        else if (*u == '\n') {
             *d++ = '\\';
             *d++ = 'n';
+            u++;
+        }
+        else if (!n) {
+            memcpy(d, "\xef\xbf\xbd", 3);
+            d += 3;
+            u++;
+        }
+        else if (*u < 0x20 || *u == 0x7f) {
+            d += apr_snprintf(d, 6, "\\\\x%02x", *u);
+            u++;
         }
         else {
-            *d++ = *s;
+            memcpy(d, u, (apr_size_t)n);
+            d += n;
+            u += n;
         }
     }
     *d = '\0';

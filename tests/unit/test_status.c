@@ -149,8 +149,12 @@ START_TEST(prometheus_exposition)
 {
     oa_status_rec_t r[3];
     recs3(r);
+    /* a name cut in the middle of a UTF-8 sequence, with ESC: still a valid label */
+    strcpy(r[2].name, "p\033[1m\\\xc3");
     buf = apr_pstrdup(tp, "");
     oa_status_prometheus(tp, r, 3, T0, to_buf, NULL);
+    ck_assert_ptr_nonnull(strstr(buf, "vhost=\"p\\\\x1b[1m\\\\\xef\xbf\xbd\",addresses=\"\","));
+    ck_assert_ptr_null(strchr(buf, '\033'));
     ck_assert_ptr_nonnull(strstr(buf, "# TYPE ocsp_audit_staple_present gauge\n"));
     ck_assert_ptr_nonnull(strstr(buf, "ocsp_audit_staple_present{vhost=\"good.test\",addresses=\"*:443\",index=\"0\"} 1\n"));
     ck_assert_ptr_nonnull(strstr(buf, "vhost=\"<script>\\\"x\\\"&\""));

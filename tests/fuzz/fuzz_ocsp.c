@@ -4,7 +4,8 @@
  * into a status record (oa_status_update, oa_status_level) and rendered in every format
  * of the status page. Input: one byte of flags, one byte n, n bytes of text that a peer
  * controls (a reason phrase, a URL, an error), then the DER.
- * Checked: ?auto output is one line per value, without a control byte.
+ * Checked: ?auto output is one line per value, without a control byte; ?prometheus is
+ * valid UTF-8 without one.
  */
 #include "fuzz_common.h"
 
@@ -13,6 +14,7 @@
 #include "oa_ocsp.h"
 #include "oa_pki.h"
 #include "oa_status.h"
+#include "oa_text.h"
 
 static X509 *leaf, *issuer;
 
@@ -47,6 +49,18 @@ static void check_auto(void *ctx, const char *s, apr_size_t len)
         }
     }
     *(apr_size_t *)ctx += len;
+}
+
+static void check_prometheus(void *ctx, const char *s, apr_size_t len)
+{
+    const unsigned char *u = (const unsigned char *)apr_pstrmemdup((apr_pool_t *)ctx, s, len);
+    while (*u) {
+        int n = oa_utf8_len(u);
+        if (!n || (*u < 0x20 && *u != '\n') || *u == 0x7f) {
+            abort();    /* a scrape would break on this */
+        }
+        u += n;
+    }
 }
 
 static const char *const verdicts[] = { "ok", "unreachable", "http-error", "malformed",
@@ -128,7 +142,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     oa_status_html_fragment(p, recs, 2, now, fuzz_sink, &out);
     oa_status_auto(p, recs, 2, now, check_auto, &out);
     oa_status_json(p, recs, 2, now, fuzz_sink, &out);
-    oa_status_prometheus(p, recs, 2, now, fuzz_sink, &out);
+    oa_status_prometheus(p, recs, 2, now, check_prometheus, p);
     apr_pool_destroy(p);
     return 0;
 }

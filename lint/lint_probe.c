@@ -208,8 +208,10 @@ static void print_text(apr_pool_t *p, job_t *j)
         printf("    error (%s): %s\n", t->error_class, oa_text_escape(p, t->error));
         return;
     }
-    printf("    certificate %s, issued by %s%s%s\n", oa_text_escape(p, oa_x509_subject(p, t->leaf)),
-           oa_text_escape(p, oa_x509_issuer_name(p, t->leaf)), t->chain_complete ? "" : " (issuer NOT served)",
+    printf("    certificate %s, issued by %s%s%s\n",
+           oa_text_escape(p, oa_x509_subject(p, t->leaf)),
+           oa_text_escape(p, oa_x509_issuer_name(p, t->leaf)),
+           t->chain_complete ? "" : " (issuer NOT served)",
            t->must_staple ? ", Must-Staple" : "");
     if (!t->staple_present) {
         printf("    staple: none\n");

@@ -25,19 +25,22 @@ cflags="-g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover
 libs="$(apu-1-config --link-ld) $(apr-1-config --link-ld --libs) $(pkg-config --libs openssl)"
 
 # core once (make keeps what is up to date), then one link per target
+headers=$(ls "$top"/core/*.h "$top"/core/*.inc | tr '\n' ' ')
 {
     printf 'all:'
     for c in "$top"/core/*.c; do printf ' %s' "$(basename "${c%.c}").o"; done
     printf '\n'
     for c in "$top"/core/*.c; do
         o=$(basename "${c%.c}").o
-        printf '%s: %s %s\n\tclang %s -c -o $@ %s\n' "$o" "$c" "$(ls "$top"/core/*.h "$top"/core/*.inc | tr '\n' ' ')" "$cflags" "$c"
+        printf '%s: %s %s\n\tclang %s -c -o $@ %s\n' "$o" "$c" "$headers" "$cflags" "$c"
     done
 } > "$out/obj/Makefile"
 make -s -C "$out/obj" -j"$jobs"
+objs=$(for c in "$top"/core/*.c; do printf '%s ' "$out/obj/$(basename "${c%.c}").o"; done)
 for t in $targets; do
     # shellcheck disable=SC2086
-    clang $cflags -fsanitize=fuzzer -o "$out/fuzz_$t" "$top/tests/fuzz/fuzz_$t.c" "$out"/obj/*.o $libs
+    clang $cflags -fsanitize=fuzzer -o "$out/fuzz_$t" "$top/tests/fuzz/fuzz_$t.c" \
+        $objs $libs
 done
 
 # the test PKI (the ocsp, rules and conf targets read it) and the seed corpora
@@ -57,7 +60,9 @@ for t in $targets; do
     pem) cp "$out"/pki/*.pem "$out"/pki/*.key "$out/corpus_pem/" ;;
     envvars)
         cp "$top/docs/examples/debian/envvars" "$out/corpus_envvars/debian"
-        [ -f /etc/apache2/envvars ] && cp /etc/apache2/envvars "$out/corpus_envvars/system" || true ;;
+        if [ -f /etc/apache2/envvars ]; then
+            cp /etc/apache2/envvars "$out/corpus_envvars/system"
+        fi ;;
     suppress)
         grep -rl "ocsp-lint: disable" "$top/tests/rules" | head -20 | while read -r f; do
             cp "$f" "$out/corpus_suppress/$(echo "$f" | cksum | cut -d' ' -f1)"

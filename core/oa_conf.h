@@ -61,6 +61,9 @@ typedef struct oa_conf_opts_t {
     apr_array_header_t *path_map;  /**< oa_path_map_t: server paths onto local ones, for
                                         includes, ServerRoot and certificate files; NULL: none */
     int httpd_version[3];          /**< target version for <IfVersion>; {0,0,0}: 2.4.71, the Debian 12 httpd the directive table comes from */
+    const char *confine;           /**< NULL, or an absolute directory: files outside it are
+                                        treated as missing (fuzzing and tests: the reader
+                                        never wanders into the machine's files) */
 } oa_conf_opts_t;
 
 /** A module httpd would have loaded. */

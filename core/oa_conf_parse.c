@@ -494,6 +494,30 @@ static apr_status_t src_logical_line(st_t *st, src_t *s, char **pline)
     return APR_SUCCESS;
 }
 
+/* opts->confine: outside that directory nothing exists. Paths here are absolute and
+ * normalised by apr_filepath_merge; a ".." left in one is refused all the same. */
+static int confined_out(const st_t *st, const char *path)
+{
+    const char *root = st->opts ? st->opts->confine : NULL;
+    apr_size_t n;
+    if (!root) {
+        return 0;
+    }
+    n = strlen(root);
+    return strncmp(path, root, n) || (path[n] != '/' && path[n] != '\0')
+           || strstr(path, "/..");
+}
+
+static apr_status_t confined_stat(st_t *st, apr_finfo_t *fi, const char *path)
+{
+    return confined_out(st, path) ? APR_ENOENT : apr_stat(fi, path, APR_FINFO_TYPE, st->p);
+}
+
+static apr_status_t confined_dir_open(st_t *st, apr_dir_t **d, const char *path)
+{
+    return confined_out(st, path) ? APR_ENOENT : apr_dir_open(d, path, st->p);
+}
+
 static apr_status_t src_open_file(st_t *st, src_t *s, const char *path)
 {
     apr_status_t rv;
@@ -506,7 +530,8 @@ static apr_status_t src_open_file(st_t *st, src_t *s, const char *path)
     s->line = 0;
     s->eof = 0;
     s->bpos = s->blen = 0;
-    rv = apr_file_open(&s->fd, path, APR_FOPEN_READ, APR_FPROT_OS_DEFAULT, s->pool);
+    rv = confined_out(st, path) ? APR_ENOENT
+         : apr_file_open(&s->fd, path, APR_FOPEN_READ, APR_FPROT_OS_DEFAULT, s->pool);
     if (rv == APR_SUCCESS) {
         /* a directory opens on some systems; reading it fails later with EISDIR */
         if (apr_file_info_get(&fi, APR_FINFO_TYPE, s->fd) == APR_SUCCESS
@@ -1052,7 +1077,7 @@ static apr_status_t eval_if(st_t *st, const char *lname, const char *dname,
         apr_finfo_t fi;
         const char *path = oa_conf_map_path(st->p, st->opts->path_map,
                                             oa_conf_server_relative(st->p, st->server_root, name));
-        found = apr_stat(&fi, path, APR_FINFO_TYPE, st->p) == APR_SUCCESS;
+        found = confined_stat(st, &fi, path) == APR_SUCCESS;
     }
     else if (!strcmp(lname, "<ifdirective") || !strcmp(lname, "<ifsection")) {
         const char *d = lname[3] == 's' ? apr_pstrcat(st->p, "<", name, NULL) : name;
@@ -1081,7 +1106,7 @@ static const char *include_nofnmatch(st_t *st, apr_array_header_t *out, const ch
                                      int depth, int optional)
 {
     apr_finfo_t fi;
-    apr_status_t rv = apr_stat(&fi, path, APR_FINFO_TYPE, st->p);
+    apr_status_t rv = confined_stat(st, &fi, path);
 
     if (rv == APR_SUCCESS && fi.filetype == APR_DIR) {
         apr_dir_t *dir;
@@ -1094,7 +1119,7 @@ static const char *include_nofnmatch(st_t *st, apr_array_header_t *out, const ch
                                 "nesting level of %u. You have probably a recursion "
                                 "somewhere.", path, OA_MAX_DIR_DEPTH);
         }
-        rv = apr_dir_open(&dir, path, st->p);
+        rv = confined_dir_open(st, &dir, path);
         if (rv != APR_SUCCESS) {
             return apr_psprintf(st->p, "Could not open config directory %s: %s", path,
                                 apr_strerror(rv, ebuf, sizeof(ebuf)));
@@ -1148,7 +1173,7 @@ static const char *include_fnmatch(st_t *st, apr_array_header_t *out, const char
         return rest ? include_fnmatch(st, out, p2, rest, optional)
                     : include_nofnmatch(st, out, p2, 0, optional);
     }
-    rv = apr_dir_open(&dir, path, st->p);
+    rv = confined_dir_open(st, &dir, path);
     if (rv != APR_SUCCESS) {
         if (APR_STATUS_IS_ENOENT(rv) && optional) {
             return NULL;
@@ -1557,7 +1582,7 @@ static apr_status_t exec_serverroot(st_t *st, const char *args, const char *file
     root = oa_conf_map_path(st->p, st->opts->path_map,
                             oa_conf_server_relative(st->p, st->server_root,
                                                     APR_ARRAY_IDX(w, 0, const char *)));
-    if (apr_stat(&fi, root, APR_FINFO_TYPE, st->p) != APR_SUCCESS || fi.filetype != APR_DIR) {
+    if (confined_stat(st, &fi, root) != APR_SUCCESS || fi.filetype != APR_DIR) {
         return fail(st, file, line, "ServerRoot must be a valid directory");
     }
     st->server_root = root;

@@ -5,6 +5,7 @@
 #include <apr_tables.h>
 
 #include "oa_json.h"
+#include "oa_text.h"
 
 #define MAX_DEPTH 64
 
@@ -35,42 +36,6 @@ oa_json_t *oa_json_make(apr_pool_t *p, oa_out_fn *out, void *ctx, int pretty)
 static void put(oa_json_t *j, const char *s)
 {
     j->out(j->ctx, s, strlen(s));
-}
-
-/* length of a valid UTF-8 sequence at s, 0 when invalid */
-static int utf8_len(const unsigned char *s)
-{
-    int n, i;
-    unsigned int cp;
-    if (s[0] < 0x80) {
-        return 1;
-    }
-    if ((s[0] & 0xE0) == 0xC0) {
-        n = 2;
-        cp = s[0] & 0x1F;
-    }
-    else if ((s[0] & 0xF0) == 0xE0) {
-        n = 3;
-        cp = s[0] & 0x0F;
-    }
-    else if ((s[0] & 0xF8) == 0xF0) {
-        n = 4;
-        cp = s[0] & 0x07;
-    }
-    else {
-        return 0;
-    }
-    for (i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80) {
-            return 0;
-        }
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000)
-        || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-        return 0;
-    }
-    return n;
 }
 
 /* Escape s into JSON, handing the output to out in pieces (no allocation). */
@@ -107,7 +72,7 @@ static void quote_to(const char *s, oa_out_fn *out, void *ctx)
             n += (apr_size_t)apr_snprintf(buf + n, 7, "\\u%04x", *u);
             u++;
         }
-        else if ((l = utf8_len(u)) > 0) {
+        else if ((l = oa_utf8_len(u)) > 0) {
             memcpy(buf + n, u, (size_t)l);
             n += (apr_size_t)l;
             u += l;

@@ -2,6 +2,7 @@
 #include <sys/socket.h>
 #include <string.h>
 
+#include <apr_hash.h>
 #include <apr_poll.h>
 #include <apr_portable.h>
 #include <apr_strings.h>
@@ -74,7 +75,27 @@ static void *APR_THREAD_FUNC dns_thread(apr_thread_t *t, void *data)
     return NULL;
 }
 
-static apr_status_t resolve(apr_sockaddr_t **psa, apr_pool_t *p, const char *host,
+/* every address of the list, copied into p, each IP once */
+static apr_array_header_t *addresses_of(apr_pool_t *p, const apr_sockaddr_t *list)
+{
+    apr_array_header_t *out = apr_array_make(p, 2, sizeof(apr_sockaddr_t *));
+    apr_hash_t *seen = apr_hash_make(p);
+    apr_sockaddr_t *copy = NULL, *sa;
+    if (apr_sockaddr_info_copy(&copy, list, p) != APR_SUCCESS) {
+        return out;
+    }
+    for (sa = copy; sa; sa = sa->next) {
+        char *ip = NULL;
+        apr_sockaddr_ip_get(&ip, sa);
+        if (ip && !apr_hash_get(seen, ip, APR_HASH_KEY_STRING)) {
+            apr_hash_set(seen, ip, APR_HASH_KEY_STRING, ip);
+            APR_ARRAY_PUSH(out, apr_sockaddr_t *) = sa;
+        }
+    }
+    return out;
+}
+
+static apr_status_t resolve(apr_array_header_t **paddrs, apr_pool_t *p, const char *host,
                             apr_port_t port, apr_interval_time_t timeout)
 {
     apr_pool_t *jp;
@@ -85,6 +106,7 @@ static apr_status_t resolve(apr_sockaddr_t **psa, apr_pool_t *p, const char *hos
     apr_status_t rv;
     int abandon = 0;
 
+    *paddrs = NULL;
     /* the job's pool must outlive the caller's if the caller gives up */
     if (apr_pool_create_unmanaged(&jp) != APR_SUCCESS) {
         return APR_ENOMEM;
@@ -99,8 +121,13 @@ static apr_status_t resolve(apr_sockaddr_t **psa, apr_pool_t *p, const char *hos
     apr_threadattr_detach_set(attr, 1);
     if (apr_thread_create(&t, attr, dns_thread, job, jp) != APR_SUCCESS) {
         /* no thread: resolve here, without the deadline */
+        apr_sockaddr_t *sa = NULL;
         apr_pool_destroy(jp);
-        return apr_sockaddr_info_get(psa, host, APR_UNSPEC, port, 0, p);
+        rv = apr_sockaddr_info_get(&sa, host, APR_UNSPEC, port, 0, p);
+        if (rv == APR_SUCCESS) {
+            *paddrs = addresses_of(p, sa);
+        }
+        return rv;
     }
     apr_thread_mutex_lock(job->lock);
     while (!job->done && !oa_net_cancelled()) {
@@ -117,17 +144,46 @@ static apr_status_t resolve(apr_sockaddr_t **psa, apr_pool_t *p, const char *hos
     else {
         rv = job->rv;
         if (rv == APR_SUCCESS) {
-            /* the first address, copied into the caller's pool (a numeric lookup) */
-            char *ip = NULL;
-            apr_sockaddr_ip_get(&ip, job->addr);
-            rv = apr_sockaddr_info_get(psa, apr_pstrdup(p, ip), job->addr->family, port, 0, p);
+            /* every address, in the resolver's order, copied into the caller's pool */
+            *paddrs = addresses_of(p, job->addr);
         }
     }
     apr_thread_mutex_unlock(job->lock);
     if (!abandon) {
         apr_pool_destroy(jp);
     }
+    if (rv == APR_SUCCESS && !(*paddrs)->nelts) {
+        rv = APR_EGENERAL;
+    }
     return rv;
+}
+
+apr_status_t oa_net_resolve(apr_array_header_t **paddrs, oa_conn_t **pc, apr_pool_t *p,
+                            const char *host, apr_port_t port, apr_interval_time_t timeout)
+{
+    oa_conn_t *c = apr_pcalloc(p, sizeof(*c));
+    apr_time_t t0 = apr_time_now();
+    apr_status_t rv;
+    char ebuf[256];
+
+    *pc = c;
+    rv = resolve(paddrs, p, host, port, timeout);
+    c->t_dns = apr_time_now() - t0;
+    if (rv != APR_SUCCESS && oa_net_cancelled()) {
+        c->error = OA_NET_CANCELLED;
+        c->message = "given up: the process is exiting";
+        return rv;
+    }
+    if (rv != APR_SUCCESS) {
+        c->error = APR_STATUS_IS_TIMEUP(rv) ? OA_NET_DNS_TIMEOUT : OA_NET_DNS;
+        c->message = APR_STATUS_IS_TIMEUP(rv)
+            ? apr_psprintf(p, "resolving %s: no answer from the resolver within %" APR_TIME_T_FMT
+                           " ms", host, apr_time_as_msec(timeout))
+            : apr_psprintf(p, "resolving %s: %s", host, apr_strerror(rv, ebuf, sizeof(ebuf)));
+        return rv;
+    }
+    c->addresses = (*paddrs)->nelts;
+    return APR_SUCCESS;
 }
 
 /* ------------------------------------------------------------------ connecting */
@@ -176,34 +232,16 @@ static oa_net_error_e classify(apr_status_t rv)
     return OA_NET_ERROR;
 }
 
-apr_status_t oa_net_connect(oa_conn_t **pc, apr_pool_t *p, const char *host, apr_port_t port,
-                            apr_interval_time_t timeout)
+/* one attempt at c->addr, until deadline */
+static apr_status_t connect_one(oa_conn_t *c, apr_pool_t *p, apr_time_t deadline,
+                                apr_interval_time_t timeout)
 {
-    oa_conn_t *c = apr_pcalloc(p, sizeof(*c));
-    apr_time_t t0 = apr_time_now(), deadline;
+    apr_time_t t0 = apr_time_now();
+    apr_port_t port = c->addr->port;
     apr_status_t rv;
     char ebuf[256];
 
-    *pc = c;
-    rv = resolve(&c->addr, p, host, port, timeout);
-    c->t_dns = apr_time_now() - t0;
-    if (rv != APR_SUCCESS && oa_net_cancelled()) {
-        c->error = OA_NET_CANCELLED;
-        c->message = "given up: the process is exiting";
-        return rv;
-    }
-    if (rv != APR_SUCCESS) {
-        c->error = APR_STATUS_IS_TIMEUP(rv) ? OA_NET_DNS_TIMEOUT : OA_NET_DNS;
-        c->message = APR_STATUS_IS_TIMEUP(rv)
-            ? apr_psprintf(p, "resolving %s: no answer from the resolver within %" APR_TIME_T_FMT
-                           " ms", host, apr_time_as_msec(timeout))
-            : apr_psprintf(p, "resolving %s: %s", host, apr_strerror(rv, ebuf, sizeof(ebuf)));
-        return rv;
-    }
     apr_sockaddr_ip_get((char **)&c->ip, c->addr);
-
-    t0 = apr_time_now();
-    deadline = t0 + timeout;
     rv = apr_socket_create(&c->sock, c->addr->family, SOCK_STREAM, APR_PROTO_TCP, p);
     if (rv == APR_SUCCESS) {
         apr_socket_opt_set(c->sock, APR_SO_NONBLOCK, 1);
@@ -224,7 +262,7 @@ apr_status_t oa_net_connect(oa_conn_t **pc, apr_pool_t *p, const char *host, apr
             }
         }
     }
-    c->t_connect = apr_time_now() - t0;
+    c->t_connect += apr_time_now() - t0;
     if (rv != APR_SUCCESS) {
         c->error = classify(rv);
         c->message = c->error == OA_NET_TIMEOUT
@@ -239,5 +277,48 @@ apr_status_t oa_net_connect(oa_conn_t **pc, apr_pool_t *p, const char *host, apr
         }
         return rv;
     }
+    c->error = OA_NET_OK;
+    c->message = NULL;
     return APR_SUCCESS;
+}
+
+apr_status_t oa_net_connect_addr(oa_conn_t **pc, apr_pool_t *p, apr_sockaddr_t *addr,
+                                 apr_interval_time_t timeout)
+{
+    oa_conn_t *c = apr_pcalloc(p, sizeof(*c));
+    *pc = c;
+    c->addr = addr;
+    c->addresses = 1;
+    c->attempts = 1;
+    return connect_one(c, p, apr_time_now() + timeout, timeout);
+}
+
+apr_status_t oa_net_connect(oa_conn_t **pc, apr_pool_t *p, const char *host, apr_port_t port,
+                            apr_interval_time_t timeout)
+{
+    apr_array_header_t *addrs;
+    apr_time_t deadline;
+    apr_status_t rv;
+    oa_conn_t *c;
+    int i;
+
+    rv = oa_net_resolve(&addrs, pc, p, host, port, timeout);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    /* the next address on a failure, as clients do; each attempt gets an equal share of
+     * what is left of the phase, the last one all of it (curl's rule) */
+    c = *pc;
+    deadline = apr_time_now() + timeout;
+    for (i = 0; i < addrs->nelts; i++) {
+        apr_interval_time_t left = deadline - apr_time_now();
+        apr_interval_time_t share = (left > 0 ? left : 0) / (addrs->nelts - i);
+        c->addr = APR_ARRAY_IDX(addrs, i, apr_sockaddr_t *);
+        c->attempts++;
+        rv = connect_one(c, p, apr_time_now() + share, share);
+        if (rv == APR_SUCCESS || oa_net_cancelled()) {
+            break;
+        }
+    }
+    return rv;
 }

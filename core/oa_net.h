@@ -7,6 +7,7 @@
 #define OA_NET_H
 
 #include <apr_pools.h>
+#include <apr_tables.h>
 #include <apr_network_io.h>
 #include <apr_time.h>
 
@@ -30,19 +31,37 @@ typedef struct oa_conn_t {
     apr_sockaddr_t *addr;        /**< the address connected to */
     const char *ip;              /**< as text */
     apr_interval_time_t t_dns;   /**< time to resolve */
-    apr_interval_time_t t_connect; /**< time to connect */
+    apr_interval_time_t t_connect; /**< time to connect (every attempt) */
     oa_net_error_e error;
     const char *message;         /**< what happened, for people */
+    int addresses;               /**< how many addresses the name resolved to */
+    int attempts;                /**< addresses tried (the last one is addr) */
 } oa_conn_t;
 
 /**
- * Resolve host (a name or an address literal) and connect to port, each phase within
- * timeout. The resolver runs in a thread of its own so that a dead resolver cannot
- * hold the caller past the deadline.
- * @return APR_SUCCESS with c->sock set, or an error with c->error/c->message set.
+ * Resolve host (a name or an address literal) for TCP within timeout: every address,
+ * in the resolver's order (getaddrinfo with AI_ADDRCONFIG, as APR and clients ask), each
+ * once. The resolver runs in a thread of its own so that a dead resolver cannot hold the
+ * caller past the deadline.
+ * @param paddrs  the addresses (apr_sockaddr_t *, with port set), at least one
+ * @param pc      t_dns, and on failure error (dns, dns-timeout) and message
+ */
+apr_status_t oa_net_resolve(apr_array_header_t **paddrs, oa_conn_t **pc, apr_pool_t *p,
+                            const char *host, apr_port_t port, apr_interval_time_t timeout);
+
+/**
+ * Resolve host and connect to port, each phase within timeout. On a connect failure
+ * the next address is tried, as clients do; each attempt gets an equal share of what
+ * is left of the connect phase.
+ * @return APR_SUCCESS with c->sock set, or an error with c->error/c->message set (of
+ *         the last address tried).
  */
 apr_status_t oa_net_connect(oa_conn_t **pc, apr_pool_t *p, const char *host, apr_port_t port,
                             apr_interval_time_t timeout);
+
+/** Connect to one address (from oa_net_resolve) within timeout; t_dns stays 0. */
+apr_status_t oa_net_connect_addr(oa_conn_t **pc, apr_pool_t *p, apr_sockaddr_t *addr,
+                                 apr_interval_time_t timeout);
 
 /**
  * Wait until the socket is readable (want_write 0) or writable (1), or the deadline.

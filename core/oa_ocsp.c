@@ -37,6 +37,8 @@ static void verify(oa_ocsp_info_t *out, apr_pool_t *p, OCSP_BASICRESP *bs, X509 
     X509_STORE *store = X509_STORE_new();
     STACK_OF(X509) *certs = sk_X509_new_null();
     X509 *signer = NULL;
+    apr_time_t signer_nb = 0;
+    int signer_nb_known = 0;
 
     X509_STORE_add_cert(store, issuer);
     X509_STORE_set_flags(store, X509_V_FLAG_PARTIAL_CHAIN);
@@ -47,7 +49,8 @@ static void verify(oa_ocsp_info_t *out, apr_pool_t *p, OCSP_BASICRESP *bs, X509 
         out->signer = oa_x509_subject(p, signer);
         out->delegated = X509_cmp(signer, issuer) != 0;
         if (out->delegated) {
-            out->signer_not_after = oa_x509_not_after(signer);
+            out->signer_not_after_known = oa_x509_not_after(&out->signer_not_after, signer);
+            signer_nb_known = oa_x509_not_before(&signer_nb, signer);
         }
     }
     ERR_clear_error();
@@ -56,14 +59,14 @@ static void verify(oa_ocsp_info_t *out, apr_pool_t *p, OCSP_BASICRESP *bs, X509 
     }
     else {
         const char *why = oa_openssl_error(p, "unknown error");
-        if (signer && out->delegated && out->signer_not_after && out->signer_not_after < now) {
+        if (signer && out->delegated && out->signer_not_after_known
+            && out->signer_not_after < now) {
             why = apr_psprintf(p, "the delegated OCSP signer %s expired on %s", out->signer,
                                oa_time_str(p, out->signer_not_after));
         }
-        else if (signer && out->delegated && oa_x509_not_before(signer) > now) {
+        else if (signer && out->delegated && signer_nb_known && signer_nb > now) {
             why = apr_psprintf(p, "the delegated OCSP signer %s is not valid before %s (is this "
-                               "clock behind?)", out->signer,
-                               oa_time_str(p, oa_x509_not_before(signer)));
+                               "clock behind?)", out->signer, oa_time_str(p, signer_nb));
         }
         else if (signer && out->delegated && !oa_x509_issued(issuer, signer)) {
             why = apr_psprintf(p, "signed by %s, which the certificate's issuer did not "

@@ -25,7 +25,8 @@ typedef struct oa_ocsp_info_t {
     const char *verify_error;    /**< why not */
     const char *signer;          /**< subject of the signer, when known */
     int delegated;               /**< signed by a delegated OCSP signer, not the CA */
-    apr_time_t signer_not_after; /**< its expiry, when delegated */
+    apr_time_t signer_not_after; /**< its expiry, when delegated ... */
+    int signer_not_after_known;  /**< ... and decodable */
     int time_ok;                 /**< thisUpdate/nextUpdate fit the clock (with the skew) */
     const char *time_error;      /**< "not yet valid (...)", "expired (...)" */
     apr_interval_time_t seconds_left; /**< until nextUpdate (negative: past), 0 without one */

@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 
 #include <apr_strings.h>
@@ -13,13 +14,12 @@
 
 #include "oa_pki.h"
 
-#define MAX_PEM_SIZE (4 * 1024 * 1024)
-
 struct oa_pki_t {
     apr_pool_t *pool;
     apr_hash_t *files;
     apr_hash_t *pairs;     /* "kind:ptr:ptr" -> answer of an issued/key check */
     apr_hash_t *capaths;   /* dir -> STACK_OF(X509) of every certificate in it */
+    const char *confine;   /* NULL, or the only directory files are read from */
 };
 
 static apr_status_t free_certs(void *data)
@@ -91,6 +91,22 @@ int oa_pki_key_matches(oa_pki_t *pki, X509 *x, EVP_PKEY *key)
     return v ? *v : pair_set(pki, 'k', x, key, oa_x509_key_matches(x, key));
 }
 
+void oa_pki_confine(oa_pki_t *pki, const char *dir)
+{
+    pki->confine = dir ? apr_pstrdup(pki->pool, dir) : NULL;
+}
+
+static int confined_out(const oa_pki_t *pki, const char *path)
+{
+    apr_size_t n;
+    if (!pki->confine) {
+        return 0;
+    }
+    n = strlen(pki->confine);
+    return strncmp(path, pki->confine, n) || (path[n] != '/' && path[n] != '\0')
+           || strstr(path, "/..");
+}
+
 int oa_pki_files_read(const oa_pki_t *pki)
 {
     return (int)apr_hash_count(pki->files);
@@ -122,114 +138,116 @@ oa_file_state_e oa_file_state_of(apr_status_t rv)
     return OA_FILE_READ;
 }
 
-static const char *read_all(apr_pool_t *p, const char *path, char **pbuf, apr_size_t *plen,
-                            oa_file_state_e *pstate)
+/* Is the last error "no PEM start line" (the reader reached the end without finding
+ * an object of the type it wanted)? */
+static int no_start_line(void)
 {
-    apr_file_t *f;
-    apr_finfo_t fi;
-    apr_status_t rv;
-    char ebuf[256];
-
-    *pstate = OA_FILE_READ;
-    rv = apr_stat(&fi, path, APR_FINFO_TYPE | APR_FINFO_SIZE, p);
-    if (rv != APR_SUCCESS) {
-        *pstate = oa_file_state_of(rv);
-        return apr_psprintf(p, "cannot read %s: %s", path, apr_strerror(rv, ebuf, sizeof(ebuf)));
-    }
-    if (fi.filetype != APR_REG) {
-        return apr_psprintf(p, "%s is not a regular file", path);
-    }
-    if (fi.size > MAX_PEM_SIZE) {
-        return apr_psprintf(p, "%s is %" APR_OFF_T_FMT " bytes: too large for a PEM file",
-                            path, fi.size);
-    }
-    rv = apr_file_open(&f, path, APR_FOPEN_READ, APR_FPROT_OS_DEFAULT, p);
-    if (rv != APR_SUCCESS) {
-        *pstate = oa_file_state_of(rv);
-        return apr_psprintf(p, "cannot read %s: %s", path, apr_strerror(rv, ebuf, sizeof(ebuf)));
-    }
-    *pbuf = apr_palloc(p, (apr_size_t)fi.size + 1);
-    rv = apr_file_read_full(f, *pbuf, (apr_size_t)fi.size, plen);
-    apr_file_close(f);
-    if (rv != APR_SUCCESS && rv != APR_EOF) {
-        return apr_psprintf(p, "cannot read %s: %s", path, apr_strerror(rv, ebuf, sizeof(ebuf)));
-    }
-    (*pbuf)[*plen] = '\0';
-    return NULL;
+    unsigned long e = ERR_peek_last_error();
+    return ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE;
 }
 
-static void load_pem(apr_pool_t *p, oa_pemfile_t *f, const char *buf, apr_size_t len)
+/*
+ * Read certificates and the first private key from bio the way mod_ssl does: OpenSSL's
+ * PEM reader, streaming (memory is bounded by the largest object, not the file: httpd
+ * has no size limit, a 5 MB file of comments and a certificate loads fine), then from
+ * the start again for the key.
+ */
+static void load_pem(apr_pool_t *p, oa_pemfile_t *f, BIO *bio)
 {
-    BIO *bio = BIO_new_mem_buf(buf, (int)len);
     X509 *x;
+    char *name = NULL, *header = NULL;
+    unsigned char *data = NULL;
+    long len = 0;
     int asked = 0;
 
+    /* any PEM object at all? (a complete BEGIN/END block of any type) */
+    ERR_clear_error();
+    if (!PEM_read_bio(bio, &name, &header, &data, &len) && no_start_line()) {
+        ERR_clear_error();
+        f->error = apr_psprintf(p, "%s holds no PEM data (mod_ssl reads PEM only)", f->path);
+        return;
+    }
+    OPENSSL_free(name);
+    OPENSSL_free(header);
+    OPENSSL_free(data);
+    ERR_clear_error();
+    if (BIO_reset(bio) < 0) {
+        goto cleanup;
+    }
     while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
         sk_X509_push(f->certs, x);
     }
     ERR_clear_error();
-    BIO_free(bio);
-
-    if (strstr(buf, "PRIVATE KEY-----")) {
-        bio = BIO_new_mem_buf(buf, (int)len);
-        f->key = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, &asked);
-        if (!f->key && (asked || strstr(buf, "ENCRYPTED"))) {
-            f->key_encrypted = 1;
-        }
-        if (f->key) {
-            apr_pool_cleanup_register(p, f->key, free_key, apr_pool_cleanup_null);
-        }
-        ERR_clear_error();
-        BIO_free(bio);
+    if (BIO_reset(bio) < 0) {
+        goto cleanup;
     }
+    f->key = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, &asked);
+    if (f->key) {
+        apr_pool_cleanup_register(p, f->key, free_key, apr_pool_cleanup_null);
+    }
+    else if (asked) {
+        f->key_encrypted = 1;
+    }
+cleanup:
+    ERR_clear_error();
+    if (!sk_X509_num(f->certs) && !f->key && !f->key_encrypted) {
+        f->error = apr_psprintf(p, "%s: no certificate or key could be decoded from its "
+                                "PEM data", f->path);
+    }
+}
+
+static oa_pemfile_t *pemfile_make(oa_pki_t *pki, const char *name)
+{
+    oa_pemfile_t *f = apr_pcalloc(pki->pool, sizeof(*f));
+    f->path = apr_pstrdup(pki->pool, name);
+    f->certs = sk_X509_new_null();
+    apr_pool_cleanup_register(pki->pool, f->certs, free_certs, apr_pool_cleanup_null);
+    return f;
 }
 
 const oa_pemfile_t *oa_pki_parse(oa_pki_t *pki, const char *name, const char *buf,
                                  apr_size_t len)
 {
-    oa_pemfile_t *f = apr_pcalloc(pki->pool, sizeof(*f));
-    f->path = name;
-    f->certs = sk_X509_new_null();
-    apr_pool_cleanup_register(pki->pool, f->certs, free_certs, apr_pool_cleanup_null);
-    if (memchr(buf, '\0', len) || !strstr(buf, "-----BEGIN ")) {
-        f->error = apr_psprintf(pki->pool, "%s holds no PEM data (mod_ssl reads PEM only)", name);
+    oa_pemfile_t *f = pemfile_make(pki, name);
+    BIO *bio = len <= INT_MAX ? BIO_new_mem_buf(buf, (int)len) : NULL;
+    if (!bio) {
+        f->error = apr_psprintf(pki->pool, "%s: cannot be read into memory", name);
         return f;
     }
-    load_pem(pki->pool, f, buf, len);
-    if (!sk_X509_num(f->certs) && !f->key && !f->key_encrypted) {
-        f->error = apr_psprintf(pki->pool, "%s: no certificate or key could be decoded from its "
-                                "PEM data", name);
-    }
+    load_pem(pki->pool, f, bio);
+    BIO_free(bio);
     return f;
 }
 
 const oa_pemfile_t *oa_pki_file(oa_pki_t *pki, const char *path)
 {
-    const oa_pemfile_t *f = apr_hash_get(pki->files, path, APR_HASH_KEY_STRING);
-    char *buf = NULL;
-    apr_size_t len = 0;
-    apr_pool_t *scratch;
-    const char *err;
-    oa_file_state_e state;
+    oa_pemfile_t *f = apr_hash_get(pki->files, path, APR_HASH_KEY_STRING);
+    apr_finfo_t fi;
+    apr_status_t rv;
+    char ebuf[256];
+    BIO *bio;
 
     if (f) {
         return f;
     }
-    apr_pool_create(&scratch, pki->pool);
-    err = read_all(scratch, path, &buf, &len, &state);
-    if (err) {
-        oa_pemfile_t *e = apr_pcalloc(pki->pool, sizeof(*e));
-        e->path = apr_pstrdup(pki->pool, path);
-        e->state = state;
-        e->error = apr_pstrdup(pki->pool, err);
-        e->certs = sk_X509_new_null();
-        apr_pool_cleanup_register(pki->pool, e->certs, free_certs, apr_pool_cleanup_null);
-        f = e;
+    f = pemfile_make(pki, path);
+    rv = confined_out(pki, path) ? APR_ENOENT : apr_stat(&fi, path, APR_FINFO_TYPE, pki->pool);
+    if (rv == APR_SUCCESS && fi.filetype != APR_REG) {
+        f->error = apr_psprintf(pki->pool, "%s is not a regular file", path);
+    }
+    else if (rv != APR_SUCCESS || !(bio = BIO_new_file(path, "rb"))) {
+        if (rv == APR_SUCCESS) {
+            rv = APR_FROM_OS_ERROR(errno);
+        }
+        f->state = oa_file_state_of(rv);
+        ERR_clear_error();
+        f->error = apr_psprintf(pki->pool, "cannot read %s: %s", path,
+                                apr_strerror(rv, ebuf, sizeof(ebuf)));
     }
     else {
-        f = oa_pki_parse(pki, apr_pstrdup(pki->pool, path), buf, len);
+        load_pem(pki->pool, f, bio);
+        BIO_free(bio);
     }
-    apr_pool_destroy(scratch);
     apr_hash_set(pki->files, f->path, APR_HASH_KEY_STRING, f);
     return f;
 }
@@ -360,33 +378,49 @@ const char *oa_x509_issuer_name(apr_pool_t *p, X509 *x)
     return name_str(p, X509_get_issuer_name(x));
 }
 
-apr_time_t oa_asn1_time(const ASN1_TIME *t)
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil):
+ * exact for every year, where apr_time_exp_gmt_get refuses years before 1970. */
+static apr_int64_t days_from_civil(apr_int64_t y, int m, int d)
+{
+    apr_int64_t era, yoe, doy, doe;
+    y -= m <= 2;
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = y - era * 400;
+    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+int oa_asn1_time_get(apr_time_t *pt, const ASN1_TIME *t)
 {
     struct tm tm;
-    apr_time_exp_t e;
-    apr_time_t out = 0;
+    apr_int64_t secs;
+    *pt = 0;
     if (!t || ASN1_TIME_to_tm(t, &tm) != 1) {
+        ERR_clear_error();
         return 0;
     }
-    memset(&e, 0, sizeof(e));
-    e.tm_year = tm.tm_year;
-    e.tm_mon = tm.tm_mon;
-    e.tm_mday = tm.tm_mday;
-    e.tm_hour = tm.tm_hour;
-    e.tm_min = tm.tm_min;
-    e.tm_sec = tm.tm_sec;
-    apr_time_exp_gmt_get(&out, &e);
+    secs = days_from_civil((apr_int64_t)tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday) * 86400
+           + tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
+    *pt = apr_time_from_sec(secs);
+    return 1;
+}
+
+apr_time_t oa_asn1_time(const ASN1_TIME *t)
+{
+    apr_time_t out;
+    oa_asn1_time_get(&out, t);
     return out;
 }
 
-apr_time_t oa_x509_not_before(X509 *x)
+int oa_x509_not_before(apr_time_t *pt, X509 *x)
 {
-    return oa_asn1_time(X509_get0_notBefore(x));
+    return oa_asn1_time_get(pt, X509_get0_notBefore(x));
 }
 
-apr_time_t oa_x509_not_after(X509 *x)
+int oa_x509_not_after(apr_time_t *pt, X509 *x)
 {
-    return oa_asn1_time(X509_get0_notAfter(x));
+    return oa_asn1_time_get(pt, X509_get0_notAfter(x));
 }
 
 int oa_x509_key_matches(X509 *x, EVP_PKEY *key)

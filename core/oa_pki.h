@@ -43,11 +43,13 @@ typedef struct oa_pki_t oa_pki_t;
 /** A cache of files read: a certificate named by a thousand vhosts is read once. */
 oa_pki_t *oa_pki_make(apr_pool_t *p);
 
-/** Read (once) a PEM file of certificates and/or a key. Never NULL. */
+/** Read (once) a PEM file of certificates and/or a key with OpenSSL's PEM reader, as
+ *  mod_ssl does: any size (streamed), comments and other text between objects skipped.
+ *  Never NULL. */
 const oa_pemfile_t *oa_pki_file(oa_pki_t *pki, const char *path);
 
-/** Decode PEM data held in memory as if read from a file called name (for fuzzing and
- *  tests); buf[len] must be '\0'. Not cached. Never NULL. */
+/** Decode PEM data held in memory (len bytes, any content) as if read from a file
+ *  called name (for fuzzing and tests). Not cached. Never NULL. */
 const oa_pemfile_t *oa_pki_parse(oa_pki_t *pki, const char *name, const char *buf,
                                  apr_size_t len);
 
@@ -63,6 +65,10 @@ STACK_OF(X509) *oa_pki_capath_issuers(oa_pki_t *pki, const char *dir, X509 *x);
 int oa_pki_issued(oa_pki_t *pki, X509 *issuer, X509 *x);
 int oa_pki_check_issued(oa_pki_t *pki, X509 *issuer, X509 *x);
 int oa_pki_key_matches(oa_pki_t *pki, X509 *x, EVP_PKEY *key);
+
+/** Read files only below dir (absolute): others are "cannot read" (fuzzing and tests:
+ *  a configuration cannot make the audit read the machine's files). */
+void oa_pki_confine(oa_pki_t *pki, const char *dir);
 
 /** Files read so far (for statistics and tests). */
 int oa_pki_files_read(const oa_pki_t *pki);
@@ -90,14 +96,23 @@ int oa_x509_self_signed(X509 *x);
 const char *oa_x509_subject(apr_pool_t *p, X509 *x);
 const char *oa_x509_issuer_name(apr_pool_t *p, X509 *x);
 
-/** notBefore / notAfter as APR times. */
-apr_time_t oa_x509_not_before(X509 *x);
-apr_time_t oa_x509_not_after(X509 *x);
+/**
+ * notBefore / notAfter as APR times, any year (before 1970 too: negative times).
+ * @return 1 when the field decodes, 0 when it does not (then *pt is 0 and means
+ *         nothing). 0 is a valid time (1970-01-01T00:00:00Z), never "unknown".
+ */
+int oa_x509_not_before(apr_time_t *pt, X509 *x);
+int oa_x509_not_after(apr_time_t *pt, X509 *x);
 
 /** Does the private key belong to the certificate? */
 int oa_x509_key_matches(X509 *x, EVP_PKEY *key);
 
-/** An ASN.1 time (UTCTime or GeneralizedTime) as an APR time; 0 when absent or bad. */
+/** An ASN.1 time (UTCTime or GeneralizedTime, years 0000-9999) as an APR time.
+ *  @return 1 when t is present and valid, else 0 (and *pt is 0). */
+int oa_asn1_time_get(apr_time_t *pt, const ASN1_TIME *t);
+
+/** The same, 0 when absent or bad: for OCSP response times, where 0 means "absent"
+ *  (a response dated exactly 1970-01-01T00:00:00Z reads as absent). */
 apr_time_t oa_asn1_time(const ASN1_TIME *t);
 
 /** OpenSSL's last error as text (and the error queue cleared); fallback when none. */

@@ -15,6 +15,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/http.h>
+#include <openssl/httperr.h>
 #include <openssl/x509v3.h>
 
 #include "oa_pki.h"
@@ -136,8 +137,10 @@ static void find_issuer(oa_tls_probe_t *r, const oa_probe_opts_t *o)
     }
 }
 
-apr_status_t oa_probe_tls(oa_tls_probe_t **pr, apr_pool_t *p, const char *host,
-                          apr_port_t port, const char *sni, const oa_probe_opts_t *o)
+/* a handshake with host:port, or with addr (already resolved) when it is not NULL */
+static apr_status_t probe_tls(oa_tls_probe_t **pr, apr_pool_t *p, const char *host,
+                              apr_sockaddr_t *addr, apr_port_t port, const char *sni,
+                              const oa_probe_opts_t *o)
 {
     oa_tls_probe_t *r = apr_pcalloc(p, sizeof(*r));
     apr_interval_time_t timeout, skew;
@@ -157,7 +160,8 @@ apr_status_t oa_probe_tls(oa_tls_probe_t **pr, apr_pool_t *p, const char *host,
     r->served = sk_X509_new_null();
     apr_pool_cleanup_register(p, r->served, free_stack, apr_pool_cleanup_null);
 
-    rv = oa_net_connect(&r->conn, p, host, port, timeout);
+    rv = addr ? oa_net_connect_addr(&r->conn, p, addr, timeout)
+              : oa_net_connect(&r->conn, p, host, port, timeout);
     if (rv != APR_SUCCESS) {
         r->error = r->conn->message;
         r->error_class = oa_net_error_name(r->conn->error);
@@ -256,6 +260,18 @@ cleanup:
     return rv;
 }
 
+apr_status_t oa_probe_tls(oa_tls_probe_t **pr, apr_pool_t *p, const char *host,
+                          apr_port_t port, const char *sni, const oa_probe_opts_t *o)
+{
+    return probe_tls(pr, p, host, NULL, port, sni, o);
+}
+
+apr_status_t oa_probe_tls_at(oa_tls_probe_t **pr, apr_pool_t *p, const char *host,
+                             apr_sockaddr_t *addr, const char *sni, const oa_probe_opts_t *o)
+{
+    return probe_tls(pr, p, host, addr, addr->port, sni, o);
+}
+
 /* ------------------------------------------------------------------ the responder */
 
 /*
@@ -271,17 +287,25 @@ static const char *http_error(apr_pool_t *p, BIO *bio, const char **pclass)
     char buf[256];
 
     *pclass = "error";
-    if (!e) {
+    if (!e || (ERR_GET_LIB(e) == ERR_LIB_HTTP
+               && ERR_GET_REASON(e) == HTTP_R_FAILED_READING_DATA)) {
+        /* a write that failed (EPIPE, ECONNRESET) leaves no error; a read that met the
+         * end of the stream or a reset is "failed reading data" */
         apr_uint64_t got = (apr_uint64_t)BIO_number_read(bio);
+        *pclass = "closed";
         ERR_clear_error();
         if (!got) {
             return "the responder closed the connection without an answer";
         }
+        if (e) {
+            return apr_psprintf(p, "the responder closed the connection in the middle of "
+                                "its answer (after %" APR_UINT64_T_FMT " bytes)", got);
+        }
+        /* OpenSSL 3.0 gives up on a header line longer than its buffer without a word */
         *pclass = "http";
         return apr_psprintf(p, "the responder sent %" APR_UINT64_T_FMT " bytes that are not a "
-                            "readable HTTP response: a header line longer than %d bytes, or "
-                            "the connection closed in the middle of the answer", got,
-                            OSSL_HTTP_DEFAULT_MAX_LINE_LEN);
+                            "readable HTTP response (a header line longer than %d bytes?)",
+                            got, OSSL_HTTP_DEFAULT_MAX_LINE_LEN);
     }
     ERR_peek_last_error_data(&data, &flags);
     ERR_error_string_n(e, buf, sizeof(buf));
@@ -464,9 +488,10 @@ apr_status_t oa_responder_check(oa_responder_check_t **pr, apr_pool_t *p, X509 *
             break;
         }
         if (ret == 0) {
-            const char *cls;
-            r->message = apr_psprintf(p, "%s answered, but not with an OCSP response: %s",
-                                      r->url, http_error(p, bio, &cls));
+            const char *cls, *why = http_error(p, bio, &cls);
+            r->message = !strcmp(cls, "closed")
+                ? apr_psprintf(p, "%s: %s", r->url, why)
+                : apr_psprintf(p, "%s answered, but not with an OCSP response: %s", r->url, why);
             r->error_class = cls;
             r->t_response = apr_time_now() - t1;
             goto done;

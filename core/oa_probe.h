@@ -49,6 +49,7 @@ typedef struct oa_responder_check_t {
     apr_interval_time_t t_total;
     const char *error_class;        /**< NULL when a response was judged, else dns,
                                          dns-timeout, refused, timeout, unreachable,
+                                         closed (reset, or closed before answering),
                                          http, malformed, url, error */
     const char *message;
     oa_ocsp_info_t info;
@@ -78,9 +79,15 @@ typedef struct oa_probe_opts_t {
  *  allows. Freed with SSL_CTX_free. */
 SSL_CTX *oa_probe_ssl_ctx(void);
 
-/** Handshake with host:port (SNI sni, may be NULL: host when it is a name). */
+/** Handshake with host:port (SNI sni, may be NULL: host when it is a name). A name is
+ *  resolved and its addresses tried in turn until one connects. */
 apr_status_t oa_probe_tls(oa_tls_probe_t **pr, apr_pool_t *p, const char *host,
                           apr_port_t port, const char *sni, const oa_probe_opts_t *o);
+
+/** Handshake with one address of host (from oa_net_resolve; its port is used); SNI as
+ *  for oa_probe_tls. For probing every address behind a name. */
+apr_status_t oa_probe_tls_at(oa_tls_probe_t **pr, apr_pool_t *p, const char *host,
+                             apr_sockaddr_t *addr, const char *sni, const oa_probe_opts_t *o);
 
 /** Ask the responder (url, or the certificate's AIA URL when NULL) about cert. */
 apr_status_t oa_responder_check(oa_responder_check_t **pr, apr_pool_t *p, X509 *cert,

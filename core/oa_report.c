@@ -4,6 +4,7 @@
 #include <apr_strings.h>
 
 #include "oa_report.h"
+#include "oa_text.h"
 
 static void outs(oa_out_fn *out, void *ctx, const char *s)
 {
@@ -20,10 +21,11 @@ static const char *where(apr_pool_t *p, const char *file, int line)
 
 void oa_report_diag_text(apr_pool_t *p, const oa_diag_t *d, oa_out_fn *out, void *ctx)
 {
-    outs(out, ctx, apr_psprintf(p, "%s: %s: %s\n", where(p, d->file, d->line),
-                                oa_severity_name(d->severity), d->message));
+    /* messages quote certificate contents (URLs, names): escaped for the terminal */
+    outs(out, ctx, apr_psprintf(p, "%s: %s: %s\n", oa_text_escape(p, where(p, d->file, d->line)),
+                                oa_severity_name(d->severity), oa_text_escape(p, d->message)));
     if (d->hint) {
-        outs(out, ctx, apr_psprintf(p, "    hint: %s\n", d->hint));
+        outs(out, ctx, apr_psprintf(p, "    hint: %s\n", oa_text_escape(p, d->hint)));
     }
 }
 

@@ -10,6 +10,7 @@
 #include "oa_report.h"
 #include "oa_report_findings.h"
 #include "oa_verdict.h"
+#include "oa_text.h"
 
 static void outs(oa_out_fn *out, void *ctx, const char *s)
 {
@@ -25,13 +26,16 @@ void oa_report_findings_text(apr_pool_t *p, const oa_audit_t *a, oa_out_fn *out,
     for (i = 0; i < a->findings->nelts; i++) {
         const oa_finding_t *f = APR_ARRAY_IDX(a->findings, i, const oa_finding_t *);
         const char *loc = f->d.line > 0 ? apr_psprintf(p, "%s:%d", f->d.file, f->d.line) : f->d.file;
-        outs(out, ctx, apr_psprintf(p, "%s: %s: %s [%s %s]\n", loc, oa_severity_name(f->d.severity),
-                                    f->d.message, f->rule->id, f->rule->slug));
+        /* messages quote certificate contents (URLs, names): escaped for the terminal */
+        outs(out, ctx, apr_psprintf(p, "%s: %s: %s [%s %s]\n", oa_text_escape(p, loc),
+                                    oa_severity_name(f->d.severity),
+                                    oa_text_escape(p, f->d.message), f->rule->id, f->rule->slug));
         if (f->vh) {
-            outs(out, ctx, apr_psprintf(p, "    vhost: %s\n", oa_vhost_label(p, f->vh)));
+            outs(out, ctx, apr_psprintf(p, "    vhost: %s\n",
+                                        oa_text_escape(p, oa_vhost_label(p, f->vh))));
         }
         if (f->d.hint) {
-            outs(out, ctx, apr_psprintf(p, "    fix: %s\n", f->d.hint));
+            outs(out, ctx, apr_psprintf(p, "    fix: %s\n", oa_text_escape(p, f->d.hint)));
         }
     }
     for (i = 0; i < a->skipped->nelts; i++) {
@@ -75,12 +79,12 @@ void oa_report_predictions_text(apr_pool_t *p, const oa_audit_t *a, oa_out_fn *o
     for (i = 0; i < a->analyses->nelts; i++) {
         const oa_analysis_t *an = APR_ARRAY_IDX(a->analyses, i, const oa_analysis_t *);
         outs(out, ctx, apr_psprintf(p, "stapling %-6s %s%s%s\n", an->stapling,
-                                    oa_vhost_label(p, an->vh), an->why ? ": " : "",
-                                    an->why ? an->why : ""));
+                                    oa_text_escape(p, oa_vhost_label(p, an->vh)),
+                                    an->why ? ": " : "", oa_text_escape(p, an->why)));
     }
     outs(out, ctx, apr_psprintf(p, "startup: %s%s%s\n", a->startup,
                                 a->startup_reason ? ": " : "",
-                                a->startup_reason ? a->startup_reason : ""));
+                                oa_text_escape(p, a->startup_reason)));
 }
 
 void oa_report_finding_members(oa_json_t *j, const oa_finding_t *f)
@@ -104,13 +108,14 @@ void oa_report_finding_members(oa_json_t *j, const oa_finding_t *f)
 
 static void cert_json(apr_pool_t *p, oa_json_t *j, const oa_certinfo_t *ci)
 {
+    apr_time_t t;
     oa_json_obj_open(j, NULL);
     oa_json_str(j, "file", ci->cert_path);
     if (ci->leaf) {
         oa_json_str(j, "subject", oa_x509_subject(p, ci->leaf));
         oa_json_str(j, "issuer", oa_x509_issuer_name(p, ci->leaf));
-        oa_json_str(j, "not_before", oa_time_str(p, oa_x509_not_before(ci->leaf)));
-        oa_json_str(j, "not_after", oa_time_str(p, oa_x509_not_after(ci->leaf)));
+        oa_json_str(j, "not_before", oa_x509_not_before(&t, ci->leaf) ? oa_time_str(p, t) : NULL);
+        oa_json_str(j, "not_after", oa_x509_not_after(&t, ci->leaf) ? oa_time_str(p, t) : NULL);
         oa_json_str(j, "ocsp_url", ci->ocsp_url);
         oa_json_bool(j, "crl_distribution_point", oa_x509_has_crldp(ci->leaf));
         oa_json_bool(j, "must_staple", ci->must_staple);

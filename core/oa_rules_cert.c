@@ -50,8 +50,8 @@ static const oa_node_t *where_sent(const oa_analysis_t *an, const oa_certinfo_t 
 static void expired(oa_audit_t *a, const oa_rule_t *r, const oa_analysis_t *an,
                     const oa_certinfo_t *ci, X509 *x, int is_leaf)
 {
-    apr_time_t na = oa_x509_not_after(x);
-    if (na && na < a->now) {
+    apr_time_t na;
+    if (oa_x509_not_after(&na, x) && na < a->now) {
         oa_audit_report(a, r, OA_SEV_ERROR, an->vh, where_sent(an, ci, is_leaf),
                         is_leaf ? "renew the certificate and reload httpd"
                                 : "replace the intermediate with the current one from your CA",
@@ -64,8 +64,8 @@ static void expired(oa_audit_t *a, const oa_rule_t *r, const oa_analysis_t *an,
 static void not_yet_valid(oa_audit_t *a, const oa_rule_t *r, const oa_analysis_t *an,
                           const oa_certinfo_t *ci, X509 *x, int is_leaf)
 {
-    apr_time_t nb = oa_x509_not_before(x);
-    if (nb && nb > a->now) {
+    apr_time_t nb;
+    if (oa_x509_not_before(&nb, x) && nb > a->now) {
         oa_audit_report(a, r, OA_SEV_ERROR, an->vh, where_sent(an, ci, is_leaf),
                         "check the server's clock (and the CA's): clients refuse the "
                         "certificate until then",
@@ -78,9 +78,9 @@ static void not_yet_valid(oa_audit_t *a, const oa_rule_t *r, const oa_analysis_t
 static void expiring(oa_audit_t *a, const oa_rule_t *r, const oa_analysis_t *an,
                      const oa_certinfo_t *ci, X509 *x, int is_leaf)
 {
-    apr_time_t na = oa_x509_not_after(x);
+    apr_time_t na;
     int days = (a->opts && a->opts->expiry_days > 0) ? a->opts->expiry_days : 14;
-    if (na && na >= a->now && na < a->now + days * DAY) {
+    if (oa_x509_not_after(&na, x) && na >= a->now && na < a->now + days * DAY) {
         oa_audit_report(a, r, OA_SEV_WARNING, an->vh, where_sent(an, ci, is_leaf),
                         "renew it now and reload httpd (and check that automatic renewal works)",
                         "%s %s expires on %s, in %d day(s)", is_leaf ? "the certificate"

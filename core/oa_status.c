@@ -9,6 +9,7 @@
 #include <openssl/x509.h>
 
 #include "oa_status.h"
+#include "oa_text.h"
 
 #define HOUR APR_TIME_C(3600000000)
 
@@ -83,7 +84,9 @@ void oa_status_from_analysis(oa_status_rec_t *rec, const oa_analysis_t *an)
             rec->must_staple = ci->must_staple;
             rec->no_ocsp_url = !ci->url;
             rec->self_signed = oa_x509_self_signed(ci->leaf);
-            rec->cert_not_after = oa_x509_not_after(ci->leaf);
+            if (!oa_x509_not_after(&rec->cert_not_after, ci->leaf)) {
+                rec->cert_not_after = 0;
+            }
             cert_identity(rec, ci->leaf);
             break;
         }
@@ -526,17 +529,8 @@ void oa_status_css(oa_out_fn *out, void *ctx)
 
 /* ------------------------------------------------------------------ ?auto */
 
-static const char *one_line(apr_pool_t *p, const char *s)
-{
-    char *o = apr_pstrdup(p, s), *c;
-    for (c = o; *c; c++) {
-        if (*c == '\n' || *c == '\r') {
-            *c = ' ';
-        }
-    }
-    return o;
-}
 
+/* one line per value: peers' bytes (a reason phrase, a URL) are escaped, never raw */
 void oa_status_auto(apr_pool_t *p, const oa_status_rec_t *recs, int n, apr_time_t now,
                     oa_out_fn *out, void *ctx)
 {
@@ -558,20 +552,21 @@ void oa_status_auto(apr_pool_t *p, const oa_status_rec_t *recs, int n, apr_time_
             "OcspAudit[%d]ResponderUp: %s\nOcspAudit[%d]ResponderLatencyMs: %s\n"
             "OcspAudit[%d]ResponderError: %s\nOcspAudit[%d]StaplingStopsAt: %s\n"
             "OcspAudit[%d]ServedChain: %s\n",
-            i, one_line(p, r->name), i, one_line(p, r->addresses), i, r->config_stapling,
-            i, r->finding_ids, i, r->staple, i, r->verified, i, ts(p, r->this_update),
+            i, oa_text_escape(p, r->name), i, oa_text_escape(p, r->addresses),
+            i, oa_text_escape(p, r->config_stapling), i, oa_text_escape(p, r->finding_ids),
+            i, oa_text_escape(p, r->staple), i, r->verified, i, ts(p, r->this_update),
             i, ts(p, r->next_update),
             i, r->next_update ? apr_psprintf(p, "%" APR_INT64_T_FMT, left(r->next_update, now)) : "",
             i, ts(p, r->checked_at),
             i, r->responder_checked ? (r->responder_up ? "1" : "0") : "",
             i, r->responder_checked ? apr_itoa(p, r->latency_ms) : "",
-            i, one_line(p, r->responder_error),
+            i, oa_text_escape(p, r->responder_error),
             i, ts(p, r->stop_at), i, oa_chain_name(r->chain)));
         outs(out, ctx, apr_psprintf(p, "OcspAudit[%d]Level: %s\nOcspAudit[%d]State: %s\n"
                                     "OcspAudit[%d]Reason: %s\nOcspAudit[%d]Fix: %s\n",
                                     i, oa_level_name(vs[i].level), i, oa_state_name(vs[i].state),
-                                    i, one_line(p, vs[i].reason ? vs[i].reason : ""),
-                                    i, one_line(p, vs[i].fix ? vs[i].fix : "")));
+                                    i, oa_text_escape(p, vs[i].reason ? vs[i].reason : ""),
+                                    i, oa_text_escape(p, vs[i].fix ? vs[i].fix : "")));
     }
 }
 

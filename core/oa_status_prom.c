@@ -13,6 +13,7 @@
 #include <apr_strings.h>
 
 #include "oa_status.h"
+#include "oa_text.h"
 
 typedef struct {
     apr_pool_t *p;
@@ -25,21 +26,37 @@ static void emit(prom_t *m, const char *s)
     m->out(m->ctx, s, strlen(s));
 }
 
-/* a label value: backslash, double quote and newline escaped */
+/* a label value: UTF-8 with \\, \" and \n escaped, as the exposition format wants; bytes
+ * that are not UTF-8 (a truncated record, a peer's bytes) become U+FFFD and other control
+ * characters the text \\xHH (an escaped backslash): a scrape never breaks on them */
 static const char *esc(apr_pool_t *p, const char *s)
 {
-    char *o = apr_palloc(p, strlen(s) * 2 + 1), *d = o;
-    for (; *s; s++) {
-        if (*s == '\\' || *s == '"') {
+    const unsigned char *u = (const unsigned char *)s;
+    char *o = apr_palloc(p, strlen(s) * 6 + 1), *d = o;
+    while (*u) {
+        int n = oa_utf8_len(u);
+        if (*u == '\\' || *u == '"') {
             *d++ = '\\';
-            *d++ = *s;
+            *d++ = (char)*u++;
         }
-        else if (*s == '\n') {
+        else if (*u == '\n') {
             *d++ = '\\';
             *d++ = 'n';
+            u++;
+        }
+        else if (!n) {
+            memcpy(d, "\xef\xbf\xbd", 3);
+            d += 3;
+            u++;
+        }
+        else if (*u < 0x20 || *u == 0x7f) {
+            d += apr_snprintf(d, 6, "\\\\x%02x", *u);
+            u++;
         }
         else {
-            *d++ = *s;
+            memcpy(d, u, (apr_size_t)n);
+            d += n;
+            u += n;
         }
     }
     *d = '\0';

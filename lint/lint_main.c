@@ -3,6 +3,7 @@
  * else is core/.
  */
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include <apr_general.h>
 #include <apr_getopt.h>
 #include <apr_lib.h>
+#include <apr_signal.h>
 #include <apr_strings.h>
 #include <apr_file_info.h>
 #include <apr_thread_proc.h>
@@ -21,6 +23,7 @@
 #include "oa_modules.h"
 #include "oa_report.h"
 #include "oa_report_findings.h"
+#include "oa_text.h"
 #include "oa_vhost.h"
 
 
@@ -737,13 +740,14 @@ static void print_online_text(apr_pool_t *p, const apr_array_header_t *online)
         const oa_responder_check_t *r = on->check;
         if (on->skipped) {
             printf("%s: error: responder not asked about %s: it failed for another "
-                   "certificate [online]\n", on->ci->cert_path,
-                   oa_x509_subject(p, on->ci->leaf));
+                   "certificate [online]\n", oa_text_escape(p, on->ci->cert_path),
+                   oa_text_escape(p, oa_x509_subject(p, on->ci->leaf)));
             continue;
         }
-        printf("%s: %s: responder %s: %s%s%s [online]\n", on->ci->cert_path,
-               strcmp(r->verdict, "ok") ? "error" : "ok", r->url, r->verdict,
-               r->message ? ": " : "", r->message ? r->message : "");
+        /* the URL and the message come from the certificate and the responder */
+        printf("%s: %s: responder %s: %s%s%s [online]\n", oa_text_escape(p, on->ci->cert_path),
+               strcmp(r->verdict, "ok") ? "error" : "ok", oa_text_escape(p, r->url), r->verdict,
+               r->message ? ": " : "", oa_text_escape(p, r->message));
         if (r->conn && r->conn->ip) {
             printf("    %s: dns %" APR_TIME_T_FMT " ms, connect %" APR_TIME_T_FMT
                    " ms, response %" APR_TIME_T_FMT " ms\n", r->conn->ip,
@@ -916,6 +920,12 @@ int main(int argc, const char *const *argv)
 
     apr_app_initialize(&argc, &argv, NULL);
     atexit(apr_terminate);
+    /* A peer that closes early makes the next write on its socket raise SIGPIPE, whose
+     * default action kills the whole process and every other host's report with it.
+     * OpenSSL's socket BIO cannot pass MSG_NOSIGNAL: ignore the signal, and the write
+     * fails with EPIPE, which core reports for that peer alone. (httpd ignores SIGPIPE
+     * in its MPMs, so the module's probes get the same EPIPE.) */
+    apr_signal(SIGPIPE, SIG_IGN);
     apr_pool_create(&p, NULL);
     if (argc > 1 && !strcmp(argv[1], "probe")) {
         return lint_probe_main(p, argc - 1, argv + 1);

@@ -2,6 +2,7 @@
  * ocsp-lint probe HOST[:PORT]...: what clients see (a handshake with SNI and
  * status_request) and what the responder answers, several hosts at once.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,26 +17,42 @@
 #include "oa_json.h"
 #include "oa_pki.h"
 #include "oa_probe.h"
+#include "oa_text.h"
 
+/* A target from the command line: resolved first, then probed at every address. */
 typedef struct {
     const char *target;
     const char *host;
     apr_port_t port;
     const char *sni;
     apr_pool_t *pool;
+    apr_array_header_t *addrs;  /* apr_sockaddr_t *, NULL when the name did not resolve */
+    oa_conn_t *dns;             /* the resolution: its time, or why it failed */
+} target_t;
+
+/* One handshake: a target at one of its addresses (or its DNS failure). */
+typedef struct {
+    target_t *t;
+    apr_sockaddr_t *addr;       /* NULL: the name did not resolve */
+    apr_pool_t *pool;
     oa_tls_probe_t *tls;
     oa_responder_check_t *resp;
     const char *problem;        /* NULL: all good */
 } job_t;
 
-typedef struct {
-    apr_array_header_t *jobs;   /* job_t */
+typedef struct work_t work_t;
+typedef void item_fn(work_t *w, void *item);
+
+/* items run in parallel by up to --concurrency threads */
+struct work_t {
+    apr_array_header_t *items;  /* target_t * or job_t * */
+    item_fn *fn;
     int next, done;
     apr_thread_mutex_t *lock;
     oa_probe_opts_t opts;
     int responder;
     int progress;
-} work_t;
+};
 
 static const char *problem_of(apr_pool_t *p, job_t *j)
 {
@@ -69,9 +86,39 @@ static const char *problem_of(apr_pool_t *p, job_t *j)
     return NULL;
 }
 
-static void run_job(work_t *w, job_t *j)
+static void resolve_target(work_t *w, void *item)
 {
-    oa_probe_tls(&j->tls, j->pool, j->host, j->port, j->sni, &w->opts);
+    target_t *t = item;
+    if (oa_net_resolve(&t->addrs, &t->dns, t->pool, t->host, t->port, w->opts.timeout)
+        != APR_SUCCESS) {
+        t->addrs = NULL;
+    }
+}
+
+/* what a name that does not resolve gives: a probe that failed at DNS */
+static oa_tls_probe_t *dns_failure(apr_pool_t *p, const target_t *t)
+{
+    oa_tls_probe_t *r = apr_pcalloc(p, sizeof(*r));
+    r->host = t->host;
+    r->port = t->port;
+    r->sni = t->sni ? t->sni : t->host;
+    r->conn = t->dns;
+    r->error = t->dns->message;
+    r->error_class = oa_net_error_name(t->dns->error);
+    r->staple_state = "none";
+    return r;
+}
+
+static void run_job(work_t *w, void *item)
+{
+    job_t *j = item;
+    if (!j->addr) {
+        j->tls = dns_failure(j->pool, j->t);
+        j->problem = problem_of(j->pool, j);
+        return;
+    }
+    oa_probe_tls_at(&j->tls, j->pool, j->t->host, j->addr, j->t->sni, &w->opts);
+    j->tls->conn->t_dns = j->t->dns->t_dns;
     if (w->responder && j->tls->leaf && j->tls->issuer) {
         oa_responder_check(&j->resp, j->pool, j->tls->leaf, j->tls->issuer, NULL, &w->opts);
     }
@@ -82,25 +129,58 @@ static void *APR_THREAD_FUNC worker(apr_thread_t *t, void *data)
 {
     work_t *w = data;
     for (;;) {
-        job_t *j;
         int i;
         apr_thread_mutex_lock(w->lock);
-        i = w->next < w->jobs->nelts ? w->next++ : -1;
+        i = w->next < w->items->nelts ? w->next++ : -1;
         apr_thread_mutex_unlock(w->lock);
         if (i < 0) {
             break;
         }
-        j = &APR_ARRAY_IDX(w->jobs, i, job_t);
-        run_job(w, j);
+        w->fn(w, APR_ARRAY_IDX(w->items, i, void *));
         apr_thread_mutex_lock(w->lock);
         w->done++;
         if (w->progress) {
-            fprintf(stderr, "\rprobed %d/%d", w->done, w->jobs->nelts);
+            fprintf(stderr, "\rprobed %d/%d", w->done, w->items->nelts);
             fflush(stderr);
         }
         apr_thread_mutex_unlock(w->lock);
     }
     return NULL;
+}
+
+/* run fn on every item, conc at a time */
+static void run_all(work_t *w, apr_pool_t *p, apr_array_header_t *items, item_fn *fn,
+                    int conc, int progress)
+{
+    int i;
+    w->items = items;
+    w->fn = fn;
+    w->next = w->done = 0;
+    w->progress = progress && items->nelts > 1 && isatty(2);
+    if (conc > items->nelts) {
+        conc = items->nelts;
+    }
+    if (conc <= 1) {
+        worker(NULL, w);
+    }
+    else {
+        apr_thread_t **threads = apr_pcalloc(p, sizeof(*threads) * (apr_size_t)conc);
+        apr_status_t trv;
+        for (i = 0; i < conc; i++) {
+            if (apr_thread_create(&threads[i], NULL, worker, w, p) != APR_SUCCESS) {
+                threads[i] = NULL;
+            }
+        }
+        for (i = 0; i < conc; i++) {
+            if (threads[i]) {
+                apr_thread_join(&trv, threads[i]);
+            }
+        }
+        worker(NULL, w);   /* whatever no thread took (when threads could not start) */
+    }
+    if (w->progress) {
+        fprintf(stderr, "\r%*s\r", 30, "");
+    }
 }
 
 static const char *ms(apr_pool_t *p, apr_interval_time_t t)
@@ -109,22 +189,29 @@ static const char *ms(apr_pool_t *p, apr_interval_time_t t)
                         (int)((t % 1000) / 100));
 }
 
+/* Every string from a peer or a certificate goes through oa_text_escape: a reason
+ * phrase, a URL or a subject may carry terminal escape sequences and newlines. */
 static void print_text(apr_pool_t *p, job_t *j)
 {
     const oa_tls_probe_t *t = j->tls;
-    printf("%s%s%s: %s\n", j->target, t->sni ? " SNI " : "", t->sni ? t->sni : "",
-           j->problem ? "PROBLEM" : "ok");
+    /* a name's address in brackets: each address of a name is a probe of its own */
+    const char *ip = (j->addr && t->conn && t->conn->ip && strcmp(t->conn->ip, j->t->host))
+                     ? apr_psprintf(p, " [%s]", t->conn->ip) : "";
+    printf("%s%s%s%s: %s\n", oa_text_escape(p, j->t->target), ip, t->sni ? " SNI " : "",
+           oa_text_escape(p, t->sni), j->problem ? "PROBLEM" : "ok");
     if (t->conn && t->conn->ip && !t->error) {
         printf("    connected to %s: dns %s, connect %s, handshake %s (%s, %s)\n", t->conn->ip,
                ms(p, t->conn->t_dns), ms(p, t->conn->t_connect), ms(p, t->t_handshake),
                t->protocol, t->cipher);
     }
     if (t->error) {
-        printf("    error (%s): %s\n", t->error_class, t->error);
+        printf("    error (%s): %s\n", t->error_class, oa_text_escape(p, t->error));
         return;
     }
-    printf("    certificate %s, issued by %s%s%s\n", oa_x509_subject(p, t->leaf),
-           oa_x509_issuer_name(p, t->leaf), t->chain_complete ? "" : " (issuer NOT served)",
+    printf("    certificate %s, issued by %s%s%s\n",
+           oa_text_escape(p, oa_x509_subject(p, t->leaf)),
+           oa_text_escape(p, oa_x509_issuer_name(p, t->leaf)),
+           t->chain_complete ? "" : " (issuer NOT served)",
            t->must_staple ? ", Must-Staple" : "");
     if (!t->staple_present) {
         printf("    staple: none\n");
@@ -134,13 +221,13 @@ static void print_text(apr_pool_t *p, job_t *j)
         printf("    staple: %s (response %s)%s%s\n", t->staple_state,
                s->response_status_name ? s->response_status_name : "undecodable",
                s->verified ? ", verified" : ", NOT verified: ",
-               s->verified ? "" : (s->verify_error ? s->verify_error : "?"));
+               s->verified ? "" : (s->verify_error ? oa_text_escape(p, s->verify_error) : "?"));
         if (s->this_update) {
             printf("    thisUpdate %s, nextUpdate %s (%" APR_INT64_T_FMT " s left)%s%s\n",
                    oa_time_str(p, s->this_update),
                    s->next_update ? oa_time_str(p, s->next_update) : "-",
                    (apr_int64_t)s->seconds_left, s->time_ok ? "" : ": ",
-                   s->time_ok ? "" : s->time_error);
+                   s->time_ok ? "" : oa_text_escape(p, s->time_error));
         }
         if (s->revoked_at) {
             printf("    revoked at %s (%s)\n", oa_time_str(p, s->revoked_at),
@@ -149,8 +236,8 @@ static void print_text(apr_pool_t *p, job_t *j)
     }
     if (j->resp) {
         const oa_responder_check_t *r = j->resp;
-        printf("    responder %s: %s%s%s", r->url, r->verdict, r->message ? ": " : "",
-               r->message ? r->message : "");
+        printf("    responder %s: %s%s%s", oa_text_escape(p, r->url), r->verdict,
+               r->message ? ": " : "", oa_text_escape(p, r->message));
         if (r->conn && r->conn->ip) {
             printf(" (dns %s, connect %s, response %s)", ms(p, r->conn->t_dns),
                    ms(p, r->conn->t_connect), ms(p, r->t_response));
@@ -158,7 +245,7 @@ static void print_text(apr_pool_t *p, job_t *j)
         printf("\n");
     }
     if (j->problem) {
-        printf("    problem: %s\n", j->problem);
+        printf("    problem: %s\n", oa_text_escape(p, j->problem));
     }
 }
 
@@ -210,10 +297,12 @@ void lint_json_responder(oa_json_t *js, apr_pool_t *p, const oa_responder_check_
 static void print_json(oa_json_t *js, apr_pool_t *p, job_t *j)
 {
     const oa_tls_probe_t *t = j->tls;
+    apr_time_t na;
     oa_json_obj_open(js, NULL);
-    oa_json_str(js, "target", j->target);
-    oa_json_str(js, "host", j->host);
-    oa_json_int(js, "port", j->port);
+    oa_json_str(js, "target", j->t->target);
+    oa_json_str(js, "host", j->t->host);
+    oa_json_int(js, "port", j->t->port);
+    oa_json_int(js, "addresses", j->t->addrs ? j->t->addrs->nelts : 0);
     oa_json_str(js, "sni", t->sni);
     oa_json_bool(js, "ok", !j->problem);
     oa_json_str(js, "problem", j->problem);
@@ -227,7 +316,7 @@ static void print_json(oa_json_t *js, apr_pool_t *p, job_t *j)
     if (t->leaf) {
         oa_json_str(js, "subject", oa_x509_subject(p, t->leaf));
         oa_json_str(js, "issuer", oa_x509_issuer_name(p, t->leaf));
-        json_time(js, p, "not_after", oa_x509_not_after(t->leaf));
+        oa_json_str(js, "not_after", oa_x509_not_after(&na, t->leaf) ? oa_time_str(p, na) : NULL);
         oa_json_bool(js, "must_staple", t->must_staple);
         oa_json_bool(js, "chain_complete", t->chain_complete);
         oa_json_int(js, "certificates_served", sk_X509_num(t->served));
@@ -247,6 +336,8 @@ static void print_json(oa_json_t *js, apr_pool_t *p, job_t *j)
     oa_json_obj_close(js);
 }
 
+#define MAX_CLOCK_OFFSET (100L * 366 * 86400)
+
 static const apr_getopt_option_t probe_options[] = {
     { "sni", 's', 1, "server name to send (default: the host when it is a name)" },
     { "format", 'F', 1, "text (default) or json" },
@@ -254,7 +345,8 @@ static const apr_getopt_option_t probe_options[] = {
     { "concurrency", 'j', 1, "hosts probed at once (default 8)" },
     { "no-responder", 'R', 0, "do not query the OCSP responder" },
     { "skew", 'k', 1, "seconds of clock difference tolerated (default 300)" },
-    { "clock-offset", 'o', 1, "judge as if the clock were this many seconds ahead (for drills)" },
+    { "clock-offset", 'o', 1, "judge as if the clock were this many seconds ahead (for "
+      "drills; negative: behind; at most 100 years either way)" },
     { "help", 'h', 0, "this help" },
     { NULL, 0, 0, NULL }
 };
@@ -293,9 +385,11 @@ int lint_probe_main(apr_pool_t *p, int argc, const char *const *argv)
     const char *arg, *sni = NULL;
     work_t w;
     long v;
+    apr_array_header_t *targets, *jobs;
 
     memset(&w, 0, sizeof(w));
     w.responder = 1;
+    w.opts.timeout = apr_time_from_sec(5);
     apr_getopt_init(&g, p, argc, argv);
     g->errfn = NULL;
     g->interleave = 1;
@@ -332,10 +426,16 @@ int lint_probe_main(apr_pool_t *p, int argc, const char *const *argv)
             w.opts.skew = apr_time_from_sec(v);
             break;
         case 'o': {
+            /* bounded so that now + offset stays a time (microseconds in 64 bits) */
             char *end;
-            long off = strtol(arg, &end, 10);
-            if (*end || end == arg) {
-                fprintf(stderr, "ocsp-lint probe: --clock-offset takes seconds (may be negative)\n");
+            long off;
+            errno = 0;
+            off = strtol(arg, &end, 10);
+            if (*end || end == arg || errno == ERANGE || off < -MAX_CLOCK_OFFSET
+                || off > MAX_CLOCK_OFFSET) {
+                fprintf(stderr, "ocsp-lint probe: --clock-offset takes seconds from -%ld to "
+                        "%ld (100 years either way), not '%s'\n", MAX_CLOCK_OFFSET,
+                        MAX_CLOCK_OFFSET, arg);
                 return LINT_EXIT_USAGE;
             }
             w.opts.now = apr_time_now() + apr_time_from_sec(off);
@@ -357,68 +457,60 @@ int lint_probe_main(apr_pool_t *p, int argc, const char *const *argv)
         fprintf(stderr, "ocsp-lint probe: name at least one HOST[:PORT] (see --help)\n");
         return LINT_EXIT_USAGE;
     }
-    w.jobs = apr_array_make(p, argc, sizeof(job_t));
+    targets = apr_array_make(p, argc, sizeof(target_t *));
     for (i = g->ind; i < argc; i++) {
-        job_t *j = apr_array_push(w.jobs);
+        target_t *t = apr_pcalloc(p, sizeof(*t));
         const char *e;
-        memset(j, 0, sizeof(*j));
-        j->target = g->argv[i];
-        e = oa_probe_parse_target(p, j->target, &j->host, &j->port);
+        t->target = g->argv[i];
+        e = oa_probe_parse_target(p, t->target, &t->host, &t->port);
         if (e) {
-            fprintf(stderr, "ocsp-lint probe: %s: %s\n", j->target, e);
+            fprintf(stderr, "ocsp-lint probe: %s: %s\n", t->target, e);
             return LINT_EXIT_USAGE;
         }
-        j->sni = sni;
-        apr_pool_create(&j->pool, p);
+        t->sni = sni;
+        apr_pool_create(&t->pool, p);
+        APR_ARRAY_PUSH(targets, target_t *) = t;
     }
     apr_thread_mutex_create(&w.lock, APR_THREAD_MUTEX_DEFAULT, p);
-    w.progress = w.jobs->nelts > 1 && isatty(2);
-    if (conc > w.jobs->nelts) {
-        conc = w.jobs->nelts;
-    }
-    if (conc <= 1) {
-        worker(NULL, &w);
-    }
-    else {
-        apr_thread_t **threads = apr_pcalloc(p, sizeof(*threads) * (apr_size_t)conc);
-        apr_status_t trv;
-        for (i = 0; i < conc; i++) {
-            if (apr_thread_create(&threads[i], NULL, worker, &w, p) != APR_SUCCESS) {
-                threads[i] = NULL;
-            }
+
+    /* every address of every name, each probed on its own: a cluster behind one name */
+    run_all(&w, p, targets, resolve_target, conc, 0);
+    jobs = apr_array_make(p, targets->nelts, sizeof(job_t *));
+    for (i = 0; i < targets->nelts; i++) {
+        target_t *t = APR_ARRAY_IDX(targets, i, target_t *);
+        int a, n = t->addrs ? t->addrs->nelts : 1;
+        for (a = 0; a < n; a++) {
+            job_t *j = apr_pcalloc(p, sizeof(*j));
+            j->t = t;
+            j->addr = t->addrs ? APR_ARRAY_IDX(t->addrs, a, apr_sockaddr_t *) : NULL;
+            apr_pool_create(&j->pool, p);
+            APR_ARRAY_PUSH(jobs, job_t *) = j;
         }
-        for (i = 0; i < conc; i++) {
-            if (threads[i]) {
-                apr_thread_join(&trv, threads[i]);
-            }
-        }
-        worker(NULL, &w);   /* whatever no thread took (when threads could not start) */
     }
-    if (w.progress) {
-        fprintf(stderr, "\r%*s\r", 30, "");
-    }
+    run_all(&w, p, jobs, run_job, conc, 1);
+
     if (json) {
         oa_json_t *js = oa_json_make(p, oa_out_file, stdout, 1);
         oa_json_obj_open(js, NULL);
         oa_json_str(js, "version", OA_VERSION);
         oa_json_arr_open(js, "probes");
-        for (i = 0; i < w.jobs->nelts; i++) {
-            print_json(js, p, &APR_ARRAY_IDX(w.jobs, i, job_t));
+        for (i = 0; i < jobs->nelts; i++) {
+            print_json(js, p, APR_ARRAY_IDX(jobs, i, job_t *));
         }
         oa_json_arr_close(js);
         oa_json_obj_close(js);
         oa_json_end(js);
     }
-    for (i = 0; i < w.jobs->nelts; i++) {
-        job_t *j = &APR_ARRAY_IDX(w.jobs, i, job_t);
+    for (i = 0; i < jobs->nelts; i++) {
+        job_t *j = APR_ARRAY_IDX(jobs, i, job_t *);
         problems += j->problem != NULL;
         if (!json) {
             print_text(p, j);
         }
     }
-    if (!json && w.jobs->nelts > 1) {
-        printf("%d of %d host%s with a problem\n", problems, w.jobs->nelts,
-               w.jobs->nelts == 1 ? "" : "s");
+    if (!json && jobs->nelts > 1) {
+        printf("%d of %d host%s with a problem\n", problems, jobs->nelts,
+               jobs->nelts == 1 ? "" : "s");
     }
     fflush(stdout);
     return problems ? LINT_EXIT_FINDINGS : LINT_EXIT_CLEAN;

@@ -12,6 +12,7 @@
 #   revoked     AIA OCSP URL, revoked in the database (keyCompromise)
 #   httpsocsp   AIA OCSP URL with an https scheme (mod_ssl cannot fetch it)
 #   expired     AIA OCSP URL, expired last year
+#   ancient     AIA OCSP URL, valid from 1960 to 1969-12-31T23:59:59Z (before the epoch)
 #   soon        AIA OCSP URL, expires in 5 days
 #   other       AIA OCSP URL, issued by a different intermediate ("other-int")
 # CA files: root.pem, int.pem, other-int.pem, chain.pem (int + root), ocsp-signer.pem/.key
@@ -153,6 +154,7 @@ last_year=$(date -u -d '-400 days' +%Y%m%d%H%M%SZ)
 expired_at=$(date -u -d '-35 days' +%Y%m%d%H%M%SZ)
 issue expired expired.test v3_leaf int -startdate "$last_year" -enddate "$expired_at"
 issue soon soon.test v3_leaf int -days 5
+issue ancient ancient.test v3_leaf int -startdate 19600101000000Z -enddate 19691231235959Z
 issue ocsp-signer "OA OCSP Signer" v3_ocsp int
 issue ocsp-signer-expired "OA Expired OCSP Signer" v3_ocsp int -startdate "$last_year" -enddate "$expired_at"
 

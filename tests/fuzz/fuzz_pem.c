@@ -35,8 +35,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         (void)oa_x509_self_signed(x);
         (void)oa_x509_subject(p, x);
         (void)oa_x509_issuer_name(p, x);
-        (void)oa_time_str(p, oa_x509_not_before(x));
-        (void)oa_time_str(p, oa_x509_not_after(x));
+        apr_time_t t;
+        if (oa_x509_not_before(&t, x)) {
+            (void)oa_time_str(p, t);
+        }
+        if (oa_x509_not_after(&t, x)) {
+            (void)oa_time_str(p, t);
+        }
         if (i > 0) {
             (void)oa_x509_issued(sk_X509_value(f->certs, i - 1), x);
         }

@@ -582,10 +582,72 @@ def test_usage_file_option_and_positional(lint_exe, good_conf, tmp_path):
     _usage_error(lint("--no-envvars", "-f", good_conf, other))
 
 
+@pytest.mark.parametrize("offset", ["9223372036854775807", "-9223372036854775808",
+                                    "99999999999999999999", "3162240001", "-3162240001"])
+def test_usage_probe_clock_offset_out_of_range(lint_exe, offset):
+    """A huge --clock-offset overflowed the clock (UBSan: signed overflow) and probed on;
+    it is a usage error with the range in the message."""
+    r = lint("probe", f"--clock-offset={offset}", "127.0.0.1:1")
+    _usage_error(r, "--clock-offset", "100 years", offset)
+
+
+def test_probe_clock_offset_at_its_bounds(lint_exe):
+    """The bounds themselves are accepted: the probe runs (nothing listens: exit 1)."""
+    for offset in ("3162240000", "-3162240000"):
+        r = lint("probe", f"--clock-offset={offset}", "--timeout", "2", "127.0.0.1:1")
+        assert r.rc == 1 and "refused" in r.stdout, r
+
+
 def test_sanity_good_conf(lint_exe, good_conf):
     """The file the usage cases pass is fine on its own: exit 2 came from the usage."""
     r = lint("--no-envvars", "-d", good_conf.parent, good_conf)
     expect_clean(r)
+
+
+# --------------------------------------------------------------------------- big PEM files
+
+def _big_pem(layout, cert):
+    """Over 5 MB: the certificate with comment padding before or after it, or after one
+    5 MB line. OpenSSL's PEM reader skips everything outside BEGIN/END blocks."""
+    pad = b"".join(b"# padding %07d: comments are fine in a PEM file, whatever their "
+                   b"length ..........\n" % i for i in range(66000))
+    if layout == "comments-before":
+        return pad + cert
+    if layout == "comments-after":
+        return cert + pad
+    return b"x" * (5 * 1024 * 1024) + b"\n" + cert
+
+
+@pytest.mark.parametrize("layout", ["comments-before", "comments-after", "one-long-line"])
+def test_pem_file_over_4mb_loads_as_in_httpd(layout, lint_exe, httpd_exe, test_cert, workdir):
+    """httpd has no size limit for certificate files: apache2 starts and serves the
+    certificate, and ocsp-lint must not claim that it refuses to start."""
+    cert, key = Path(test_cert[0]), Path(test_cert[1])
+    c = Case(Path(workdir), body="")
+    big = c.write("big.pem", _big_pem(layout, cert.read_bytes()))
+    assert big.stat().st_size > 5 * 1024 * 1024
+    big.chmod(0o644)
+    mods = c.values["modules"]
+    with open(c.conf, "a") as f:
+        f.write(f'LoadModule ssl_module "{mods}/mod_ssl.so"\n'
+                f"<VirtualHost 127.0.0.1:{c.values['port']}>\n"
+                "    ServerName secure.test\n    SSLEngine on\n"
+                f'    SSLCertificateFile "{big}"\n    SSLCertificateKeyFile "{key}"\n'
+                "</VirtualHost>\n")
+
+    r = c.lint("--format", "json")
+    assert r.rc == 0, r
+    doc = json.loads(r.stdout)
+    assert doc["startup"] == "ok", r
+    assert not [f for f in doc["findings"] if f["rule"] == "OA305"], r
+    (vh,) = [v for v in doc["vhosts"] if v.get("certificates")]
+    assert vh["certificates"][0]["subject"] == "CN=secure.test", r
+
+    with H.HttpdInstance(c.root, c.conf, Path(workdir) / "httpd", ports=[c.values["port"]]):
+        import ocsp_fixtures as F
+        served = F.tls_handshake(c.values["port"], "secure.test", peer_cert=True)
+    import ssl
+    assert served == ssl.PEM_cert_to_DER_cert(cert.read_text()), "apache2 served another cert"
 
 
 if __name__ == "__main__":

@@ -369,6 +369,29 @@ START_TEST(nested_macro)
 }
 END_TEST
 
+START_TEST(confine_hides_files_outside)
+{
+    /* a file outside the confined directory (the parent of tdir/in) exists, but not for
+     * the reader: Include fails as for a missing file, IncludeOptional finds nothing */
+    const char *outside = oa_test_write("out.conf", "ServerAdmin outside\n");
+    oa_test_write("in/inside.conf", "ServerAdmin inside\n");
+    opts.server_root = apr_pstrcat(tp, tdir, "/in", NULL);
+    opts.confine = opts.server_root;
+    ck_assert_int_eq(parse(apr_psprintf(tp, "Include inside.conf\nIncludeOptional %s\n"
+                                        "IncludeOptional ../*.conf\n<IfFile %s>\n"
+                                        "ServerAdmin iffile\n</IfFile>\n", outside, outside)),
+                     APR_SUCCESS);
+    ck_assert_int_eq(count_nodes(), 1);
+    ck_assert_str_eq(nth(0)->args, "inside");
+    ck_assert_int_ne(parse(apr_psprintf(tp, "Include %s\n", outside)), APR_SUCCESS);
+    ck_assert_ptr_nonnull(strstr(err->message, "out.conf"));
+    ck_assert_int_ne(parse("ServerRoot /\n"), APR_SUCCESS);
+    opts.confine = NULL;
+    ck_assert_int_eq(parse(apr_psprintf(tp, "Include %s\n", outside)), APR_SUCCESS);
+    ck_assert_int_eq(count_nodes(), 1);
+}
+END_TEST
+
 START_TEST(include_glob_order_and_dirs)
 {
     oa_test_write("main.conf", "ServerName main\nInclude sites/*.conf\nInclude dir\n"
@@ -744,6 +767,7 @@ int main(void)
     tcase_add_test(tc, macro_longest_parameter_and_at_escape);
     tcase_add_test(tc, nested_macro);
     tcase_add_test(tc, include_glob_order_and_dirs);
+    tcase_add_test(tc, confine_hides_files_outside);
     tcase_add_test(tc, include_errors);
     tcase_add_test(tc, include_cycle);
     tcase_add_test(tc, include_cycle_through_wildcards_ends);

@@ -14,6 +14,7 @@ static const char *pf(const char *name)
 
 START_TEST(read_once_and_facts)
 {
+    apr_time_t t;
     oa_pki_t *pki = oa_pki_make(tp);
     const oa_pemfile_t *f = oa_pki_file(pki, pf("good-fullchain.pem"));
     const oa_pemfile_t *again = oa_pki_file(pki, pf("good-fullchain.pem"));
@@ -32,8 +33,8 @@ START_TEST(read_once_and_facts)
     ck_assert(!oa_x509_issued(leaf, inter));
     ck_assert(oa_x509_is_ca(inter));
     ck_assert(!oa_x509_is_ca(leaf));
-    ck_assert(oa_x509_not_after(leaf) > apr_time_now());
-    ck_assert(oa_x509_not_before(leaf) <= apr_time_now());
+    ck_assert(oa_x509_not_after(&t, leaf) && t > apr_time_now());
+    ck_assert(oa_x509_not_before(&t, leaf) && t <= apr_time_now());
 }
 END_TEST
 
@@ -46,13 +47,49 @@ START_TEST(extensions)
     X509 *exp = sk_X509_value(oa_pki_file(pki, pf("expired.pem"))->certs, 0);
     X509 *other = sk_X509_value(oa_pki_file(pki, pf("other.pem"))->certs, 0);
     X509 *inter = sk_X509_value(oa_pki_file(pki, pf("int.pem"))->certs, 0);
+    X509 *ancient = sk_X509_value(oa_pki_file(pki, pf("ancient.pem"))->certs, 0);
+    apr_time_t t;
     ck_assert(oa_x509_must_staple(ms));
+    /* valid 1960-01-01 to 1969-12-31T23:59:59Z: times before 1970 are times */
+    ck_assert(oa_x509_not_after(&t, ancient));
+    ck_assert_int_eq(t, apr_time_from_sec(-1));
+    ck_assert(oa_x509_not_before(&t, ancient));
+    ck_assert_int_eq(t, apr_time_from_sec(-315619200));
+    ck_assert_str_eq(oa_time_str(tp, t), "1960-01-01T00:00:00Z");
     ck_assert_ptr_null(oa_x509_ocsp_url(tp, no));
     ck_assert(oa_x509_has_crldp(no));
     ck_assert(!oa_x509_has_crldp(ms));
     ck_assert_str_eq(oa_x509_ocsp_url(tp, https), "https://127.0.0.1:1/ocsp");
-    ck_assert(oa_x509_not_after(exp) < apr_time_now());
+    ck_assert(oa_x509_not_after(&t, exp) && t < apr_time_now());
     ck_assert(!oa_x509_issued(inter, other));
+}
+END_TEST
+
+START_TEST(asn1_times_any_year)
+{
+    static const struct { const char *s; apr_int64_t secs; } ok[] = {
+        { "19700101000000Z", 0 },
+        { "19691231235959Z", -1 },
+        { "500101000000Z", -631152000 },           /* UTCTime: 1950 */
+        { "16000229120000Z", -11670955200LL },     /* a leap day of a 400-year */
+        { "00010101000000Z", -62135596800LL },
+        { "99991231235959Z", 253402300799LL },
+        { "20380119031408Z", 2147483648LL },        /* past 32-bit time_t */
+    };
+    ASN1_TIME *a = ASN1_TIME_new();
+    apr_time_t t;
+    apr_size_t i;
+    for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        ck_assert_msg(ASN1_TIME_set_string(a, ok[i].s) == 1, "%s", ok[i].s);
+        ck_assert_msg(oa_asn1_time_get(&t, a) == 1, "%s", ok[i].s);
+        ck_assert_msg(t == apr_time_from_sec(ok[i].secs), "%s: %" APR_TIME_T_FMT, ok[i].s,
+                      apr_time_sec(t));
+    }
+    /* absent, or contents that are no date: unknown, not 1970 */
+    ck_assert_int_eq(oa_asn1_time_get(&t, NULL), 0);
+    ck_assert(ASN1_STRING_set(a, "20231340000000Z", -1) == 1);
+    ck_assert_int_eq(oa_asn1_time_get(&t, a), 0);
+    ASN1_TIME_free(a);
 }
 END_TEST
 
@@ -93,6 +130,13 @@ START_TEST(bad_files)
     ck_assert_ptr_nonnull(strstr(oa_pki_file(pki, bin)->error, "no PEM data"));
     ck_assert_ptr_nonnull(strstr(oa_pki_file(pki, tdir)->error, "not a regular file"));
     ck_assert_int_eq(sk_X509_num(oa_pki_file(pki, garbage)->certs), 0);
+    /* confined to tdir: the test PKI outside it cannot be read, tdir's files can */
+    pki = oa_pki_make(tp);
+    oa_pki_confine(pki, tdir);
+    ck_assert_ptr_nonnull(strstr(oa_pki_file(pki, pf("good.pem"))->error, "cannot read"));
+    ck_assert_ptr_nonnull(strstr(oa_pki_file(pki, garbage)->error, "no certificate or key"));
+    ck_assert_ptr_nonnull(strstr(oa_pki_file(pki, apr_pstrcat(tp, tdir, "/../x.pem", NULL))->error,
+                                 "cannot read"));
 }
 END_TEST
 
@@ -126,6 +170,7 @@ int main(void)
     tcase_add_checked_fixture(tc, oa_test_setup, oa_test_teardown);
     tcase_add_test(tc, read_once_and_facts);
     tcase_add_test(tc, extensions);
+    tcase_add_test(tc, asn1_times_any_year);
     tcase_add_test(tc, keys);
     tcase_add_test(tc, bad_files);
     tcase_add_test(tc, capath_lookup);

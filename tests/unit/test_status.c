@@ -121,14 +121,29 @@ START_TEST(auto_lines)
 {
     oa_status_rec_t r[3];
     recs3(r);
-    strcpy(r[0].responder_error, "two\nlines");
+    strcpy(r[0].responder_error, "two\nlines \033[31mred\033[0m\r");
+    strcpy(r[2].name, "\033]0;title\007p\xc2\x9b" "2J.test");
     buf = apr_pstrdup(tp, "");
     oa_status_auto(tp, r, 3, T0, to_buf, NULL);
+    /* peers' bytes never reach the output raw: one line per value, no ESC, no CSI */
+    ck_assert_ptr_null(strchr(buf, '\033'));
+    ck_assert_ptr_null(strchr(buf, '\r'));
+    ck_assert_ptr_null(strstr(buf, "\xc2\x9b"));
+    {
+        int lines = 0;
+        const char *c;
+        for (c = buf; *c; c++) {
+            lines += *c == '\n';
+        }
+        ck_assert_int_eq(lines, 5 + 3 * 19);   /* 19 lines a vhost: ServedChain and the verdict */
+    }
+    ck_assert_ptr_nonnull(strstr(buf, "OcspAudit[2]Name: \\x1b]0;title\\x07p\\u009b2J.test\n"));
     ck_assert_ptr_nonnull(strstr(buf, "OcspAuditVhosts: 3\nOcspAuditStapledGood: 1\n"));
     ck_assert_ptr_nonnull(strstr(buf, "OcspAudit[0]Name: good.test\n"));
     ck_assert_ptr_nonnull(strstr(buf, "OcspAudit[0]SecondsLeft: 7200\n"));
     ck_assert_ptr_nonnull(strstr(buf, "OcspAudit[1]Staple: none\n"));
-    ck_assert_ptr_nonnull(strstr(buf, "OcspAudit[0]ResponderError: two lines\n"));
+    ck_assert_ptr_nonnull(strstr(buf, "OcspAudit[0]ResponderError: two\\nlines "
+                                      "\\x1b[31mred\\x1b[0m\\r\n"));
 }
 END_TEST
 
@@ -158,8 +173,12 @@ START_TEST(prometheus_exposition)
     srv.version = "9.9";
     srv.round_end = T0;
     srv.round_duration = apr_time_from_msec(1500);
+    /* a name cut in the middle of a UTF-8 sequence, with ESC: still a valid label */
+    strcpy(r[2].name, "p\033[1m\\\xc3");
     buf = apr_pstrdup(tp, "");
     oa_status_prometheus(tp, r, 3, T0, &srv, to_buf, NULL);
+    ck_assert_ptr_nonnull(strstr(buf, "vhost=\"p\\\\x1b[1m\\\\\xef\xbf\xbd\",address=\"\"}"));
+    ck_assert_ptr_null(strchr(buf, '\033'));
     /* stable labels: name and addresses, no position */
     ck_assert_ptr_null(strstr(buf, "index=\""));
     ck_assert_ptr_nonnull(strstr(buf, "# TYPE ssl_ocsp_response_stapled gauge\n"));

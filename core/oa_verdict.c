@@ -245,6 +245,15 @@ static int no_staple(oa_verdict_t *v, apr_pool_t *p, const oa_verdict_facts_t *f
     if (!f->probed || !f->staple_asked || (has(f->staple) && strcmp(f->staple, "none"))) {
         return 0;
     }
+    if (f->predicted == OA_PREDICT_NONE && !down) {
+        /* a probe of a server whose configuration it does not have: it cannot tell
+         * stapling off from a response mod_ssl could not fetch */
+        set(v, OA_LEVEL_WARNING, OA_STATE_NO_STAPLE, "no staple: stapling is off on this "
+            "server, or mod_ssl could not fetch a response",
+            "turn SSLUseStapling on (with SSLStaplingCache), or look for AH0221x/AH0195x "
+            "lines in the server's error log");
+        return 1;
+    }
     set(v, OA_LEVEL_ERROR, OA_STATE_NO_STAPLE, down
         ? apr_psprintf(p, "no staple although stapling is on: the OCSP responder is down (%s)",
                        has(f->responder_error) ? f->responder_error : "no answer")
@@ -278,7 +287,7 @@ static int stapled(oa_verdict_t *v, apr_pool_t *p, const oa_verdict_facts_t *f)
 }
 
 static const check_fn checks[] = {
-    unreachable, fatal, revoked, must_staple, bad_staple, off, self_signed, no_ocsp_url,
+    unreachable, fatal, revoked, must_staple, bad_staple, self_signed, off, no_ocsp_url,
     unknown, broken, at_risk, no_staple, stapled
 };
 

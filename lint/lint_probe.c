@@ -14,6 +14,7 @@
 #include <apr_thread_mutex.h>
 
 #include "lint.h"
+#include "oa_verdict.h"
 #include "oa_json.h"
 #include "oa_pki.h"
 #include "oa_probe.h"
@@ -189,6 +190,18 @@ static const char *ms(apr_pool_t *p, apr_interval_time_t t)
                         (int)((t % 1000) / 100));
 }
 
+/* the verdict core decides for the page and the linter too (core/oa_verdict.c) */
+static void print_verdict(apr_pool_t *p, job_t *j)
+{
+    oa_verdict_t v;
+    oa_verdict_of_probe(&v, p, j->tls, j->resp, apr_time_now());
+    printf("    verdict: %s, %s: %s\n", oa_level_name(v.level), oa_state_name(v.state),
+           oa_text_escape(p, v.reason));
+    if (v.fix) {
+        printf("    fix: %s\n", v.fix);
+    }
+}
+
 /* Every string from a peer or a certificate goes through oa_text_escape: a reason
  * phrase, a URL or a subject may carry terminal escape sequences and newlines. */
 static void print_text(apr_pool_t *p, job_t *j)
@@ -206,6 +219,7 @@ static void print_text(apr_pool_t *p, job_t *j)
     }
     if (t->error) {
         printf("    error (%s): %s\n", t->error_class, oa_text_escape(p, t->error));
+        print_verdict(p, j);
         return;
     }
     printf("    certificate %s, issued by %s%s%s\n",
@@ -247,6 +261,7 @@ static void print_text(apr_pool_t *p, job_t *j)
     if (j->problem) {
         printf("    problem: %s\n", oa_text_escape(p, j->problem));
     }
+    print_verdict(p, j);
 }
 
 static void json_time(oa_json_t *js, apr_pool_t *p, const char *key, apr_time_t t)
@@ -306,6 +321,14 @@ static void print_json(oa_json_t *js, apr_pool_t *p, job_t *j)
     oa_json_str(js, "sni", t->sni);
     oa_json_bool(js, "ok", !j->problem);
     oa_json_str(js, "problem", j->problem);
+    {
+        oa_verdict_t v;
+        oa_verdict_of_probe(&v, p, t, j->resp, apr_time_now());
+        oa_json_str(js, "level", oa_level_name(v.level));
+        oa_json_str(js, "state", oa_state_name(v.state));
+        oa_json_str(js, "reason", v.reason);
+        oa_json_str(js, "fix", v.fix);
+    }
     oa_json_str(js, "ip", t->conn ? t->conn->ip : NULL);
     oa_json_str(js, "error", t->error_class);
     oa_json_str(js, "message", t->error);

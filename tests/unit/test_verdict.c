@@ -143,6 +143,9 @@ START_TEST(live_states)
     live_good();
     f.staple = "none";
     VERDICT("error", "no-staple");
+    f.predicted = OA_PREDICT_NONE;        /* a probe: off or not fetched, it cannot tell */
+    f.stapling_on = 0;
+    VERDICT("warning", "no-staple");
 
     live_good();                          /* not asked: the responder is down */
     f.staple_asked = 0;
@@ -172,7 +175,7 @@ START_TEST(self_signed_and_must_staple)
     f.self_signed = 1;
     f.staple = "none";
     f.predicted = OA_PREDICT_OFF;
-    VERDICT("good", "off");
+    VERDICT("good", "self-signed");        /* the more specific: nothing to staple */
     f.predicted = OA_PREDICT_NONE;         /* the probe of a self-signed default vhost */
     VERDICT("good", "self-signed");
     f.stapling_on = 1;

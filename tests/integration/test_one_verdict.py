@@ -1,0 +1,99 @@
+"""One verdict, said the same way by the linter, the probe and the status page.
+
+A real apache2 with the module and a real responder serves vhosts in different states.
+For each vhost the test asks:
+  - `ocsp-lint --format json` on the same configuration (vhosts[].level/state/reason),
+  - `ocsp-lint probe --format json --sni NAME 127.0.0.1:PORT` (level/state/reason),
+  - the status page's ?json (vhosts[].level/state/reason),
+and compares them. The live ones (probe, page) must agree on everything; the linter
+must agree with them wherever the configuration alone decides (no OCSP URL, stapling
+off, a self-signed default vhost), and its state names and levels are the same words.
+
+Run:  /usr/bin/python3 -m pytest tests/integration/test_one_verdict.py
+"""
+
+import json
+import os
+
+import pytest
+
+import httpd as H
+import status_helpers as S
+
+
+@pytest.fixture(autouse=True)
+def _stop_helpers():
+    before = S.running()
+    yield
+    left = S.stop_all(keep=before)
+    assert not left, f"helpers left running by the test: {left}"
+
+
+# vhost -> (leaf, full chain, stapling, the state every output must give)
+CASES = {
+    "good.test": ("good", True, True, "stapled"),
+    "noocsp.test": ("noocsp", True, True, "no-ocsp-url"),
+    "off.test": ("good", True, False, "off"),
+    "revoked.test": ("revoked", True, True, "revoked"),
+}
+OFFLINE_DECIDES = ("noocsp.test", "off.test", "default.test")
+
+
+def _probe(port, name):
+    r = H.run_lint(["probe", "--format", "json", "--sni", name, f"127.0.0.1:{port}"],
+                   timeout=120)
+    assert r.data is not None, f"probe {name}: no JSON (exit {r.returncode}): {r.stderr}"
+    targets = r.data["probes"]
+    assert len(targets) == 1, targets
+    return targets[0]
+
+
+def test_linter_probe_and_page_agree(httpd_bin, lint_bin, workdir):
+    if not os.path.isfile(S.module_path()):
+        pytest.fail(f"mod_ocsp_audit is not built: {S.module_path()}")
+    rport = H.free_port()
+    pki = S.make_pki(workdir / "pki", f"http://127.0.0.1:{rport}/")
+    cert, key = H.make_test_cert(workdir / "snakeoil", cn="default.test",
+                                 names=("default.test",))
+    vhosts = [S.Vhost(name, pki.cert(leaf, chain), pki.key(leaf), stapling=stapling)
+              for name, (leaf, chain, stapling, _) in CASES.items()]
+    # a self-signed default vhost, as Debian's default-ssl with the snakeoil certificate
+    vhosts.append(S.Vhost("default.test", cert, key, stapling=False))
+    site = S.Site(workdir / "site", vhosts, H.free_port(), H.free_port()).write()
+    site.check()
+    S.readable_tree(workdir / "snakeoil")
+    lint = H.run_lint([str(site.conf), "--format", "json"], timeout=120)
+    assert lint.data, f"ocsp-lint: exit {lint.returncode}: {lint.stderr}"
+    offline = {v["name"]: v for v in lint.data["vhosts"]}
+    with S.Responder(pki, rport), site.instance(workdir / "run"):
+        page = {v["name"]: v for v in S.wait_first_round(site.http_port)["vhosts"]}
+        probe = {name: _probe(site.https_port, name) for name in page}
+    problems = []
+    for name, pv in sorted(page.items()):
+        pr, lv = probe[name], offline.get(name)
+        want = CASES.get(name, (None, None, None, "self-signed"))[3]
+        if pv["state"] != want:
+            problems.append(f"{name}: the page says {pv['state']}, expected {want}")
+        if name == "off.test":
+            # a probe without the configuration cannot tell stapling off from a staple
+            # mod_ssl could not fetch: it says so, as a warning
+            if (pr["level"], pr["state"]) != ("warning", "no-staple"):
+                problems.append(f"{name}: probe {pr['level']}/{pr['state']}")
+        else:
+            for key in ("level", "state", "reason"):
+                if pr[key] != pv[key]:
+                    problems.append(f"{name}: {key} probe {pr[key]!r}, page {pv[key]!r}")
+        if name in OFFLINE_DECIDES:
+            if lv is None:
+                problems.append(f"{name}: not in ocsp-lint's vhosts")
+            elif (lv["level"], lv["state"], lv["reason"]) != (pv["level"], pv["state"], pv["reason"]):
+                problems.append(f"{name}: ocsp-lint {lv['level']}/{lv['state']} "
+                                f"({lv['reason']!r}), page {pv['level']}/{pv['state']} "
+                                f"({pv['reason']!r})")
+        if name == "default.test" and pv["level"] == "error":
+            problems.append(f"the self-signed default vhost is a red row: {pv['reason']}")
+        for where, v in (("probe", pr), ("page", pv)):
+            if "(null)" in json.dumps(v):
+                problems.append(f"{name}: {where} prints (null)")
+    assert not problems, "\n".join(problems) + "\n--- page: " + json.dumps(page, indent=1)[:4000] \
+        + "\n--- probe: " + json.dumps(probe, indent=1)[:4000]

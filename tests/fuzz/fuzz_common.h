@@ -19,6 +19,8 @@
 #include <apr_file_io.h>
 #include <apr_strings.h>
 
+#include "oa_conf.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static char fuzz_jail[64];
@@ -112,6 +114,20 @@ static const char *fuzz_init(void)
 static void fuzz_sink(void *ctx, const char *s, apr_size_t len)
 {
     *(apr_size_t *)ctx += len + (len && s[0] != 0);
+}
+
+/* data read as a configuration file, with ServerRoot and every file it names confined
+ * to the directory of fuzz_init(): APR_SUCCESS and *pconf, or the error in *perr */
+static apr_status_t fuzz_read_conf(oa_conf_t **pconf, oa_diag_t **perr, apr_pool_t *p,
+                                   const uint8_t *data, size_t size)
+{
+    const char *jail = fuzz_init();
+    oa_conf_opts_t opts;
+    oa_conf_opts_init(&opts, p);
+    opts.server_root = jail;
+    opts.confine = jail;
+    return oa_conf_read_string(pconf, perr, p, &opts, "fuzz.conf",
+                               apr_pstrmemdup(p, (const char *)data, size));
 }
 
 #endif

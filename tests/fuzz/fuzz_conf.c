@@ -9,9 +9,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    const char *jail = fuzz_init();
     apr_pool_t *p;
-    oa_conf_opts_t opts;
     oa_conf_t *conf;
     oa_diag_t *err;
     apr_size_t out = 0;
@@ -19,12 +17,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size > 1024 * 1024) {
         return 0;
     }
+    fuzz_init();              /* APR, and the confined directory */
     apr_pool_create(&p, NULL);
-    oa_conf_opts_init(&opts, p);
-    opts.server_root = jail;
-    opts.confine = jail;
-    if (oa_conf_read_string(&conf, &err, p, &opts, "fuzz.conf",
-                            apr_pstrmemdup(p, (const char *)data, size)) == APR_SUCCESS) {
+    if (fuzz_read_conf(&conf, &err, p, data, size) == APR_SUCCESS) {
         oa_model_t *m;
         oa_model_build(&m, p, conf);
         oa_report_vhosts_json(p, m, fuzz_sink, &out, "fuzz");

@@ -12,9 +12,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    const char *jail = fuzz_init();
     apr_pool_t *p;
-    oa_conf_opts_t opts;
     oa_conf_t *conf;
     oa_diag_t *err;
     apr_size_t out = 0;
@@ -22,12 +20,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size > 256 * 1024) {
         return 0;
     }
+    fuzz_init();              /* APR, and the confined directory */
     apr_pool_create(&p, NULL);
-    oa_conf_opts_init(&opts, p);
-    opts.server_root = jail;
-    opts.confine = jail;
-    if (oa_conf_read_string(&conf, &err, p, &opts, "fuzz.conf",
-                            apr_pstrmemdup(p, (const char *)data, size)) == APR_SUCCESS) {
+    if (fuzz_read_conf(&conf, &err, p, data, size) == APR_SUCCESS) {
         oa_model_t *m;
         oa_audit_t *a;
         oa_audit_opts_t ao;
@@ -39,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         ao.now = APR_TIME_C(1800000000) * APR_USEC_PER_SEC;  /* reproducible */
         ro.tool_version = "fuzz";
         ro.docs_uri = "https://example.invalid/rules/";
-        oa_pki_confine(pki, jail);
+        oa_pki_confine(pki, fuzz_init());
         oa_model_build(&m, p, conf);
         if (!oa_audit_opts_from_conf(p, &ao, conf, &at)) {
             oa_audit_run(&a, p, m, pki, &ao);

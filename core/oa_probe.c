@@ -206,6 +206,16 @@ static apr_status_t probe_tls(oa_tls_probe_t **pr, apr_pool_t *p, const char *ho
                                     apr_time_as_msec(timeout));
             r->error_class = "timeout";
         }
+        else if (ERR_GET_LIB(ERR_peek_last_error()) == ERR_LIB_SSL
+                 && ERR_GET_REASON(ERR_peek_last_error()) == SSL_R_WRONG_VERSION_NUMBER) {
+            /* what came back is no TLS record: most often an HTTP answer */
+            ERR_clear_error();
+            r->error = apr_psprintf(p, "%s port %u answers in plain HTTP, not TLS (its answer "
+                                    "is no TLS record)", r->conn->ip, port);
+            r->error_class = "not-tls";
+            r->not_tls = 1;
+            rv = APR_EGENERAL;
+        }
         else {
             r->error = apr_psprintf(p, "TLS handshake with %s port %u failed: %s", r->conn->ip,
                                     port, oa_openssl_error(p, "the connection was closed"));
@@ -260,16 +270,49 @@ cleanup:
     return rv;
 }
 
+/*
+ * A handshake that fails at TLS level while asking for a staple is made again without
+ * asking: when that one succeeds, asking for a staple is what kills the handshake (mod_ssl
+ * cannot fetch a response it must have: an https or unusable responder URL, AH01955).
+ */
+static apr_status_t probe_tls_retry(oa_tls_probe_t **pr, apr_pool_t *p, const char *host,
+                                    apr_sockaddr_t *addr, apr_port_t port, const char *sni,
+                                    const oa_probe_opts_t *o)
+{
+    apr_status_t rv = probe_tls(pr, p, host, addr, port, sni, o);
+    oa_tls_probe_t *first = *pr, *second;
+    oa_probe_opts_t again;
+    if (rv == APR_SUCCESS || !first->staple_asked || !first->error_class
+        || strcmp(first->error_class, "tls")) {
+        return rv;
+    }
+    if (o) {
+        again = *o;
+    }
+    else {
+        memset(&again, 0, sizeof(again));
+    }
+    again.no_status_request = 1;
+    if (probe_tls(&second, p, host, addr, port, sni, &again) != APR_SUCCESS) {
+        return rv;            /* it fails either way: the first answer stands */
+    }
+    second->status_request_kills = 1;
+    second->staple_asked = 1;   /* it was asked for, and that failed the handshake */
+    second->kill_error = first->error;
+    *pr = second;
+    return APR_SUCCESS;
+}
+
 apr_status_t oa_probe_tls(oa_tls_probe_t **pr, apr_pool_t *p, const char *host,
                           apr_port_t port, const char *sni, const oa_probe_opts_t *o)
 {
-    return probe_tls(pr, p, host, NULL, port, sni, o);
+    return probe_tls_retry(pr, p, host, NULL, port, sni, o);
 }
 
 apr_status_t oa_probe_tls_at(oa_tls_probe_t **pr, apr_pool_t *p, const char *host,
                              apr_sockaddr_t *addr, const char *sni, const oa_probe_opts_t *o)
 {
-    return probe_tls(pr, p, host, addr, addr->port, sni, o);
+    return probe_tls_retry(pr, p, host, addr, addr->port, sni, o);
 }
 
 /* ------------------------------------------------------------------ the responder */

@@ -38,6 +38,10 @@ typedef struct oa_tls_probe_t {
     oa_ocsp_info_t staple;          /**< judged against the served issuer */
     const char *staple_state;       /**< good, revoked, unknown, trylater, error, none */
     int staple_asked;               /**< the handshake asked for a staple */
+    int status_request_kills;       /**< asking for a staple failed the handshake; this
+                                         result is of a second one that did not ask */
+    const char *kill_error;         /**< how the handshake that asked failed */
+    int not_tls;                    /**< the port answered, but not in TLS (plain HTTP) */
 } oa_tls_probe_t;
 
 /** What the responder answers. */

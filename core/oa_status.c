@@ -112,6 +112,8 @@ void oa_status_update(oa_status_rec_t *rec, const oa_tls_probe_t *tls,
         oa_status_strcpy(rec->probe_error, sizeof(rec->probe_error), tls->error);
         rec->chain = chain_of(tls);
         rec->staple_not_asked = !tls->staple_asked && !tls->error;
+        rec->not_tls = tls->not_tls;
+        rec->status_request_kills = tls->status_request_kills;
     }
     if (tls && (tls->staple_asked || tls->error)) {
         oa_status_strcpy(rec->staple, sizeof(rec->staple), tls->error ? "error" : tls->staple_state);
@@ -166,6 +168,8 @@ void oa_status_verdict(oa_verdict_t *v, apr_pool_t *p, const oa_status_rec_t *r,
     f.live = 1;
     f.probed = r->checked_at != 0;
     f.probe_error = r->probe_error;
+    f.not_tls = r->not_tls;
+    f.status_request_kills = r->status_request_kills;
     f.staple = f.probed ? r->staple : NULL;
     f.staple_asked = f.probed && !r->staple_not_asked;
     f.staple_verified = r->verified;

@@ -63,6 +63,9 @@ typedef struct oa_status_rec_t {
     oa_chain_e chain;               /**< the served chain */
     apr_time_t this_update, next_update, produced_at;
     char probe_error[OA_STATUS_STR];/**< the handshake failed */
+    int not_tls;                    /**< the port does not speak TLS */
+    int status_request_kills;       /**< a handshake asking for a staple fails, one that
+                                         does not ask succeeds */
     /* the responder */
     char responder_url[OA_STATUS_STR];
     char responder_proxy[OA_STATUS_STR]; /**< SSLOCSPProxyURL the check went through */

@@ -92,6 +92,14 @@ static int unreachable(oa_verdict_t *v, apr_pool_t *p, const oa_verdict_facts_t 
 static int fatal(oa_verdict_t *v, apr_pool_t *p, const oa_verdict_facts_t *f)
 {
     (void)p;
+    if (f->status_request_kills) {
+        set(v, OA_LEVEL_ERROR, OA_STATE_FATAL, "asking for a staple is what kills the "
+            "handshake: every client that asks, as browsers do, fails; without "
+            "status_request the handshake succeeds",
+            "set SSLStaplingForceURL to the responder's plain http:// URL, or turn stapling "
+            "off for this certificate");
+        return 1;
+    }
     if (f->predicted != OA_PREDICT_FATAL) {
         return 0;
     }
@@ -352,6 +360,8 @@ void oa_verdict_of_probe(oa_verdict_t *v, apr_pool_t *p, const oa_tls_probe_t *t
     f.now = now;
     f.live = f.probed = 1;
     f.probe_error = tls->error;
+    f.not_tls = tls->not_tls;
+    f.status_request_kills = tls->status_request_kills;
     f.staple_asked = tls->staple_asked;
     f.staple = tls->error ? NULL : tls->staple_state;
     f.staple_verified = tls->staple_present && tls->staple.verified;

@@ -79,6 +79,8 @@ typedef struct oa_verdict_facts_t {
     int probed;                      /**< a handshake was made (or tried) */
     const char *probe_error;         /**< it failed: why */
     int not_tls;                     /**< the port answered in plain HTTP */
+    int status_request_kills;        /**< a handshake asking for a staple fails, one that
+                                          does not ask succeeds */
     const char *staple;              /**< good, revoked, unknown, trylater, error, none */
     int staple_asked;                /**< the handshake asked for a staple */
     int staple_verified;

@@ -61,6 +61,10 @@ static const char *problem_of(apr_pool_t *p, job_t *j)
     if (t->error) {
         return t->error;
     }
+    if (t->status_request_kills) {
+        return apr_psprintf(p, "asking for a staple is what kills the handshake (%s); "
+                            "without status_request it succeeds", t->kill_error);
+    }
     if (!t->chain_complete) {
         return t->staple_present
             ? "the served chain lacks the issuer of the certificate (the staple cannot be "

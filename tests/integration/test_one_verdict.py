@@ -59,6 +59,12 @@ def test_linter_probe_and_page_agree(httpd_bin, lint_bin, workdir):
               for name, (leaf, chain, stapling, _) in CASES.items()]
     # a self-signed default vhost, as Debian's default-ssl with the snakeoil certificate
     vhosts.append(S.Vhost("default.test", cert, key, stapling=False))
+    # an https responder URL: mod_ssl fails every handshake that asks for a staple (a
+    # certificate of its own: mod_ssl shares one OCSP entry per certificate, and would
+    # staple what good.test fetched)
+    S.add_leaf(pki, "fatal")
+    vhosts.append(S.Vhost("fatal.test", pki.cert("fatal"), pki.key("fatal"),
+                          extra=["SSLStaplingForceURL https://127.0.0.1:1/"]))
     site = S.Site(workdir / "site", vhosts, H.free_port(), H.free_port()).write()
     site.check()
     S.readable_tree(workdir / "snakeoil")
@@ -68,10 +74,11 @@ def test_linter_probe_and_page_agree(httpd_bin, lint_bin, workdir):
     with S.Responder(pki, rport), site.instance(workdir / "run"):
         page = {v["name"]: v for v in S.wait_first_round(site.http_port)["vhosts"]}
         probe = {name: _probe(site.https_port, name) for name in page}
+        plain = _probe(site.http_port, "good.test")
     problems = []
     for name, pv in sorted(page.items()):
         pr, lv = probe[name], offline.get(name)
-        want = CASES.get(name, (None, None, None, "self-signed"))[3]
+        want = {"default.test": "self-signed", "fatal.test": "fatal"}.get(name) or CASES[name][3]
         if pv["state"] != want:
             problems.append(f"{name}: the page says {pv['state']}, expected {want}")
         if name == "off.test":
@@ -83,6 +90,9 @@ def test_linter_probe_and_page_agree(httpd_bin, lint_bin, workdir):
             for key in ("level", "state", "reason"):
                 if pr[key] != pv[key]:
                     problems.append(f"{name}: {key} probe {pr[key]!r}, page {pv[key]!r}")
+        if name == "fatal.test":
+            if "kills the handshake" not in pr["reason"] or (lv or {}).get("state") != "fatal":
+                problems.append(f"{name}: probe {pr['reason']!r}, ocsp-lint {lv}")
         if name in OFFLINE_DECIDES:
             if lv is None:
                 problems.append(f"{name}: not in ocsp-lint's vhosts")
@@ -95,5 +105,9 @@ def test_linter_probe_and_page_agree(httpd_bin, lint_bin, workdir):
         for where, v in (("probe", pr), ("page", pv)):
             if "(null)" in json.dumps(v):
                 problems.append(f"{name}: {where} prints (null)")
+    if (plain["level"], plain["state"], plain["reason"]) != (
+            "error", "unreachable", "this port speaks HTTP, not TLS"):
+        problems.append(f"the plain HTTP port: {plain['level']}/{plain['state']}: "
+                        f"{plain['reason']!r}")
     assert not problems, "\n".join(problems) + "\n--- page: " + json.dumps(page, indent=1)[:4000] \
         + "\n--- probe: " + json.dumps(probe, indent=1)[:4000]

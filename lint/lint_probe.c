@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <apr_hash.h>
 #include <apr_getopt.h>
 #include <apr_strings.h>
 #include <apr_thread_proc.h>
@@ -39,6 +40,7 @@ typedef struct {
     oa_tls_probe_t *tls;
     oa_responder_check_t *resp;
     const char *problem;        /* NULL: all good */
+    oa_verdict_t verdict;
 } job_t;
 
 typedef struct work_t work_t;
@@ -53,6 +55,9 @@ struct work_t {
     oa_probe_opts_t opts;
     int responder;
     int progress;
+    int stream;                 /* text: print each job as it ends (under the lock) */
+    int color;                  /* ANSI colours: a terminal, and NO_COLOR unset */
+    apr_pool_t *pool;
 };
 
 static const char *problem_of(apr_pool_t *p, job_t *j)
@@ -120,6 +125,7 @@ static void run_job(work_t *w, void *item)
     if (!j->addr) {
         j->tls = dns_failure(j->pool, j->t);
         j->problem = problem_of(j->pool, j);
+        oa_verdict_of_probe(&j->verdict, j->pool, j->tls, NULL, apr_time_now());
         return;
     }
     oa_probe_tls_at(&j->tls, j->pool, j->t->host, j->addr, j->t->sni, &w->opts);
@@ -128,7 +134,10 @@ static void run_job(work_t *w, void *item)
         oa_responder_check(&j->resp, j->pool, j->tls->leaf, j->tls->issuer, NULL, &w->opts);
     }
     j->problem = problem_of(j->pool, j);
+    oa_verdict_of_probe(&j->verdict, j->pool, j->tls, j->resp, apr_time_now());
 }
+
+static void print_text(const work_t *w, job_t *j);
 
 static void *APR_THREAD_FUNC worker(apr_thread_t *t, void *data)
 {
@@ -144,6 +153,13 @@ static void *APR_THREAD_FUNC worker(apr_thread_t *t, void *data)
         w->fn(w, APR_ARRAY_IDX(w->items, i, void *));
         apr_thread_mutex_lock(w->lock);
         w->done++;
+        if (w->stream) {
+            if (w->progress) {
+                fprintf(stderr, "\r%*s\r", 30, "");
+            }
+            print_text(w, APR_ARRAY_IDX(w->items, i, job_t *));
+            fflush(stdout);
+        }
         if (w->progress) {
             fprintf(stderr, "\rprobed %d/%d", w->done, w->items->nelts);
             fflush(stderr);
@@ -155,9 +171,10 @@ static void *APR_THREAD_FUNC worker(apr_thread_t *t, void *data)
 
 /* run fn on every item, conc at a time */
 static void run_all(work_t *w, apr_pool_t *p, apr_array_header_t *items, item_fn *fn,
-                    int conc, int progress)
+                    int conc, int progress, int stream)
 {
     int i;
+    w->stream = stream;
     w->items = items;
     w->fn = fn;
     w->next = w->done = 0;
@@ -194,28 +211,41 @@ static const char *ms(apr_pool_t *p, apr_interval_time_t t)
                         (int)((t % 1000) / 100));
 }
 
-/* the verdict core decides for the page and the linter too (core/oa_verdict.c) */
-static void print_verdict(apr_pool_t *p, job_t *j)
+/* ANSI colour of a level: green, yellow, red */
+static const char *paint(const work_t *w, oa_level_e level)
 {
-    oa_verdict_t v;
-    oa_verdict_of_probe(&v, p, j->tls, j->resp, apr_time_now());
-    printf("    verdict: %s, %s: %s\n", oa_level_name(v.level), oa_state_name(v.state),
-           oa_text_escape(p, v.reason));
-    if (v.fix) {
-        printf("    fix: %s\n", v.fix);
+    static const char *const on[] = { "\033[32m", "\033[33m", "\033[31m" };
+    return w->color ? on[level] : "";
+}
+
+static const char *unpaint(const work_t *w)
+{
+    return w->color ? "\033[0m" : "";
+}
+
+/* the verdict core decides for the page and the linter too (core/oa_verdict.c) */
+static void print_verdict(const work_t *w, apr_pool_t *p, job_t *j)
+{
+    const oa_verdict_t *v = &j->verdict;
+    printf("    verdict: %s%s, %s%s: %s\n", paint(w, v->level), oa_level_name(v->level),
+           oa_state_name(v->state), unpaint(w), oa_text_escape(p, v->reason));
+    if (v->fix) {
+        printf("    fix: %s\n", v->fix);
     }
 }
 
 /* Every string from a peer or a certificate goes through oa_text_escape: a reason
  * phrase, a URL or a subject may carry terminal escape sequences and newlines. */
-static void print_text(apr_pool_t *p, job_t *j)
+static void print_text(const work_t *w, job_t *j)
 {
+    apr_pool_t *p = j->pool;
     const oa_tls_probe_t *t = j->tls;
     /* a name's address in brackets: each address of a name is a probe of its own */
     const char *ip = (j->addr && t->conn && t->conn->ip && strcmp(t->conn->ip, j->t->host))
                      ? apr_psprintf(p, " [%s]", t->conn->ip) : "";
-    printf("%s%s%s%s: %s\n", oa_text_escape(p, j->t->target), ip, t->sni ? " SNI " : "",
-           oa_text_escape(p, t->sni), j->problem ? "PROBLEM" : "ok");
+    printf("%s%s%s%s: %s%s%s\n", oa_text_escape(p, j->t->target), ip, t->sni ? " SNI " : "",
+           oa_text_escape(p, t->sni), paint(w, j->verdict.level), j->problem ? "PROBLEM" : "ok",
+           unpaint(w));
     if (t->conn && t->conn->ip && !t->error) {
         printf("    connected to %s: dns %s, connect %s, handshake %s (%s, %s)\n", t->conn->ip,
                ms(p, t->conn->t_dns), ms(p, t->conn->t_connect), ms(p, t->t_handshake),
@@ -223,7 +253,7 @@ static void print_text(apr_pool_t *p, job_t *j)
     }
     if (t->error) {
         printf("    error (%s): %s\n", t->error_class, oa_text_escape(p, t->error));
-        print_verdict(p, j);
+        print_verdict(w, p, j);
         return;
     }
     printf("    certificate %s, issued by %s%s%s\n",
@@ -265,7 +295,7 @@ static void print_text(apr_pool_t *p, job_t *j)
     if (j->problem) {
         printf("    problem: %s\n", oa_text_escape(p, j->problem));
     }
-    print_verdict(p, j);
+    print_verdict(w, p, j);
 }
 
 static void json_time(oa_json_t *js, apr_pool_t *p, const char *key, apr_time_t t)
@@ -404,6 +434,132 @@ static int positive(const char *s, long max, long *out)
     return 1;
 }
 
+/* ------------------------------------------------------------------ nodes that differ */
+
+/*
+ * Several nodes behind one name (or one --sni): the seeds' "only one server in a cluster
+ * shows the warning". For each aspect, the value most nodes have is the norm; a node with
+ * another value is named, with both values.
+ */
+typedef enum { ASPECT_STAPLING, ASPECT_CERTIFICATE, ASPECT_CHAIN, ASPECT_RESPONDER,
+               ASPECTS } aspect_e;
+
+static const char *const aspect_names[] = { "stapling", "certificate", "chain", "responder" };
+
+static const char *aspect_value(apr_pool_t *p, const job_t *j, aspect_e a)
+{
+    const oa_tls_probe_t *t = j->tls;
+    switch (a) {
+    case ASPECT_STAPLING:
+        return oa_state_name(j->verdict.state);
+    case ASPECT_CERTIFICATE:
+        return t->leaf ? apr_pstrcat(p, oa_x509_subject(p, t->leaf), " sha256:",
+                                     apr_pstrndup(p, oa_x509_fingerprint(p, t->leaf), 16),
+                                     NULL) : "none";
+    case ASPECT_CHAIN:
+        return !t->leaf ? "none" : t->self_signed ? "self-signed"
+             : t->chain_complete ? "complete" : "issuer-missing";
+    case ASPECT_RESPONDER:
+        return j->resp && j->resp->verdict ? j->resp->verdict : "not asked";
+    default:
+        return "";
+    }
+}
+
+typedef struct {
+    const job_t *node;
+    aspect_e aspect;
+    const char *value, *norm;
+} difference_t;
+
+/* the differences between nodes: only when every job asks for the same server name */
+static apr_array_header_t *differences(apr_pool_t *p, const apr_array_header_t *jobs)
+{
+    apr_array_header_t *out = apr_array_make(p, 4, sizeof(difference_t));
+    const char *name = APR_ARRAY_IDX(jobs, 0, const job_t *)->tls->sni;
+    int i, k, a;
+    for (i = 0; i < jobs->nelts; i++) {
+        const char *sni = APR_ARRAY_IDX(jobs, i, const job_t *)->tls->sni;
+        if (!sni || !name || strcmp(sni, name)) {
+            return out;
+        }
+    }
+    for (a = 0; a < ASPECTS; a++) {
+        apr_hash_t *count = apr_hash_make(p);
+        const char *norm = NULL;
+        int best = 0;
+        for (i = 0; i < jobs->nelts; i++) {
+            const char *v = aspect_value(p, APR_ARRAY_IDX(jobs, i, const job_t *), a);
+            int *c = apr_hash_get(count, v, APR_HASH_KEY_STRING);
+            if (!c) {
+                c = apr_pcalloc(p, sizeof(*c));
+                apr_hash_set(count, v, APR_HASH_KEY_STRING, c);
+            }
+            if (++*c > best) {
+                best = *c;
+                norm = v;
+            }
+        }
+        if (apr_hash_count(count) < 2) {
+            continue;
+        }
+        for (k = 0; k < jobs->nelts; k++) {
+            const job_t *j = APR_ARRAY_IDX(jobs, k, const job_t *);
+            const char *v = aspect_value(p, j, a);
+            if (strcmp(v, norm)) {
+                difference_t *d = apr_array_push(out);
+                d->node = j;
+                d->aspect = (aspect_e)a;
+                d->value = v;
+                d->norm = norm;
+            }
+        }
+    }
+    return out;
+}
+
+static const char *node_name(apr_pool_t *p, const job_t *j)
+{
+    const oa_tls_probe_t *t = j->tls;
+    return (t->conn && t->conn->ip && strcmp(t->conn->ip, j->t->host))
+           ? apr_psprintf(p, "%s [%s]", j->t->target, t->conn->ip) : j->t->target;
+}
+
+static void print_differences_text(apr_pool_t *p, const apr_array_header_t *jobs)
+{
+    apr_array_header_t *d = differences(p, jobs);
+    int i;
+    if (!d->nelts) {
+        printf("the %d nodes agree on stapling, certificate, chain and responder\n",
+               jobs->nelts);
+        return;
+    }
+    for (i = 0; i < d->nelts; i++) {
+        const difference_t *x = &APR_ARRAY_IDX(d, i, difference_t);
+        printf("%s differs: %s %s, the others %s\n", oa_text_escape(p, node_name(p, x->node)),
+               aspect_names[x->aspect], oa_text_escape(p, x->value),
+               oa_text_escape(p, x->norm));
+    }
+}
+
+static void differences_json(oa_json_t *js, apr_pool_t *p, const apr_array_header_t *jobs)
+{
+    apr_array_header_t *d = differences(p, jobs);
+    int i;
+    oa_json_arr_open(js, "differences");
+    for (i = 0; i < d->nelts; i++) {
+        const difference_t *x = &APR_ARRAY_IDX(d, i, difference_t);
+        oa_json_obj_open(js, NULL);
+        oa_json_str(js, "target", x->node->t->target);
+        oa_json_str(js, "ip", x->node->tls->conn ? x->node->tls->conn->ip : NULL);
+        oa_json_str(js, "aspect", aspect_names[x->aspect]);
+        oa_json_str(js, "value", x->value);
+        oa_json_str(js, "others", x->norm);
+        oa_json_obj_close(js);
+    }
+    oa_json_arr_close(js);
+}
+
 int lint_probe_main(apr_pool_t *p, int argc, const char *const *argv)
 {
     apr_getopt_t *g;
@@ -416,6 +572,9 @@ int lint_probe_main(apr_pool_t *p, int argc, const char *const *argv)
 
     memset(&w, 0, sizeof(w));
     w.responder = 1;
+    w.pool = p;
+    /* colour on a terminal, unless NO_COLOR is set (https://no-color.org) */
+    w.color = isatty(1) && !(getenv("NO_COLOR") && *getenv("NO_COLOR"));
     w.opts.timeout = apr_time_from_sec(5);
     apr_getopt_init(&g, p, argc, argv);
     g->errfn = NULL;
@@ -501,7 +660,7 @@ int lint_probe_main(apr_pool_t *p, int argc, const char *const *argv)
     apr_thread_mutex_create(&w.lock, APR_THREAD_MUTEX_DEFAULT, p);
 
     /* every address of every name, each probed on its own: a cluster behind one name */
-    run_all(&w, p, targets, resolve_target, conc, 0);
+    run_all(&w, p, targets, resolve_target, conc, 0, 0);
     jobs = apr_array_make(p, targets->nelts, sizeof(job_t *));
     for (i = 0; i < targets->nelts; i++) {
         target_t *t = APR_ARRAY_IDX(targets, i, target_t *);
@@ -514,7 +673,8 @@ int lint_probe_main(apr_pool_t *p, int argc, const char *const *argv)
             APR_ARRAY_PUSH(jobs, job_t *) = j;
         }
     }
-    run_all(&w, p, jobs, run_job, conc, 1);
+    /* text streams: each host's report as soon as its probe ends */
+    run_all(&w, p, jobs, run_job, conc, 1, !json);
 
     if (json) {
         oa_json_t *js = oa_json_make(p, oa_out_file, stdout, 1);
@@ -525,17 +685,15 @@ int lint_probe_main(apr_pool_t *p, int argc, const char *const *argv)
             print_json(js, p, APR_ARRAY_IDX(jobs, i, job_t *));
         }
         oa_json_arr_close(js);
+        differences_json(js, p, jobs);
         oa_json_obj_close(js);
         oa_json_end(js);
     }
     for (i = 0; i < jobs->nelts; i++) {
-        job_t *j = APR_ARRAY_IDX(jobs, i, job_t *);
-        problems += j->problem != NULL;
-        if (!json) {
-            print_text(p, j);
-        }
+        problems += APR_ARRAY_IDX(jobs, i, job_t *)->problem != NULL;
     }
     if (!json && jobs->nelts > 1) {
+        print_differences_text(p, jobs);
         printf("%d of %d host%s with a problem\n", problems, jobs->nelts,
                jobs->nelts == 1 ? "" : "s");
     }

@@ -27,6 +27,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import time
 import zlib
 
@@ -813,3 +814,39 @@ def test_probe_not_on_request_path(httpd_bin, workdir):
               f", error {doc['vhosts'][0]['live']['error']!r}, responder {r}")
         assert r["reachable"] is False and r["error"], \
             f"a black-hole responder is not shown down: {json.dumps(doc, indent=1)}"
+
+
+# --------------------------------------------------------------------------- 8
+
+def _metric_names(expr):
+    """The metric names an expression reads (ours and ssl_exporter's)."""
+    return set(re.findall(r"\b((?:ocsp_audit|ssl)_[a-z_]+)\b", expr))
+
+
+def test_shipped_rules_and_dashboard(standard_site):
+    """contrib/prometheus: promtool's unit tests of every alert pass, and every metric the
+    rules and the Grafana dashboard read is one the module emits."""
+    promtool, why = S.ensure_binary("promtool", "prometheus", "PROMTOOL")
+    if not promtool:
+        pytest.skip(why)
+    top = S.HERE.parent.parent
+    rules = top / "contrib" / "prometheus" / "ocsp-audit.rules.yml"
+    r = subprocess.run([promtool, "check", "rules", str(rules)], capture_output=True,
+                       text=True, timeout=60, env=H.minimal_env())
+    assert r.returncode == 0, r.stdout + r.stderr
+    r = subprocess.run([promtool, "test", "rules", "ocsp-audit.test.yml"], capture_output=True,
+                       text=True, timeout=120, env=H.minimal_env(),
+                       cwd=str(top / "contrib" / "prometheus" / "tests"))
+    assert r.returncode == 0 and "SUCCESS" in r.stdout, r.stdout + r.stderr
+    emitted = set(S.parse_prometheus(S.get_prometheus(standard_site.http).text)["types"])
+    used = set()
+    for ln in rules.read_text().splitlines():
+        if ln.strip().startswith("expr:"):
+            used |= _metric_names(ln)
+    dash = json.loads((top / "contrib" / "grafana" / "ocsp-audit-fleet.json").read_text())
+    for panel in dash["panels"]:
+        for t in panel.get("targets", []):
+            used |= _metric_names(t["expr"])
+    assert len(used) >= 10, used
+    missing = sorted(used - emitted)
+    assert not missing, f"rules or dashboard read metrics the module does not emit: {missing}"

@@ -19,6 +19,7 @@
 #include <apr_env.h>
 
 #include "oa_conf.h"
+#include "oa_conf_check.h"
 #include "oa_modules.h"
 #include "oa_suppress.h"
 
@@ -31,7 +32,11 @@ typedef struct {
     const char *text;
     const char *file;
     int line;
+    int index;                   /* mod_macro's number for it: non-empty lines, from 1 */
 } macro_line_t;
+
+/* mod_macro reads and substitutes lines in MAX_STRING_LEN (8192) buffers */
+#define OA_MACRO_MAX_LINE    8191
 
 typedef struct {
     const char *name;            /* lower case, as mod_macro keeps it */
@@ -101,6 +106,7 @@ typedef struct {
     char *lb;
     apr_size_t lb_len, lb_cap;
     int line_has_nul;
+    apr_size_t raw_len;             /* the logical line as read, with white space and newline */
     const char *pending_suppress;   /* from a "# ocsp-lint: disable=..." comment */
     const src_t *pending_src;       /* ... in this source only */
     oa_diag_t *err;
@@ -489,6 +495,7 @@ static apr_status_t src_logical_line(st_t *st, src_t *s, char **pline)
         break;
     }
     len = st->lb_len;
+    st->raw_len = len;
     st->line_has_nul = memchr(st->lb, '\0', len) != NULL;
     *pline = trim_line(st->lb, &len);
     return APR_SUCCESS;
@@ -597,6 +604,7 @@ static apr_status_t next_line(st_t *st, char **pline, int raw)
                     return rv;
                 }
                 st->line_has_nul = 0;
+                st->raw_len = len;
                 *pline = trim_line(st->lb, &len);
                 return APR_SUCCESS;
             }
@@ -890,7 +898,7 @@ static apr_status_t soak_section(st_t *st, const char *name)
         else {
             apr_size_t n = strlen(w);
             const char *opened = w + 1;
-            if (!*args && n > 1 && w[n - 1] == '>') {
+            if (n > 1 && w[n - 1] == '>') {
                 opened = apr_pstrmemdup(st->p, w + 1, n - 2);
             }
             APR_ARRAY_PUSH(open, const char *) = opened;
@@ -1076,6 +1084,9 @@ static int path_cmp(const void *a, const void *b)
 }
 
 /* ap_process_resource_config_nofnmatch: a file, or every file below a directory */
+/* returned by the walks below: stop collecting, the last file collected fails to open */
+static const char STOP_WALK[] = "";
+
 static const char *include_nofnmatch(st_t *st, apr_array_header_t *out, const char *path,
                                      int depth, int optional)
 {
@@ -1121,7 +1132,9 @@ static const char *include_nofnmatch(st_t *st, apr_array_header_t *out, const ch
         return NULL;
     }
     APR_ARRAY_PUSH(out, const char *) = path;
-    return NULL;
+    /* httpd opens each file as its walk reaches it: one it cannot stat (a symlink loop:
+     * "Too many levels of symbolic links") ends the walk there, when it is opened */
+    return rv == APR_SUCCESS ? NULL : STOP_WALK;
 }
 
 /* process_resource_config_fnmatch: wildcards, also in directory components */
@@ -1242,7 +1255,7 @@ static apr_status_t do_include(st_t *st, const char *args, int optional, const c
     else {
         err = include_fnmatch(st, files, "/", path + 1, optional);
     }
-    if (err) {
+    if (err && err != STOP_WALK) {
         return fail(st, file, line, "%s", err);
     }
     if (!files->nelts) {
@@ -1279,7 +1292,7 @@ static apr_status_t define_macro(st_t *st, const char *args, const char *file, i
 {
     apr_array_header_t *w = oa_conf_split_args(st->p, args);
     macro_t *m;
-    int i, j, nesting = 1;
+    int i, j, index, nesting = 1;
     char *l;
     apr_status_t rv;
     const char *where;
@@ -1317,18 +1330,22 @@ static apr_status_t define_macro(st_t *st, const char *args, const char *file, i
         APR_ARRAY_PUSH(m->params, const char *) = a;
     }
     m->lines = apr_array_make(st->p, 8, sizeof(macro_line_t));
-    for (;;) {
+    for (index = 0;;) {
         const char *a, *first;
         macro_line_t *ml;
         const char *lf;
         int ll;
         rv = next_line(st, &l, 1);
-        if (rv == APR_EOF) {
+        if (rv == APR_EOF || (rv == APR_SUCCESS && st->raw_len > OA_MACRO_MAX_LINE)) {
+            /* a longer line ends mod_macro's reading as the end of the file does */
             return fail(st, file, line, "%s\n\tcontents error: expected token not found: "
                         "</Macro>", where);
         }
         if (rv != APR_SUCCESS) {
             return rv;
+        }
+        if (*l) {
+            index++;
         }
         if (*l == '#') {
             continue;
@@ -1345,6 +1362,7 @@ static apr_status_t define_macro(st_t *st, const char *args, const char *file, i
         }
         src_where(st->src, &lf, &ll);
         ml = apr_array_push(m->lines);
+        ml->index = index;
         ml->text = apr_pstrdup(st->p, l);
         if (st->src->kind == SRC_MACRO) {
             ml->file = st->src->cur_file;
@@ -1358,6 +1376,19 @@ static apr_status_t define_macro(st_t *st, const char *args, const char *file, i
     if (!m->lines->nelts) {
         oa_diag_add(st->conf->diags, OA_SEV_WARNING, file, line, "%s: empty contents!", where);
     }
+    for (i = 0; i < m->params->nelts; i++) {
+        const char *a = APR_ARRAY_IDX(m->params, i, const char *);
+        for (j = 0; j < m->lines->nelts; j++) {
+            if (strstr(APR_ARRAY_IDX(m->lines, j, macro_line_t).text, a)) {
+                break;
+            }
+        }
+        if (j == m->lines->nelts) {
+            /* AH02800 */
+            oa_diag_add(st->conf->diags, OA_SEV_WARNING, file, line, "%s: argument '%s' (#%d) "
+                        "never used", where, a, i + 1);
+        }
+    }
     if (apr_hash_get(st->macros, m->name, APR_HASH_KEY_STRING)) {
         macro_t *old = apr_hash_get(st->macros, m->name, APR_HASH_KEY_STRING);
         oa_diag_add(st->conf->diags, OA_SEV_WARNING, file, line,
@@ -1369,20 +1400,21 @@ static apr_status_t define_macro(st_t *st, const char *args, const char *file, i
 }
 
 /* mod_macro's substitution: the first parameter found, the longest on a tie; '@'
- * parameters are put in double quotes with escapes. Replacements are not scanned. */
+ * parameters are put in double quotes with escapes. Replacements are not scanned.
+ * NULL when the line grows past mod_macro's buffer ("buffer size too small"). */
 static const char *substitute(apr_pool_t *p, const char *text, const macro_t *m,
                               apr_array_header_t *vals)
 {
     const char *s = text;
-    char *out = apr_pstrdup(p, "");
+    apr_size_t cap = OA_MACRO_MAX_LINE + 1, len = 0, total = strlen(text);
+    char *out = apr_palloc(p, cap);
     for (;;) {
-        const char *best = NULL;
+        const char *best = NULL, *name, *val, *v;
         int which = -1, i;
-        apr_size_t blen = 0;
+        apr_size_t blen = 0, vlen;
         for (i = 0; i < m->params->nelts; i++) {
-            const char *name = APR_ARRAY_IDX(m->params, i, const char *);
-            const char *f = strstr(s, name);
-            apr_size_t nl = strlen(name);
+            const char *f = strstr(s, APR_ARRAY_IDX(m->params, i, const char *));
+            apr_size_t nl = strlen(APR_ARRAY_IDX(m->params, i, const char *));
             if (f && (!best || f < best || (f == best && nl > blen))) {
                 best = f;
                 blen = nl;
@@ -1390,32 +1422,41 @@ static const char *substitute(apr_pool_t *p, const char *text, const macro_t *m,
             }
         }
         if (!best) {
-            return apr_pstrcat(p, out, s, NULL);
+            break;
         }
-        {
-            const char *name = APR_ARRAY_IDX(m->params, which, const char *);
-            const char *val = APR_ARRAY_IDX(vals, which, const char *);
-            out = apr_pstrcat(p, out, apr_pstrmemdup(p, s, (apr_size_t)(best - s)), NULL);
-            if (name[0] == '@') {
-                char *q = apr_palloc(p, strlen(val) * 2 + 3), *o = q;
-                const char *v;
-                *o++ = '"';
-                for (v = val; *v; v++) {
-                    if (*v == '"' || *v == '\\') {
-                        *o++ = '\\';
-                    }
-                    *o++ = *v;
+        name = APR_ARRAY_IDX(m->params, which, const char *);
+        val = APR_ARRAY_IDX(vals, which, const char *);
+        vlen = strlen(val);
+        if (name[0] == '@') {
+            vlen += 2;
+            for (v = val; *v; v++) {
+                vlen += (*v == '"' || *v == '\\');
+            }
+        }
+        total = total - blen + vlen;
+        if (total >= OA_MACRO_MAX_LINE) {
+            return NULL;
+        }
+        memcpy(out + len, s, (apr_size_t)(best - s));
+        len += (apr_size_t)(best - s);
+        if (name[0] == '@') {
+            out[len++] = '"';
+            for (v = val; *v; v++) {
+                if (*v == '"' || *v == '\\') {
+                    out[len++] = '\\';
                 }
-                *o++ = '"';
-                *o = '\0';
-                out = apr_pstrcat(p, out, q, NULL);
+                out[len++] = *v;
             }
-            else {
-                out = apr_pstrcat(p, out, val, NULL);
-            }
-            s = best + blen;
+            out[len++] = '"';
         }
+        else {
+            memcpy(out + len, val, strlen(val));
+            len += strlen(val);
+        }
+        s = best + blen;
     }
+    memcpy(out + len, s, strlen(s) + 1);
+    return out;
 }
 
 static apr_status_t use_macro(st_t *st, const char *args, const char *file, int line)
@@ -1466,6 +1507,13 @@ static apr_status_t use_macro(st_t *st, const char *args, const char *file, int 
         macro_line_t *ml = apr_array_push(s->mlines);
         *ml = *src_line;
         ml->text = substitute(st->p, src_line->text, m, vals);
+        if (!ml->text) {
+            return fail(st, file, line, "macro '%s' (defined on line %d of \"%s\") used on "
+                        "line %d of \"%s\" error while substituting: while processing line %d "
+                        "of macro '%s' (defined on line %d of \"%s\") cannot substitute, "
+                        "buffer size too small", m->name, m->line, m->file, line, file,
+                        src_line->index, m->name, m->line, m->file);
+        }
     }
     s->use_file = file;
     s->use_line = line;
@@ -1621,73 +1669,61 @@ static apr_status_t invalid_command(st_t *st, const char *word, const char *mod,
     return APR_EGENERAL;
 }
 
-static int is_one_of(const char *d, const char *const *names)
+static const oa_node_t *next_skipping_children(const oa_node_t *n)
 {
-    for (; *names; names++) {
-        if (!strcasecmp(d, *names)) {
-            return 1;
-        }
+    while (n && !n->next) {
+        n = n->parent;
     }
-    return 0;
+    return n ? n->next : NULL;
 }
 
-/* The checks httpd's core makes of section nesting and of the directives the vhost
- * model reads. */
-static apr_status_t check_core_directive(st_t *st, const oa_node_t *n)
+/* httpd looks directives up when it processes the tree, with every module loaded, and
+ * checks each where it stands (oa_conf_check.c) */
+static apr_status_t check_directives(st_t *st)
 {
-    static const char *const dirloc[] = { "<Directory", "<DirectoryMatch", "<Location",
-                                          "<LocationMatch", NULL };
-    static const char *const dirlocfiles[] = { "<Directory", "<DirectoryMatch", "<Location",
-                                               "<LocationMatch", "<Files", "<FilesMatch", NULL };
-    static const char *const files[] = { "<Files", "<FilesMatch", NULL };
-    static const char *const loc[] = { "<Location", "<LocationMatch", NULL };
-    const char *parent = n->parent ? n->parent->directive : NULL;
-    if (parent && is_one_of(n->directive, dirloc) && is_one_of(parent, dirlocfiles)) {
-        return fail(st, n->file, n->line, "%s not allowed in %s> context", n->directive, parent);
-    }
-    if (parent && is_one_of(n->directive, files) && is_one_of(parent, loc)) {
-        return fail(st, n->file, n->line, "%s> cannot occur within %s> section", n->directive,
-                    parent);
-    }
-    if (!strcasecmp(n->directive, "<VirtualHost") && parent) {
-        if (!strcasecmp(parent, "<VirtualHost")) {
-            return fail(st, n->file, n->line, "<VirtualHost> cannot occur within <VirtualHost> "
-                        "section");
+    const oa_node_t *n;
+    const char *mod, *msg;
+    oa_check_state_t cs;
+    oa_check_state_init(&cs, st->p, st->conf);
+    for (n = st->conf->first; n; ) {
+        const char *lname = apr_pstrdup(st->p, n->directive);
+        char *c;
+        for (c = (char *)lname; *c; c++) {
+            *c = (char)apr_tolower(*c);
         }
-        return fail(st, n->file, n->line, "<VirtualHost not allowed in %s> context", parent);
-    }
-    if (!strcasecmp(n->directive, "ServerAlias")) {
-        if (!parent) {
-            return fail(st, n->file, n->line, "ServerAlias only used in <VirtualHost>");
+        if (directive_available(st, n->directive, &mod) == 0) {
+            return invalid_command(st, n->directive, mod, n->file, n->line);
         }
-        if (strcasecmp(parent, "<VirtualHost")) {
-            return fail(st, n->file, n->line, "ServerAlias not allowed in %s> context", parent);
+        if (is_exec_on_read(lname)) {
+            /* read before its module was loaded: httpd runs it now, on its own terms */
+            n = next_skipping_children(n);
+            continue;
         }
-    }
-    if (!strcasecmp(n->directive, "ServerName")) {
-        apr_array_header_t *w = oa_conf_split_args(st->p, n->args);
-        if (w->nelts != 1 || !*APR_ARRAY_IDX(w, 0, const char *)) {
-            return fail(st, n->file, n->line, "ServerName takes one argument, The hostname and "
-                        "port of the server");
+        if ((msg = oa_check_node(&cs, n)) != NULL) {
+            return fail(st, n->file, n->line, "%s", msg);
         }
-        if (parent && strcasecmp(parent, "<VirtualHost")) {
-            return fail(st, n->file, n->line, "ServerName not allowed in %s> context", parent);
-        }
+        n = oa_node_next_preorder(n);
     }
     return APR_SUCCESS;
 }
 
-/* httpd looks directives up when it processes the tree, with every module loaded */
-static apr_status_t check_directives(st_t *st)
+/* A directive httpd keeps in the tree; one it runs while reading (EXEC_ON_READ) and
+ * we do not execute is checked now, as httpd would refuse it now. */
+static apr_status_t add_node(st_t *st, const char *word, const char *args, int is_section,
+                             const char *file, int line)
 {
-    const oa_node_t *n;
-    const char *mod;
-    for (n = st->conf->first; n; n = oa_node_next_preorder(n)) {
-        if (directive_available(st, n->directive, &mod) == 0) {
-            return invalid_command(st, n->directive, mod, n->file, n->line);
-        }
-        if (check_core_directive(st, n) != APR_SUCCESS) {
-            return APR_EGENERAL;
+    oa_node_t *n = append_node(st, word, args);
+    const char *mod, *msg;
+    n->suppress = st->pending_src == st->src ? st->pending_suppress : NULL;
+    st->pending_suppress = NULL;
+    if (is_section) {
+        push_frame(st, FRAME_SECTION, word + 1, n);
+    }
+    if (oa_check_exec_on_read(word) && directive_available(st, word, &mod) == 1) {
+        oa_check_state_t cs;
+        oa_check_state_init(&cs, st->p, st->conf);
+        if ((msg = oa_check_node(&cs, n)) != NULL) {
+            return fail(st, file, line, "%s", msg);
         }
     }
     return APR_SUCCESS;
@@ -1730,15 +1766,20 @@ static apr_status_t process_line(st_t *st, const char *l)
     if (word[0] == '<' && word[1] == '/') {
         return close_section(st, word, file, line);
     }
+    /* ap_build_config_sub drops a '>' glued to the name ("<DirectoryMatch> "/x/">"),
+     * and a section without arguments gets ">" */
+    if (word[strlen(word) - 1] == '>') {
+        word[strlen(word) - 1] = '\0';
+    }
     if (word[0] == '<') {
         /* section handlers take their arguments up to the last '>' */
-        apr_size_t n = strlen(word);
-        const char *gt = strrchr(args, '>');
-        is_section = 1;
-        if (!*args && n > 1 && word[n - 1] == '>') {
-            word[n - 1] = '\0';
+        const char *gt;
+        if (!*args) {
+            args = ">";
         }
-        else if (gt) {
+        gt = strrchr(args, '>');
+        is_section = 1;
+        if (gt) {
             apr_size_t an = (apr_size_t)(gt - args);
             while (an > 0 && apr_isspace(args[an - 1])) {
                 an--;
@@ -1757,11 +1798,13 @@ static apr_status_t process_line(st_t *st, const char *l)
     /* What httpd executes while reading is looked up now, among the modules loaded
      * so far; everything else only when httpd processes the finished tree
      * (check_directives), so LoadModule may come after its directives. */
-    if (is_exec_on_read(lname)) {
+    if (is_exec_on_read(lname) && directive_available(st, word, &mod) != 0) {
         st->pending_suppress = NULL;
     }
-    if (is_exec_on_read(lname) && directive_available(st, word, &mod) == 0) {
-        return invalid_command(st, word, mod, file, line);
+    else {
+        /* httpd keeps a directive it does not know (yet) in the tree and refuses it
+         * when it processes the tree, after every error found while reading */
+        return add_node(st, word, args, is_section, file, line);
     }
 
     /* what httpd executes while reading */
@@ -1815,15 +1858,6 @@ static apr_status_t process_line(st_t *st, const char *l)
             return APR_SUCCESS;
         }
         return soak_section(st, word + 1);
-    }
-
-    {
-        oa_node_t *n = append_node(st, word, args);
-        n->suppress = st->pending_src == st->src ? st->pending_suppress : NULL;
-        st->pending_suppress = NULL;
-        if (is_section) {
-            push_frame(st, FRAME_SECTION, word + 1, n);
-        }
     }
     return APR_SUCCESS;
 }

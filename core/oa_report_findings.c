@@ -87,6 +87,42 @@ static void cert_json(apr_pool_t *p, oa_json_t *j, const oa_certinfo_t *ci)
     oa_json_obj_close(j);
 }
 
+void oa_report_parse_error_json(apr_pool_t *p, const oa_conf_t *conf, const oa_diag_t *err,
+                                const oa_report_opts_t *o, oa_out_fn *out, void *ctx)
+{
+    oa_json_t *j = oa_json_make(p, out, ctx, 1);
+    oa_json_obj_open(j, NULL);
+    oa_json_str(j, "version", o->tool_version);
+    oa_json_str(j, "config", conf ? conf->config_file : NULL);
+    oa_json_str(j, "server_root", conf ? conf->server_root : NULL);
+    oa_json_str(j, "startup", "fails");
+    oa_json_str(j, "startup_reason", apr_psprintf(p, "%s:%d: %s", err->file ? err->file : "",
+                                                  err->line, err->message));
+    oa_json_obj_open(j, "parse_error");
+    oa_json_str(j, "severity", oa_severity_name(err->severity));
+    oa_json_str(j, "file", err->file);
+    oa_json_int(j, "line", err->line);
+    oa_json_str(j, "message", err->message);
+    if (err->hint) {
+        oa_json_str(j, "hint", err->hint);
+    }
+    oa_json_obj_close(j);
+    oa_json_obj_open(j, "summary");
+    oa_json_int(j, "errors", 1);
+    oa_json_int(j, "warnings", 0);
+    oa_json_int(j, "notes", 0);
+    oa_json_int(j, "suppressed", 0);
+    oa_json_int(j, "vhosts", 0);
+    oa_json_int(j, "ssl_vhosts", 0);
+    oa_json_obj_close(j);
+    oa_json_arr_open(j, "findings");
+    oa_json_arr_close(j);
+    oa_json_arr_open(j, "vhosts");
+    oa_json_arr_close(j);
+    oa_json_obj_close(j);
+    oa_json_end(j);
+}
+
 void oa_report_findings_json(apr_pool_t *p, const oa_audit_t *a, const oa_report_opts_t *o,
                              oa_out_fn *out, void *ctx)
 {

@@ -25,6 +25,13 @@ void oa_report_predictions_text(apr_pool_t *p, const oa_audit_t *a, oa_out_fn *o
 void oa_report_findings_json(apr_pool_t *p, const oa_audit_t *a, const oa_report_opts_t *o,
                              oa_out_fn *out, void *ctx);
 
+/**
+ * The audit's JSON shape for a config httpd refuses to read: startup "fails", the reason
+ * as "file:line: message", the error itself, no findings and no vhosts.
+ */
+void oa_report_parse_error_json(apr_pool_t *p, const oa_conf_t *conf, const oa_diag_t *err,
+                                const oa_report_opts_t *o, oa_out_fn *out, void *ctx);
+
 /** The whole audit as SARIF 2.1.0. */
 void oa_report_findings_sarif(apr_pool_t *p, const oa_audit_t *a, const oa_report_opts_t *o,
                               oa_out_fn *out, void *ctx);

@@ -474,6 +474,11 @@ static int load_envvars(apr_pool_t *p, lint_opts_t *o)
     }
     o->copts.env = apr_table_make(p, 16);
     rv = oa_envvars_read(o->copts.env, p, path);
+    if (rv == OA_ENVVARS_NOT_REGULAR) {
+        fprintf(stderr, "%s: error: cannot read envvars: not a regular file (a FIFO, device "
+                "or directory is not read)\n", path);
+        return 0;
+    }
     if (rv != APR_SUCCESS) {
         char ebuf[256];
         fprintf(stderr, "%s: error: cannot read envvars: %s\n", path,
@@ -517,6 +522,13 @@ int main(int argc, const char *const *argv)
     rv = oa_conf_read(&conf, &err, p, &o.copts);
     if (rv != APR_SUCCESS) {
         oa_report_diag_text(p, err, oa_out_file, stderr);
+        if (rv == APR_EGENERAL && json && !o.vhosts) {
+            /* the prediction a CI gate reads: httpd would not start */
+            oa_report_opts_t ro;
+            memset(&ro, 0, sizeof(ro));
+            ro.tool_version = OA_VERSION;
+            oa_report_parse_error_json(p, conf, err, &ro, oa_out_file, stdout);
+        }
         return rv == APR_EGENERAL ? LINT_EXIT_PARSE : LINT_EXIT_USAGE;
     }
     oa_model_build(&model, p, conf);

@@ -52,6 +52,8 @@ typedef struct oa_conf_opts_t {
                                         environment only */
     apr_array_header_t *builtin_modules; /**< modules compiled into httpd, by file name
                                               ("core.c", "mod_so.c"); NULL: Debian's apache2 */
+    int skip_module_files;         /**< do not check that LoadModule's file exists (a config
+                                        read on another machine; tests with made-up paths) */
     int httpd_version[3];          /**< target version for <IfVersion>; {0,0,0}: 2.4.71, the Debian 12 httpd the directive table comes from */
 } oa_conf_opts_t;
 

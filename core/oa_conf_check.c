@@ -123,6 +123,12 @@ static int is_override_msg(const char *m)
            || (strstr(m, " not allowed in <") && n > 8 && !strcmp(m + n - 8, " context"));
 }
 
+/* ap_check_cmd_context()'s messages, which look at every section above the directive */
+static int is_cmd_context_msg(const char *m)
+{
+    return strstr(m, " cannot occur within ") != NULL;
+}
+
 /* the message as httpd gives it for section s (probed in its context's first section) */
 static const char *for_section(apr_pool_t *p, const char *m, oa_ctx_t ctx,
                                const section_ctx_t *s)
@@ -156,7 +162,9 @@ static const char *check_context(apr_pool_t *p, const rule_t *r, const oa_node_t
     if (m && is_override_msg(m)) {
         return for_section(p, m, pctx, ps ? ps : &section_ctx[0]);
     }
-    if (pctx == OA_CTX_TOP) {
+    if (pctx == OA_CTX_TOP || (m && !is_cmd_context_msg(m))) {
+        /* a handler's own test of where it stands ("only valid in per-directory config
+         * files"): about the enclosing section only */
         return m;
     }
     /* ap_check_cmd_context: <VirtualHost>, <Limit>, then the nearest <Directory>,
@@ -165,7 +173,7 @@ static const char *check_context(apr_pool_t *p, const rule_t *r, const oa_node_t
         const oa_ctx_t c = handler_order[k];
         const char *hm = r->ctx_msg[c];
         const oa_node_t *a;
-        if (!hm || is_override_msg(hm)) {
+        if (!hm || !is_cmd_context_msg(hm)) {
             continue;
         }
         for (a = n->parent; a; a = a->parent) {
@@ -634,6 +642,18 @@ static const char *check_remoteip_proxy(oa_check_state_t *cs, const oa_node_t *n
     return NULL;
 }
 
+/* mod_rewrite's cmd_rewritebase (its context is checked before) */
+static const char *check_rewrite_base(oa_check_state_t *cs, const oa_node_t *n,
+                                      const apr_array_header_t *w)
+{
+    (void)cs; (void)n;
+    if (w->nelts == 1 && ARG(0)[0] != '/') {
+        return ARG(0)[0] ? "RewriteBase: argument is not a valid URL"
+                         : "RewriteBase: empty URL not allowed";
+    }
+    return NULL;
+}
+
 typedef struct {
     const char *name;
     value_check_fn check;
@@ -650,6 +670,7 @@ static const value_check_t value_checks[] = {
     { "Options", check_options },
     { "RemoteIPInternalProxy", check_remoteip_proxy },
     { "RemoteIPTrustedProxy", check_remoteip_proxy },
+    { "RewriteBase", check_rewrite_base },
     { "ServerSignature", check_server_signature },
     { "ServerTokens", check_server_tokens },
     { "SSLEngine", check_ssl_engine },

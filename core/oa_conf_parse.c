@@ -1563,7 +1563,8 @@ static apr_status_t exec_define(st_t *st, const char *args, int undefine, const 
 static apr_status_t exec_loadmodule(st_t *st, const char *args, const char *file, int line)
 {
     apr_array_header_t *w = oa_conf_split_args(st->p, args);
-    const char *id, *name;
+    const char *id, *name, *path;
+    apr_finfo_t fi;
     oa_module_t *m;
     int known;
     if (w->nelts != 2) {
@@ -1580,13 +1581,19 @@ static apr_status_t exec_loadmodule(st_t *st, const char *args, const char *file
                     "module %s is already loaded, skipping", id);
         return APR_SUCCESS;
     }
+    path = oa_conf_server_relative(st->p, st->server_root, APR_ARRAY_IDX(w, 1, const char *));
+    if (!st->opts->skip_module_files
+        && apr_stat(&fi, path, APR_FINFO_TYPE, st->p) != APR_SUCCESS) {
+        /* mod_so's apr_dso_load() of a file that is not there; the text is dlerror()'s */
+        return fail(st, file, line, "Cannot load %s into server: %s: cannot open shared "
+                    "object file: No such file or directory", APR_ARRAY_IDX(w, 1, const char *),
+                    path);
+    }
     name = oa_module_name_for_id(st->p, id, &known);
     if (!known && oa_directive_count()) {
         st->conf->unknown_modules++;
     }
-    add_module(st, id, name,
-               oa_conf_server_relative(st->p, st->server_root, APR_ARRAY_IDX(w, 1, const char *)),
-               file, line);
+    add_module(st, id, name, path, file, line);
     return APR_SUCCESS;
 }
 
@@ -1595,7 +1602,7 @@ static apr_status_t exec_serverroot(st_t *st, const char *args, const char *file
     apr_array_header_t *w = oa_conf_split_args(st->p, args);
     apr_finfo_t fi;
     const char *root;
-    if (w->nelts != 1) {
+    if (w->nelts != 1 || !*APR_ARRAY_IDX(w, 0, const char *)) {
         return fail(st, file, line, "ServerRoot takes one argument, Common directory of "
                     "server-related files (logs, confs, etc.)");
     }
@@ -1677,6 +1684,63 @@ static const oa_node_t *next_skipping_children(const oa_node_t *n)
     return n ? n->next : NULL;
 }
 
+/* The last ErrorLog among a server's own directives (not those of nested sections). */
+static const oa_node_t *error_log_of(const oa_node_t *first)
+{
+    const oa_node_t *n, *found = NULL;
+    for (n = first; n; n = n->next) {
+        if (oa_node_is(n, "ErrorLog")) {
+            found = n;
+        }
+    }
+    return found;
+}
+
+/* open_error_log (log.c) at -t: the directory of each file ErrorLog must exist. Only
+ * ErrorLogs the config sets are checked (a missing one means the compiled-in default). */
+static apr_status_t check_error_log(st_t *st, const oa_node_t *el, const oa_node_t *vhost)
+{
+    apr_array_header_t *w;
+    const char *arg, *path, *slash;
+    apr_finfo_t fi;
+    if (!el) {
+        return APR_SUCCESS;
+    }
+    w = oa_conf_split_args(st->p, el->args);
+    arg = w->nelts ? APR_ARRAY_IDX(w, 0, const char *) : "";
+    if (!*arg || *arg == '|' || !strncasecmp(arg, "syslog", 6)) {
+        return APR_SUCCESS;
+    }
+    path = oa_conf_server_relative(st->p, st->server_root, arg);
+    slash = strrchr(path, '/');
+    path = apr_pstrmemdup(st->p, path, slash ? (apr_size_t)(slash - path + 1) : 0);
+    if (!*path || apr_stat(&fi, path, APR_FINFO_TYPE, st->p) == APR_SUCCESS) {
+        return APR_SUCCESS;
+    }
+    if (!vhost) {
+        return fail(st, el->file, el->line, "Cannot access directory '%s' for main error log "
+                    "(httpd -t: Configuration check failed)", path);
+    }
+    return fail(st, el->file, el->line, "Cannot access directory '%s' for error log of vhost "
+                "defined at %s:%d (httpd -t: Configuration check failed)", path, vhost->file,
+                vhost->line);
+}
+
+static apr_status_t check_error_logs(st_t *st)
+{
+    const oa_node_t *n;
+    if (check_error_log(st, error_log_of(st->conf->first), NULL) != APR_SUCCESS) {
+        return APR_EGENERAL;
+    }
+    for (n = st->conf->first; n; n = n->next) {
+        if (oa_node_is(n, "<VirtualHost")
+            && check_error_log(st, error_log_of(n->first_child), n) != APR_SUCCESS) {
+            return APR_EGENERAL;
+        }
+    }
+    return APR_SUCCESS;
+}
+
 /* httpd looks directives up when it processes the tree, with every module loaded, and
  * checks each where it stands (oa_conf_check.c) */
 static apr_status_t check_directives(st_t *st)
@@ -1704,7 +1768,7 @@ static apr_status_t check_directives(st_t *st)
         }
         n = oa_node_next_preorder(n);
     }
-    return APR_SUCCESS;
+    return check_error_logs(st);
 }
 
 /* A directive httpd keeps in the tree; one it runs while reading (EXEC_ON_READ) and

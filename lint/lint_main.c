@@ -24,7 +24,7 @@
 
 
 enum {
-    OPT_VHOSTS = 256, OPT_FORMAT, OPT_FAIL_ON, OPT_ENVVARS, OPT_NO_ENVVARS, OPT_HTTPD,
+    OPT_VHOSTS = 256, OPT_FORMAT, OPT_FAIL_ON, OPT_ENVVARS, OPT_NO_ENVVARS, OPT_NO_MODULE_FILES, OPT_HTTPD,
     OPT_HTTPD_VERSION, OPT_BUILTINS, OPT_VERSION, OPT_HELP, OPT_SELECT, OPT_SKIP, OPT_EXPLAIN,
     OPT_EXPIRY, OPT_LIST_RULES, OPT_DOCS_URI, OPT_ONLINE, OPT_TIMEOUT
 };
@@ -49,6 +49,7 @@ static const apr_getopt_option_t options[] = {
     { "fail-on", OPT_FAIL_ON, 1, "exit 1 on findings at or above: note, warning, error (default)" },
     { "envvars", OPT_ENVVARS, 1, "read variables from this shell file (Debian's envvars)" },
     { "no-envvars", OPT_NO_ENVVARS, 0, "do not read SERVERROOT/envvars" },
+    { "no-module-files", OPT_NO_MODULE_FILES, 0, "do not check that LoadModule's files exist (a config for another machine)" },
     { "httpd", OPT_HTTPD, 1, "ask this httpd binary for its built-in modules and version" },
     { "httpd-version", OPT_HTTPD_VERSION, 1, "version for <IfVersion> (default 2.4.71; --httpd asks the binary)" },
     { "builtin-modules", OPT_BUILTINS, 1, "comma-separated built-in modules (core.c,mod_so.c,...)" },
@@ -411,6 +412,7 @@ static int parse_args(apr_pool_t *p, int argc, const char *const *argv, lint_opt
             break;
         case OPT_ENVVARS: o->envvars = arg; break;
         case OPT_NO_ENVVARS: o->no_envvars = 1; break;
+        case OPT_NO_MODULE_FILES: o->copts.skip_module_files = 1; break;
         case OPT_HTTPD: o->httpd = arg; break;
         case OPT_HTTPD_VERSION:
             if (!parse_version(arg, o->copts.httpd_version)) {

@@ -44,6 +44,12 @@ REFUSED = {
     "sslsessioncache-in-vhost": ("<VirtualHost 127.0.0.1:{port}>\n"
                                  "SSLSessionCache shmcb:/tmp/x(512000)\n</VirtualHost>\n", None),
     "rewritebase-at-top": ("RewriteBase /\n", None),
+    "rewritebase-in-vhost": ("<VirtualHost 127.0.0.1:{port}>\nRewriteBase /\n</VirtualHost>\n",
+                             None),
+    "rewritebase-not-url": ("<Directory /srv>\nRewriteBase @NAGVIS_WEB@\n</Directory>\n", None),
+    "rewritebase-empty": ("<Directory /srv>\nRewriteBase \"\"\n</Directory>\n", None),
+    "loadmodule-missing-file": ("LoadModule foo_module modules/mod_foo.so\n", None),
+    "serverroot-empty": ('ServerRoot ""\n', None),
     "servername-two-args": ("ServerName a b\n", None),
     "documentroot-no-arg": ("DocumentRoot\n", None),
     "flag-not-on-off": ("KeepAlive maybe\n", None),
@@ -112,6 +118,9 @@ ACCEPTED = {
     "flag-case-extra": ("KeepAlive ON\nRewriteEngine on extra\n", None),
     "require-in-directory": ("<Directory /srv>\n<RequireAll>\nRequire all granted\n"
                              "</RequireAll>\n</Directory>\n", None),
+    "rewritebase-in-directory-in-vhost": ("<VirtualHost 127.0.0.1:{port}>\n"
+                                          "<Directory /srv>\nRewriteBase /zm\n</Directory>\n"
+                                          "</VirtualHost>\n", None),
     "alias-in-location": ("<Location /a>\nAlias /srv/a\n</Location>\n", None),
     "serveralias-no-arg": ("<VirtualHost 127.0.0.1:{port}>\nServerName v.test\nServerAlias\n"
                            "</VirtualHost>\n", None),
@@ -213,3 +222,22 @@ def test_rule_predicts_refusal(lint_bin, httpd_bin, workdir, case):
     assert lint.data["startup_reason"].startswith(f"{httpd_err[0]}:{httpd_err[1]}: "), (
         f"httpd: {httpd_err}\nocsp-lint: {lint.data['startup_reason']}")
     assert f"[{rule}" in lint.data["startup_reason"], lint.data["startup_reason"]
+
+
+@pytest.mark.needs_lint
+@pytest.mark.parametrize("where", ["main", "vhost"])
+def test_error_log_directory_missing(lint_bin, httpd_bin, workdir, where):
+    """Not a syntax error: httpd -t opens the logs and fails ("Configuration check
+    failed"); ocsp-lint refuses the config with httpd's words."""
+    body = ("ErrorLog /nonexistent-oa/error.log\n" if where == "main" else
+            "<VirtualHost 127.0.0.1:{port}>\nErrorLog logs-missing/v.log\n</VirtualHost>\n")
+    root, conf = write_case(workdir, body, None, H.free_port())
+    r = H.httpd_check(root, conf)
+    out = r.stdout + r.stderr
+    assert r.returncode != 0 and "Configuration check failed" in out, out
+    want = out.split("AH02291: ")[1].splitlines()[0]
+    lint = H.run_lint(["--format", "json", "--no-envvars", "-d", root, conf])
+    lerr = H.parse_lint_error(lint.stderr)
+    assert lint.returncode == 3 and lerr and lerr[2].startswith(want), (
+        f"httpd: {want}\nocsp-lint: {lint.stderr}")
+    assert lint.data["startup"] == "fails"

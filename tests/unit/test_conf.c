@@ -19,6 +19,7 @@ static void setup(void)
 {
     oa_test_setup();
     oa_conf_opts_init(&opts, tp);
+    opts.skip_module_files = 1;   /* made-up module paths */
     opts.server_root = tdir;
     conf = NULL;
     err = NULL;
@@ -228,6 +229,22 @@ START_TEST(ifmodule_by_name_and_id)
     ck_assert(oa_conf_has_module(conf, "ssl_module"));
     ck_assert(oa_conf_has_module(conf, "mod_ssl.c"));
     ck_assert(!oa_conf_has_module(conf, "mod_rewrite.c"));
+}
+END_TEST
+
+START_TEST(loadmodule_missing_file)
+{
+    opts.skip_module_files = 0;
+    ck_assert_int_eq(parse("ServerName a\nLoadModule foo_module modules/mod_foo.so\n"),
+                     APR_EGENERAL);
+    ck_assert_int_eq(err->line, 2);
+    ck_assert_str_eq(err->message, apr_psprintf(tp, "Cannot load modules/mod_foo.so into "
+                     "server: %s/modules/mod_foo.so: cannot open shared object file: No such "
+                     "file or directory", tdir));
+    ck_assert_int_eq(parse("LoadModule ssl_module /usr/lib/apache2/modules/mod_ssl.so\n"),
+                     APR_SUCCESS);
+    ck_assert_int_eq(parse("ServerRoot \"\"\n"), APR_EGENERAL);
+    ck_assert_ptr_nonnull(strstr(err->message, "ServerRoot takes one argument"));
 }
 END_TEST
 
@@ -699,6 +716,7 @@ int main(void)
     tcase_add_test(tc, false_section_soaks_without_resolving);
     tcase_add_test(tc, ifmodule_by_name_and_id);
     tcase_add_test(tc, loadmodule_twice_and_builtin);
+    tcase_add_test(tc, loadmodule_missing_file);
     tcase_add_test(tc, ifversion);
     tcase_add_test(tc, iffile_ifdirective_ifsection);
     tcase_add_test(tc, invalid_command_when_module_missing);

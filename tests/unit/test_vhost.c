@@ -23,6 +23,7 @@ static void build(const char *text)
     oa_conf_t *conf;
     oa_diag_t *err;
     oa_conf_opts_init(&opts, tp);
+    opts.skip_module_files = 1;   /* made-up module paths */
     opts.server_root = tdir;
     ck_assert_int_eq(oa_conf_read_string(&conf, &err, tp, &opts, "t.conf", text), APR_SUCCESS);
     ck_assert_int_eq(oa_model_build(&model, tp, conf), APR_SUCCESS);

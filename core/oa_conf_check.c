@@ -13,6 +13,7 @@
 #include <apr_network_io.h>
 
 #include "oa_conf_check.h"
+#include "oa_conf_reader.h"
 #include "oa_modules.h"
 
 /* ------------------------------------------------------------------ the probed table */
@@ -769,3 +770,121 @@ const char *oa_check_node(oa_check_state_t *cs, const oa_node_t *n)
     }
     return NULL;
 }
+
+/* ------------------------------------------------------------------ the tree, as httpd processes it */
+
+static apr_status_t invalid_command(st_t *st, const char *word, const char *mod,
+                                    const char *file, int line)
+{
+    oa_diag_t *d;
+    const char *c;
+    oa_rd_fail(st, file, line, "Invalid command '%s', perhaps misspelled or defined by a module "
+         "not included in the server configuration", oa_rd_escape_word(st->p, word, strlen(word)));
+    d = st->err;
+    for (c = word; *c; c++) {
+        if (!apr_isprint(*c) && !apr_isspace(*c)) {
+            d->hint = "the file holds binary data: is it a configuration file?";
+            return APR_EGENERAL;
+        }
+    }
+    if (mod) {
+        const char *id = oa_module_id_for_name(mod);
+        apr_size_t il = id ? strlen(id) : 0;
+        d->hint = apr_psprintf(st->p, "%s is provided by %s, which this configuration "
+                               "does not load%s%.*s%s", word, mod,
+                               il > 7 ? " (Debian: a2enmod " : "", (int)(il > 7 ? il - 7 : 0),
+                               id ? id : "", il > 7 ? ")" : "");
+    }
+    return APR_EGENERAL;
+}
+
+static const oa_node_t *next_skipping_children(const oa_node_t *n)
+{
+    while (n && !n->next) {
+        n = n->parent;
+    }
+    return n ? n->next : NULL;
+}
+
+/* The last ErrorLog among a server's own directives (not those of nested sections). */
+static const oa_node_t *error_log_of(const oa_node_t *first)
+{
+    const oa_node_t *n, *found = NULL;
+    for (n = first; n; n = n->next) {
+        if (oa_node_is(n, "ErrorLog")) {
+            found = n;
+        }
+    }
+    return found;
+}
+
+/* open_error_log (log.c) at -t: the directory of each file ErrorLog must exist. Only
+ * ErrorLogs the config sets are checked (a missing one means the compiled-in default). */
+static apr_status_t check_error_log(st_t *st, const oa_node_t *el, const oa_node_t *vhost)
+{
+    apr_array_header_t *w;
+    const char *arg, *path, *slash;
+    apr_finfo_t fi;
+    if (!el) {
+        return APR_SUCCESS;
+    }
+    w = oa_conf_split_args(st->p, el->args);
+    arg = w->nelts ? APR_ARRAY_IDX(w, 0, const char *) : "";
+    if (!*arg || *arg == '|' || !strncasecmp(arg, "syslog", 6)) {
+        return APR_SUCCESS;
+    }
+    path = oa_conf_server_relative(st->p, st->server_root, arg);
+    slash = strrchr(path, '/');
+    path = apr_pstrmemdup(st->p, path, slash ? (apr_size_t)(slash - path + 1) : 0);
+    if (!*path || apr_stat(&fi, path, APR_FINFO_TYPE, st->p) == APR_SUCCESS) {
+        return APR_SUCCESS;
+    }
+    if (!vhost) {
+        return oa_rd_fail(st, el->file, el->line, "Cannot access directory '%s' for main error log "
+                    "(httpd -t: Configuration check failed)", path);
+    }
+    return oa_rd_fail(st, el->file, el->line, "Cannot access directory '%s' for error log of vhost "
+                "defined at %s:%d (httpd -t: Configuration check failed)", path, vhost->file,
+                vhost->line);
+}
+
+static apr_status_t check_error_logs(st_t *st)
+{
+    const oa_node_t *n;
+    if (check_error_log(st, error_log_of(st->conf->first), NULL) != APR_SUCCESS) {
+        return APR_EGENERAL;
+    }
+    for (n = st->conf->first; n; n = n->next) {
+        if (oa_node_is(n, "<VirtualHost")
+            && check_error_log(st, error_log_of(n->first_child), n) != APR_SUCCESS) {
+            return APR_EGENERAL;
+        }
+    }
+    return APR_SUCCESS;
+}
+
+/* httpd looks directives up when it processes the tree, with every module loaded, and
+ * checks each where it stands (oa_conf_check.c) */
+apr_status_t oa_rd_check_directives(st_t *st)
+{
+    const oa_node_t *n;
+    const char *mod, *msg;
+    oa_check_state_t cs;
+    oa_check_state_init(&cs, st->p, st->conf);
+    for (n = st->conf->first; n; ) {
+        if (oa_rd_directive_available(st, n->directive, &mod) == 0) {
+            return invalid_command(st, n->directive, mod, n->file, n->line);
+        }
+        if (oa_rd_read_cmd(n->directive)) {
+            /* read before its module was loaded: httpd runs it now, on its own terms */
+            n = next_skipping_children(n);
+            continue;
+        }
+        if ((msg = oa_check_node(&cs, n)) != NULL) {
+            return oa_rd_fail(st, n->file, n->line, "%s", msg);
+        }
+        n = oa_node_next_preorder(n);
+    }
+    return check_error_logs(st);
+}
+

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 #include <errno.h>
+#include <limits.h>
 
 #include <apr_lib.h>
 #include <apr_strings.h>
@@ -655,6 +656,105 @@ static const char *check_rewrite_base(oa_check_state_t *cs, const oa_node_t *n,
     return NULL;
 }
 
+static int file_exists(oa_check_state_t *cs, const char *path)
+{
+    apr_finfo_t fi;
+    return apr_stat(&fi, path, APR_FINFO_TYPE, cs->p) == APR_SUCCESS;
+}
+
+/* mod_ssl's ssl_cmd_SSLPassPhraseDialog */
+static const char *check_ssl_pass_phrase_dialog(oa_check_state_t *cs, const oa_node_t *n,
+                                                const apr_array_header_t *w)
+{
+    const char *a = w->nelts ? ARG(0) : "";
+    (void)n;
+    if (!strcasecmp(a, "builtin") || a[0] == '|') {
+        return NULL;
+    }
+    if (!strncasecmp(a, "exec:", 5) && a[5]) {
+        const char *path = oa_conf_server_relative(cs->p, cs->server_root, a + 5);
+        return file_exists(cs, path) ? NULL : apr_psprintf(cs->p, "SSLPassPhraseDialog: file "
+                                                           "'%s' does not exist", path);
+    }
+    return "SSLPassPhraseDialog: Invalid argument";
+}
+
+/* mod_ssl's ssl_cmd_SSLRandomSeed */
+static const char *check_ssl_random_seed(oa_check_state_t *cs, const oa_node_t *n,
+                                         const apr_array_header_t *w)
+{
+    const char *src, *path;
+    (void)n;
+    if (w->nelts < 2) {
+        return NULL;
+    }
+    if (strcasecmp(ARG(0), "startup") && strcasecmp(ARG(0), "connect")) {
+        return apr_psprintf(cs->p, "SSLRandomSeed: invalid context: `%s'", ARG(0));
+    }
+    src = ARG(1);
+    if (!strcasecmp(src, "builtin")) {
+        return NULL;
+    }
+    if (!strncasecmp(src, "egd:", 4)) {
+        return apr_psprintf(cs->p, "Invalid SSLRandomSeed entropy source `%s': This version of "
+                            "OpenSSL does not support the Entropy Gathering Daemon (EGD).", src);
+    }
+    path = !strncasecmp(src, "file:", 5) || !strncasecmp(src, "exec:", 5) ? src + 5 : src;
+    path = oa_conf_server_relative(cs->p, cs->server_root, path);
+    return file_exists(cs, path) ? NULL : apr_psprintf(cs->p, "SSLRandomSeed: source path "
+                                                       "'%s' does not exist", path);
+}
+
+/* numbers that handlers read with atoi() and refuse out of range ("%s": the argument) */
+typedef struct {
+    const char *name;
+    long lo, hi;            /* allowed range; zero_ok: 0 as well */
+    int zero_ok;
+    const char *msg;
+} number_t;
+
+static const number_t numbers[] = {
+    { "DeflateCompressionLevel", 1, 9, 0, "Compression Level must be between 1 and 9" },
+    { "LimitRequestFieldSize", 0, LONG_MAX, 0,
+      "LimitRequestFieldsize \"%s\" must be a non-negative integer" },
+    { "LimitRequestFields", 0, LONG_MAX, 0,
+      "LimitRequestFields \"%s\" must be a non-negative integer (0 = no limit)" },
+    { "LimitRequestLine", 0, LONG_MAX, 0,
+      "LimitRequestLine \"%s\" must be a non-negative integer" },
+    { "LimitXMLRequestBody", 0, LONG_MAX, 0,
+      "LimitXMLRequestBody requires a non-negative integer." },
+    { "ListenBacklog", 1, LONG_MAX, 0, "ListenBacklog must be > 0" },
+    { "ProxyReceiveBufferSize", 512, LONG_MAX, 1,
+      "ProxyReceiveBufferSize must be >= 512 bytes, or 0 for system default." },
+    { "ProxyTimeout", 1, LONG_MAX, 0, "Proxy Timeout must be at least 1 second." },
+    { "ReceiveBufferSize", 512, LONG_MAX, 1,
+      "ReceiveBufferSize must be >= 512 bytes, or 0 for system default." },
+    { "SendBufferSize", 512, LONG_MAX, 1,
+      "SendBufferSize must be >= 512 bytes, or 0 for system default." },
+    { "SSLVerifyDepth", 0, LONG_MAX, 0, "SSLVerifyDepth: Invalid argument '%s'" },
+    { NULL, 0, 0, 0, NULL }
+};
+
+static const char *check_number(oa_check_state_t *cs, const oa_node_t *n,
+                                const apr_array_header_t *w)
+{
+    int i;
+    long v;
+    if (w->nelts != 1) {
+        return NULL;
+    }
+    v = atol(ARG(0));
+    for (i = 0; numbers[i].name; i++) {
+        if (!strcasecmp(n->directive, numbers[i].name)) {
+            if ((v >= numbers[i].lo && v <= numbers[i].hi) || (numbers[i].zero_ok && !v)) {
+                return NULL;
+            }
+            return apr_psprintf(cs->p, numbers[i].msg, ARG(0));
+        }
+    }
+    return NULL;
+}
+
 typedef struct {
     const char *name;
     value_check_fn check;
@@ -662,26 +762,39 @@ typedef struct {
 
 /* one row per directive whose values httpd checks while processing the tree */
 static const value_check_t value_checks[] = {
+    { "DeflateCompressionLevel", check_number },
     { "AllowOverride", check_allow_override },
     { "HostnameLookups", check_hostname_lookups },
     { "KeepAliveTimeout", check_timeout_param },
     { "LimitRequestBody", check_limit_request_body },
+    { "LimitRequestFieldSize", check_number },
+    { "LimitRequestFields", check_number },
+    { "LimitRequestLine", check_number },
+    { "LimitXMLRequestBody", check_number },
+    { "ListenBacklog", check_number },
     { "Listen", check_listen },
     { "LogLevel", check_log_level },
     { "Options", check_options },
+    { "ProxyReceiveBufferSize", check_number },
+    { "ProxyTimeout", check_number },
+    { "ReceiveBufferSize", check_number },
     { "RemoteIPInternalProxy", check_remoteip_proxy },
     { "RemoteIPTrustedProxy", check_remoteip_proxy },
     { "RewriteBase", check_rewrite_base },
+    { "SendBufferSize", check_number },
     { "ServerSignature", check_server_signature },
     { "ServerTokens", check_server_tokens },
     { "SSLEngine", check_ssl_engine },
     { "SSLOptions", check_ssl_options },
+    { "SSLPassPhraseDialog", check_ssl_pass_phrase_dialog },
     { "SSLProtocol", check_ssl_protocol },
     { "SSLProxyProtocol", check_ssl_protocol },
     { "SSLProxyVerify", check_ssl_verify },
+    { "SSLRandomSeed", check_ssl_random_seed },
     { "SSLSessionCache", check_socache },
     { "SSLStaplingCache", check_socache },
     { "SSLVerifyClient", check_ssl_verify },
+    { "SSLVerifyDepth", check_number },
     { "UseCanonicalName", check_use_canonical_name },
     { NULL, NULL }
 };
@@ -735,11 +848,13 @@ static int owned_by_rule(const char *name, int what)
 
 /* ------------------------------------------------------------------ entry points */
 
-void oa_check_state_init(oa_check_state_t *cs, apr_pool_t *p, const oa_conf_t *conf)
+void oa_check_state_init(oa_check_state_t *cs, apr_pool_t *p, const oa_conf_t *conf,
+                         const char *server_root)
 {
     cs->p = p;
     cs->conf = conf;
     cs->listeners = apr_hash_make(p);
+    cs->server_root = server_root;
 }
 
 const char *oa_check_node(oa_check_state_t *cs, const oa_node_t *n)
@@ -870,7 +985,7 @@ apr_status_t oa_rd_check_directives(st_t *st)
     const oa_node_t *n;
     const char *mod, *msg;
     oa_check_state_t cs;
-    oa_check_state_init(&cs, st->p, st->conf);
+    oa_check_state_init(&cs, st->p, st->conf, st->server_root);
     for (n = st->conf->first; n; ) {
         if (oa_rd_directive_available(st, n->directive, &mod) == 0) {
             return invalid_command(st, n->directive, mod, n->file, n->line);

@@ -50,10 +50,12 @@ typedef struct oa_check_state_t {
     apr_pool_t *p;
     const oa_conf_t *conf;
     apr_hash_t *listeners;      /**< "host|port" -> "" */
+    const char *server_root;    /**< for relative paths (the ServerRoot in force) */
 } oa_check_state_t;
 
 /** A fresh state for one walk of the tree. */
-void oa_check_state_init(oa_check_state_t *cs, apr_pool_t *p, const oa_conf_t *conf);
+void oa_check_state_init(oa_check_state_t *cs, apr_pool_t *p, const oa_conf_t *conf,
+                         const char *server_root);
 
 /**
  * Check one node as httpd's invoke_cmd and the directive's handler would: context,

@@ -123,7 +123,7 @@ static apr_status_t add_node(st_t *st, const char *word, const char *args, int i
     }
     if (oa_check_exec_on_read(word) && oa_rd_directive_available(st, word, &mod) == 1) {
         oa_check_state_t cs;
-        oa_check_state_init(&cs, st->p, st->conf);
+        oa_check_state_init(&cs, st->p, st->conf, st->server_root);
         if ((msg = oa_check_node(&cs, n)) != NULL) {
             return oa_rd_fail(st, file, line, "%s", msg);
         }

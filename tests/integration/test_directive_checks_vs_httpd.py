@@ -75,6 +75,14 @@ REFUSED = {
     "loglevel-unknown-module": ("LogLevel info nosuch:debug\n", None),
     "loglevel-module-no-level": ("LogLevel ssl:\n", None),
     "limitrequestbody-negative": ("LimitRequestBody -1\n", None),
+    "limitrequestfieldsize": ("LimitRequestFieldSize -5\n", None),
+    "limitrequestfields": ("LimitRequestFields -1\n", None),
+    "limitrequestline": ("LimitRequestLine -8190\n", None),
+    "listenbacklog": ("ListenBacklog 0\n", None),
+    "sendbuffersize": ("SendBufferSize 100\n", None),
+    "receivebuffersize": ("ReceiveBufferSize 5x\n", None),
+    "proxytimeout": ("LoadModule proxy_module {modules}/mod_proxy.so\nProxyTimeout 0\n", None),
+    "sslverifydepth": ("SSLVerifyDepth -1\n", None),
     "keepalivetimeout-format": ("KeepAliveTimeout 1.5\n", None),
     "hostnamelookups": ("HostnameLookups sometimes\n", None),
     "usecanonicalname": ("UseCanonicalName maybe\n", None),
@@ -85,6 +93,11 @@ REFUSED = {
     "sslprotocol-sslv3": ("SSLProtocol +SSLv3\n", None),
     "sslverifyclient": ("SSLVerifyClient sometimes\n", None),
     "sslproxyverify": ("SSLProxyVerify sometimes\n", None),
+    "sslpassphrasedialog": ("SSLPassPhraseDialog ask\n", None),
+    "sslpassphrasedialog-exec-missing": ("SSLPassPhraseDialog exec:/nonexistent-oa/pp\n", None),
+    "sslrandomseed-context": ("SSLRandomSeed boot builtin\n", None),
+    "sslrandomseed-egd": ("SSLRandomSeed startup egd:/run/egd\n", None),
+    "sslrandomseed-missing": ("SSLRandomSeed startup file:nonexistent-oa\n", None),
     "ssloptions": ("SSLOptions +StdEnvVars +Bogus\n", None),
     "sslsessioncache-provider": ("SSLSessionCache dbm:/tmp/ssl_scache\n", None),
     "sslsessioncache-no-shmcb": ("SSLSessionCache shmcb:/tmp/x(512000)\n",
@@ -115,6 +128,11 @@ ACCEPTED = {
     "keepalivetimeout-units": ("KeepAliveTimeout 500ms\nKeepAliveTimeout 5mi\n", None),
     "sslprotocol-minus": ("SSLProtocol all -SSLv3 -TLSv1 -TLSv1.1\n", None),
     "sslsessioncache-none": ("SSLSessionCache none\nSSLSessionCache nonenotnull\n", None),
+    "ssl-seeds-and-dialogs": ("SSLRandomSeed Startup file:/dev/urandom 512\n"
+                              "SSLRandomSeed connect builtin\nSSLPassPhraseDialog builtin\n"
+                              "SSLPassPhraseDialog exec:/bin/true\n", None),
+    "numbers-in-range": ("LimitRequestFieldSize 16380\nListenBacklog 5x\nSendBufferSize 0\n"
+                         "SSLVerifyDepth 3x\nLimitRequestFields abc\n", None),
     "flag-case-extra": ("KeepAlive ON\nRewriteEngine on extra\n", None),
     "require-in-directory": ("<Directory /srv>\n<RequireAll>\nRequire all granted\n"
                              "</RequireAll>\n</Directory>\n", None),

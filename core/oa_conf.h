@@ -78,6 +78,9 @@ typedef struct oa_conf_t {
     apr_array_header_t *files;     /**< every file read, in order (const char *) */
     apr_array_header_t *diags;     /**< warnings and notes found while reading (oa_diag_t *) */
     int unknown_modules;           /**< LoadModule of modules whose directives we do not know */
+    const oa_diag_t *refused;      /**< httpd's first refusal of a check that a rule makes
+                                        (OA102/103/105/305: reading went on so that the rule
+                                        can say more); NULL when httpd reads it all */
 } oa_conf_t;
 
 /** Fill opts with httpd's defaults. */

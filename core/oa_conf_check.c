@@ -662,6 +662,28 @@ static int file_exists(oa_check_state_t *cs, const char *path)
     return apr_stat(&fi, path, APR_FINFO_TYPE, cs->p) == APR_SUCCESS;
 }
 
+/* mod_ssl's ssl_cmd_check_file/_dir: a file must be there and not empty; a key or
+ * certificate may also be a PKCS#11 URI */
+static const char *check_ssl_file(oa_check_state_t *cs, const oa_node_t *n,
+                                  const apr_array_header_t *w)
+{
+    const int dir = !strcasecmp(n->directive, "SSLCACertificatePath");
+    const char *path;
+    apr_finfo_t fi;
+    apr_status_t rv;
+    if (w->nelts != 1 || !strncasecmp(ARG(0), "pkcs11:", 7)) {
+        return NULL;
+    }
+    path = oa_conf_server_relative(cs->p, cs->server_root, ARG(0));
+    rv = apr_stat(&fi, path, APR_FINFO_TYPE | APR_FINFO_SIZE, cs->p);
+    if (dir) {
+        return rv == APR_SUCCESS && fi.filetype == APR_DIR ? NULL
+               : apr_psprintf(cs->p, "%s: directory '%s' does not exist", n->directive, path);
+    }
+    return rv == APR_SUCCESS && fi.filetype == APR_REG && fi.size > 0 ? NULL
+           : apr_psprintf(cs->p, "%s: file '%s' does not exist or is empty", n->directive, path);
+}
+
 /* mod_ssl's ssl_cmd_SSLPassPhraseDialog */
 static const char *check_ssl_pass_phrase_dialog(oa_check_state_t *cs, const oa_node_t *n,
                                                 const apr_array_header_t *w)
@@ -784,6 +806,12 @@ static const value_check_t value_checks[] = {
     { "SendBufferSize", check_number },
     { "ServerSignature", check_server_signature },
     { "ServerTokens", check_server_tokens },
+    { "SSLCACertificateFile", check_ssl_file },
+    { "SSLCACertificatePath", check_ssl_file },
+    { "SSLCARevocationFile", check_ssl_file },
+    { "SSLCertificateChainFile", check_ssl_file },
+    { "SSLCertificateFile", check_ssl_file },
+    { "SSLCertificateKeyFile", check_ssl_file },
     { "SSLEngine", check_ssl_engine },
     { "SSLOptions", check_ssl_options },
     { "SSLPassPhraseDialog", check_ssl_pass_phrase_dialog },
@@ -808,7 +836,7 @@ static const value_check_t value_checks[] = {
 typedef enum {
     OWN_ARITY = 1,          /* OA105 invalid-stapling-argument */
     OWN_VHOST = 2,          /* OA102 stapling-cache-in-vhost */
-    OWN_VALUE = 4           /* OA103 stapling-cache-provider */
+    OWN_VALUE = 4           /* OA103 stapling-cache-provider, OA305 certificate-unreadable */
 } owned_t;
 
 typedef struct {
@@ -817,11 +845,11 @@ typedef struct {
 } rule_owned_t;
 
 static const rule_owned_t rule_owned[] = {
-    { "SSLCACertificateFile", OWN_ARITY },
-    { "SSLCACertificatePath", OWN_ARITY },
-    { "SSLCertificateChainFile", OWN_ARITY },
-    { "SSLCertificateFile", OWN_ARITY },
-    { "SSLCertificateKeyFile", OWN_ARITY },
+    { "SSLCACertificateFile", OWN_ARITY | OWN_VALUE },
+    { "SSLCACertificatePath", OWN_ARITY | OWN_VALUE },
+    { "SSLCertificateChainFile", OWN_ARITY | OWN_VALUE },
+    { "SSLCertificateFile", OWN_ARITY | OWN_VALUE },
+    { "SSLCertificateKeyFile", OWN_ARITY | OWN_VALUE },
     { "SSLStaplingCache", OWN_ARITY | OWN_VHOST | OWN_VALUE },
     { "SSLStaplingErrorCacheTimeout", OWN_ARITY },
     { "SSLStaplingFakeTryLater", OWN_ARITY },
@@ -857,33 +885,47 @@ void oa_check_state_init(oa_check_state_t *cs, apr_pool_t *p, const oa_conf_t *c
     cs->server_root = server_root;
 }
 
-const char *oa_check_node(oa_check_state_t *cs, const oa_node_t *n)
+static const char *value_check(oa_check_state_t *cs, const oa_node_t *n,
+                               const apr_array_header_t *w)
 {
-    const rule_t *r = rule_find(n->directive);
-    apr_array_header_t *w;
-    const char *m;
     int i;
-
-    if (r && (m = check_context(cs->p, r, n)) != NULL
-        && !(owned_by_rule(n->directive, OWN_VHOST) && strstr(m, "<VirtualHost>"))) {
-        return m;
-    }
-    if (n->directive[0] == '<') {
-        return NULL;
-    }
-    w = oa_conf_split_args(cs->p, n->args);
-    if (r && !owned_by_rule(n->directive, OWN_ARITY) && (m = check_arity(r, w)) != NULL) {
-        return m;
-    }
-    if (owned_by_rule(n->directive, OWN_VALUE)) {
-        return NULL;
-    }
     for (i = 0; value_checks[i].name; i++) {
         if (!strcasecmp(n->directive, value_checks[i].name)) {
             return value_checks[i].check(cs, n, w);
         }
     }
     return NULL;
+}
+
+const char *oa_check_node_all(oa_check_state_t *cs, const oa_node_t *n, int *powned)
+{
+    const rule_t *r = rule_find(n->directive);
+    apr_array_header_t *w;
+    const char *m;
+
+    *powned = 0;
+    if (r && (m = check_context(cs->p, r, n)) != NULL) {
+        *powned = owned_by_rule(n->directive, OWN_VHOST) && strstr(m, "<VirtualHost>") != NULL;
+        return m;
+    }
+    if (n->directive[0] == '<') {
+        return NULL;
+    }
+    w = oa_conf_split_args(cs->p, n->args);
+    if (r && (m = check_arity(r, w)) != NULL) {
+        *powned = owned_by_rule(n->directive, OWN_ARITY);
+        return m;
+    }
+    m = value_check(cs, n, w);
+    *powned = m && owned_by_rule(n->directive, OWN_VALUE);
+    return m;
+}
+
+const char *oa_check_node(oa_check_state_t *cs, const oa_node_t *n)
+{
+    int owned;
+    const char *m = oa_check_node_all(cs, n, &owned);
+    return owned ? NULL : m;
 }
 
 /* ------------------------------------------------------------------ the tree, as httpd processes it */
@@ -982,12 +1024,16 @@ static apr_status_t check_error_logs(st_t *st)
  * checks each where it stands (oa_conf_check.c) */
 apr_status_t oa_rd_check_directives(st_t *st)
 {
-    const oa_node_t *n;
-    const char *mod, *msg;
+    const oa_node_t *n, *owned_at = NULL;
+    const char *mod, *msg, *owned_msg = NULL;
     oa_check_state_t cs;
+    int owned;
     oa_check_state_init(&cs, st->p, st->conf, st->server_root);
     for (n = st->conf->first; n; ) {
         if (oa_rd_directive_available(st, n->directive, &mod) == 0) {
+            if (owned_at) {
+                break;
+            }
             return invalid_command(st, n->directive, mod, n->file, n->line);
         }
         if (oa_rd_read_cmd(n->directive)) {
@@ -995,10 +1041,30 @@ apr_status_t oa_rd_check_directives(st_t *st)
             n = next_skipping_children(n);
             continue;
         }
-        if ((msg = oa_check_node(&cs, n)) != NULL) {
-            return oa_rd_fail(st, n->file, n->line, "%s", msg);
+        if ((msg = oa_check_node_all(&cs, n, &owned)) != NULL) {
+            if (!owned) {
+                break;
+            }
+            /* a rule reports it (and says more) when the config is read to the end;
+             * but if a later error stops the read, httpd's first error is this one */
+            if (!owned_at) {
+                owned_at = n;
+                owned_msg = msg;
+            }
         }
         n = oa_node_next_preorder(n);
+    }
+    if (owned_at && (n || check_error_logs(st) != APR_SUCCESS)) {
+        st->err = NULL;
+        return oa_rd_fail(st, owned_at->file, owned_at->line, "%s", owned_msg);
+    }
+    if (n) {
+        return oa_rd_fail(st, n->file, n->line, "%s", msg);
+    }
+    if (owned_at) {
+        st->conf->refused = oa_diag_make(st->p, OA_SEV_ERROR, owned_at->file, owned_at->line,
+                                         "%s", owned_msg);
+        return APR_SUCCESS;
     }
     return check_error_logs(st);
 }

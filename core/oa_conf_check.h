@@ -64,6 +64,12 @@ void oa_check_state_init(oa_check_state_t *cs, apr_pool_t *p, const oa_conf_t *c
  */
 const char *oa_check_node(oa_check_state_t *cs, const oa_node_t *n);
 
+/**
+ * The same, with the checks that rules make (OA102, OA103, OA105, OA305: they report
+ * them with more to say); *powned says that the message is one of those.
+ */
+const char *oa_check_node_all(oa_check_state_t *cs, const oa_node_t *n, int *powned);
+
 /** args_how of a directive (OA_ARGS_RAW when the table does not know it). */
 oa_args_how_t oa_check_args_how(const char *directive);
 

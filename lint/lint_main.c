@@ -499,7 +499,7 @@ int main(int argc, const char *const *argv)
     oa_diag_t *err;
     apr_status_t rv;
     int i, worst = -1, json;
-    int code = LINT_EXIT_CLEAN;
+    int code = LINT_EXIT_CLEAN, refused = 0;
 
     apr_app_initialize(&argc, &argv, NULL);
     atexit(apr_terminate);
@@ -567,6 +567,11 @@ int main(int argc, const char *const *argv)
             }
         }
         oa_audit_run(&audit, p, model, oa_pki_make(p), &o.audit);
+        if (conf->refused && !strstr(audit->startup_reason, " [OA")) {
+            /* httpd refuses it and no rule's finding says so: as a parse error */
+            oa_report_diag_text(p, conf->refused, oa_out_file, stderr);
+            refused = 1;
+        }
         if (o.online) {
             online = online_checks(p, audit, &o.probe);
             for (i = 0; i < online->nelts; i++) {
@@ -636,6 +641,9 @@ int main(int argc, const char *const *argv)
     }
     if (worst >= o.fail_on) {
         code = LINT_EXIT_FINDINGS;
+    }
+    if (refused) {
+        code = LINT_EXIT_PARSE;
     }
     fflush(stdout);
     if (ferror(stdout)) {

@@ -103,6 +103,14 @@ REFUSED = {
     "sslsessioncache-no-shmcb": ("SSLSessionCache shmcb:/tmp/x(512000)\n",
                                  ("mpm_event", "authz_core", "ssl")),
     "remoteip-bad-mask": ("RemoteIPInternalProxy 10.0.0.0/8 10.0.0.0/40\n", None),
+    # OA305 looks at SSL vhosts' files only: without one, httpd's refusal is the error
+    "certificate-file-missing-no-ssl-vhost": ("SSLCertificateFile /nonexistent-oa/cert.pem\n",
+                                              None),
+    "rule-owned-error-before-unknown": ("SSLCertificateFile /nonexistent-oa/cert.pem\n"
+                                        "WSGIScriptAlias / /srv/app.wsgi\n", None),
+    "rule-owned-error-before-bad-value": ("<VirtualHost 127.0.0.1:{port}>\n"
+                                          "SSLStaplingCache shmcb:/tmp/x(128000)\n"
+                                          "</VirtualHost>\nServerTokens Everything\n", None),
     "unknown-before-unloaded-macro": ("Bogus on\n<Macro M>\nServerName x\n</Macro>\n",
                                       ("mpm_event", "authz_core")),
     "unloaded-macro": ("<Macro M>\nServerName x\n</Macro>\n", ("mpm_event", "authz_core")),

@@ -164,8 +164,8 @@ static const char *substitute(apr_pool_t *p, const char *text, const macro_t *m,
                               apr_array_header_t *vals)
 {
     const char *s = text;
-    apr_size_t cap = OA_MACRO_MAX_LINE + 1, len = 0, total = strlen(text);
-    char *out = apr_palloc(p, cap);
+    apr_size_t len = 0, total = strlen(text);
+    char *out = apr_palloc(p, (total > OA_MACRO_MAX_LINE ? total : OA_MACRO_MAX_LINE) + 1);
     for (;;) {
         const char *best = NULL, *name, *val, *v;
         int which = -1, i;

@@ -897,16 +897,49 @@ static const char *value_check(oa_check_state_t *cs, const oa_node_t *n,
     return NULL;
 }
 
+/* mod_alias's Alias and ScriptAlias, whose context test depends on the number of
+ * arguments (the table was probed with one): with two, anywhere in a directory context
+ * is refused; with one, only <Location> takes it, and globally it needs two. */
+static int is_alias(const char *d)
+{
+    return !strcasecmp(d, "Alias") || !strcasecmp(d, "ScriptAlias");
+}
+
+static const char *check_alias(oa_check_state_t *cs, const oa_node_t *n,
+                               const apr_array_header_t *w, const char *probed)
+{
+    const oa_node_t *a;
+    const section_ctx_t *dir = NULL;
+    for (a = n->parent; a && !dir; a = a->parent) {
+        const section_ctx_t *sc = section_of(a);
+        if (sc->ctx != OA_CTX_VHOST && sc->ctx != OA_CTX_OTHER) {
+            dir = sc;
+        }
+    }
+    if (w->nelts == 2) {
+        return dir ? apr_pstrcat(cs->p, n->directive, " cannot occur within directory context",
+                                 NULL) : NULL;
+    }
+    if (!dir) {
+        return "Alias must have two arguments when used globally";
+    }
+    return probed;
+}
+
 const char *oa_check_node_all(oa_check_state_t *cs, const oa_node_t *n, int *powned)
 {
     const rule_t *r = rule_find(n->directive);
     apr_array_header_t *w;
-    const char *m;
+    const char *m, *probed = NULL;
 
     *powned = 0;
     if (r && (m = check_context(cs->p, r, n)) != NULL) {
-        *powned = owned_by_rule(n->directive, OWN_VHOST) && strstr(m, "<VirtualHost>") != NULL;
-        return m;
+        if (!is_alias(n->directive) || is_override_msg(m)) {
+            *powned = owned_by_rule(n->directive, OWN_VHOST)
+                      && strstr(m, "<VirtualHost>") != NULL;
+            return m;
+        }
+        probed = m;
     }
     if (n->directive[0] == '<') {
         return NULL;
@@ -915,6 +948,9 @@ const char *oa_check_node_all(oa_check_state_t *cs, const oa_node_t *n, int *pow
     if (r && (m = check_arity(r, w)) != NULL) {
         *powned = owned_by_rule(n->directive, OWN_ARITY);
         return m;
+    }
+    if (is_alias(n->directive)) {
+        return check_alias(cs, n, w, probed);
     }
     m = value_check(cs, n, w);
     *powned = m && owned_by_rule(n->directive, OWN_VALUE);

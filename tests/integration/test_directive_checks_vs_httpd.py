@@ -39,6 +39,13 @@ REFUSED = {
     "servername-in-limit": ("<Location /x>\n<Limit GET>\nServerName a\n</Limit>\n"
                             "</Location>\n", None),
     "alias-in-directory": ("<Directory /srv>\nAlias /srv/a\n</Directory>\n", None),
+    "alias-two-args-in-directory": ("<Directory /srv>\nAlias /a /srv/a\n</Directory>\n", None),
+    "alias-two-args-in-location": ("<Location /a>\nAlias /a /srv/a\n</Location>\n", None),
+    "scriptalias-two-args-in-location": ("<Location /a>\nScriptAlias /a /srv/a\n</Location>\n",
+                                         None),
+    "alias-one-arg-globally": ("<VirtualHost 127.0.0.1:{port}>\nScriptAlias /srv/cgi\n"
+                               "</VirtualHost>\n", None),
+    "alias-one-arg-in-files": ("<Files x>\nAlias /srv/a\n</Files>\n", None),
     "alias-in-files-in-directory": ("<Directory /srv>\n<Files x>\nAlias /a\n</Files>\n"
                                     "</Directory>\n", None),
     "sslsessioncache-in-vhost": ("<VirtualHost 127.0.0.1:{port}>\n"
@@ -154,13 +161,6 @@ ACCEPTED = {
     "remoteip-addresses": ("RemoteIPInternalProxy 10.0.0.0/8 192.168.0.0/16 127.0.0.1\n", None),
 }
 
-# httpd's message depends on the arguments where the probe gave one: same file:line only.
-# (Alias with two arguments: NOT_IN_DIR_CONTEXT, "cannot occur within directory context";
-# with one, as probed: "cannot occur within <Directory> section".)
-SAME_LINE = {
-    "alias-two-args-in-directory": ("<Directory /srv>\nAlias /a /srv/a\n</Directory>\n", None),
-}
-
 # id -> (text after HEAD, modules, rule id)
 RULE_OWNED = {
     "staplingcache-in-vhost": ("<VirtualHost 127.0.0.1:{port}>\n"
@@ -207,20 +207,6 @@ def test_refused_like_httpd(lint_bin, httpd_bin, workdir, case):
         f"httpd:     {httpd_err[2]}\nocsp-lint: {lint_err[2]}")
     assert lint.data and lint.data["startup"] == "fails", lint.stdout
     assert lint.data["startup_reason"].startswith(f"{httpd_err[0]}:{httpd_err[1]}: ")
-
-
-@pytest.mark.needs_lint
-@pytest.mark.parametrize("case", sorted(SAME_LINE))
-def test_refused_at_the_same_line(lint_bin, httpd_bin, workdir, case):
-    body, mods = SAME_LINE[case]
-    root, conf = write_case(workdir, body, mods, H.free_port())
-    r = H.httpd_check(root, conf)
-    httpd_err = H.parse_httpd_syntax_error(r.stdout + r.stderr)
-    assert r.returncode != 0 and httpd_err, f"httpd should refuse this:\n{r.stderr}"
-    lint = H.run_lint(["--format", "json", "--no-envvars", "-d", root, conf])
-    lint_err = H.parse_lint_error(lint.stderr)
-    assert lint.returncode == 3 and lint_err and lint_err[:2] == httpd_err[:2], (
-        f"httpd: {httpd_err}\nocsp-lint exit {lint.returncode}: {lint.stderr}")
 
 
 @pytest.mark.needs_lint

@@ -47,6 +47,13 @@ START_TEST(contexts)
     /* ap_check_cmd_context looks at every section above; <Directory> before <Files> */
     ck_assert_str_eq(refusal("<Directory /x>\n<Files y>\nAlias /a\n</Files>\n</Directory>\n"),
                      "Alias cannot occur within <Directory> section");
+    /* Alias: the test depends on the number of arguments */
+    ck_assert_str_eq(refusal("<Location /a>\nAlias /a /srv/a\n</Location>\n"),
+                     "Alias cannot occur within directory context");
+    ck_assert_ptr_null(refusal("<Location /a>\nAlias /srv/a\n</Location>\n"));
+    ck_assert_str_eq(refusal("<VirtualHost *:1>\nScriptAlias /srv/cgi\n</VirtualHost>\n"),
+                     "Alias must have two arguments when used globally");
+    ck_assert_ptr_null(refusal("<VirtualHost *:1>\nAlias /a /srv/a\n</VirtualHost>\n"));
     /* a handler's own test only at its own level */
     ck_assert_ptr_null(refusal("<VirtualHost *:1>\n<Directory /x>\nRewriteBase /a\n"
                                "</Directory>\n</VirtualHost>\n"));

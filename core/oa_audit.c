@@ -747,6 +747,36 @@ static void startup(oa_audit_t *a)
     }
 }
 
+/* httpd refuses the config where the reader saw it (its first error), whether or not a
+ * rule's finding covers that place (OA305 looks only at SSL vhosts' files) */
+static void refused(oa_audit_t *a)
+{
+    const oa_diag_t *d = a->model->conf->refused;
+    int i;
+    if (!d) {
+        return;
+    }
+    /* a file that is not here (a checkout without keys) or not readable by this user is
+     * "not checked", not a refusal, unless --require-files */
+    for (i = 0; !(a->opts && a->opts->require_files) && i < a->skipped->nelts; i++) {
+        const oa_skip_t *sk = APR_ARRAY_IDX(a->skipped, i, const oa_skip_t *);
+        if (sk->d.line == d->line && sk->d.file && d->file && !strcmp(sk->d.file, d->file)) {
+            return;
+        }
+    }
+    a->startup = OA_STARTUP_FAILS;
+    a->startup_reason = apr_psprintf(a->pool, "%s:%d: %s", d->file, d->line, d->message);
+    for (i = 0; i < a->findings->nelts; i++) {
+        const oa_finding_t *f = APR_ARRAY_IDX(a->findings, i, const oa_finding_t *);
+        if (f->fatal_startup && f->d.line == d->line && f->d.file && d->file
+            && !strcmp(f->d.file, d->file)) {
+            a->startup_reason = apr_psprintf(a->pool, "%s:%d: %s [%s]", f->d.file, f->d.line,
+                                             f->d.message, f->rule->id);
+            return;
+        }
+    }
+}
+
 apr_status_t oa_audit_run(oa_audit_t **paudit, apr_pool_t *p, const oa_model_t *model,
                           oa_pki_t *pki, const oa_audit_opts_t *opts)
 {
@@ -790,6 +820,7 @@ apr_status_t oa_audit_run(oa_audit_t **paudit, apr_pool_t *p, const oa_model_t *
             }
         }
     }
+    refused(a);
     *paudit = a;
     return APR_SUCCESS;
 }

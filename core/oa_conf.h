@@ -60,6 +60,8 @@ typedef struct oa_conf_opts_t {
                                               ("core.c", "mod_so.c"); NULL: Debian's apache2 */
     apr_array_header_t *path_map;  /**< oa_path_map_t: server paths onto local ones, for
                                         includes, ServerRoot and certificate files; NULL: none */
+    int skip_module_files;         /**< do not check that LoadModule's file exists (a config
+                                        read on another machine; tests with made-up paths) */
     int httpd_version[3];          /**< target version for <IfVersion>; {0,0,0}: 2.4.71, the Debian 12 httpd the directive table comes from */
     const char *confine;           /**< NULL, or an absolute directory: files outside it are
                                         treated as missing (fuzzing and tests: the reader
@@ -88,6 +90,9 @@ typedef struct oa_conf_t {
     apr_array_header_t *diags;     /**< warnings and notes found while reading (oa_diag_t *) */
     int unknown_modules;           /**< LoadModule of modules whose directives we do not know */
     const apr_array_header_t *path_map; /**< opts->path_map, for the files the rules read */
+    const oa_diag_t *refused;      /**< httpd's first refusal of a check that a rule makes
+                                        (OA102/103/105/305: reading went on so that the rule
+                                        can say more); NULL when httpd reads it all */
 } oa_conf_t;
 
 /** Fill opts with httpd's defaults. */

@@ -22,16 +22,48 @@ static const char *var_value(apr_table_t *vars, apr_pool_t *p, const char *name)
     return "";
 }
 
-/* $NAME and ${NAME} (no ${NAME op word} forms: those expand to "") */
-static char *expand(apr_table_t *vars, apr_pool_t *p, const char *s, apr_size_t n)
+/* A string built by appending, in time linear in its final length. */
+typedef struct {
+    apr_pool_t *p;
+    char *b;
+    apr_size_t len, cap;
+} sb_t;
+
+static void sb_init(sb_t *sb, apr_pool_t *p)
 {
-    char *out = apr_pstrdup(p, "");
+    sb->p = p;
+    sb->cap = 64;
+    sb->b = apr_palloc(p, sb->cap);
+    sb->len = 0;
+    sb->b[0] = '\0';
+}
+
+static void sb_add(sb_t *sb, const char *s, apr_size_t n)
+{
+    if (sb->len + n + 1 > sb->cap) {
+        char *nb;
+        while (sb->len + n + 1 > sb->cap) {
+            sb->cap *= 2;
+        }
+        nb = apr_palloc(sb->p, sb->cap);
+        memcpy(nb, sb->b, sb->len);
+        sb->b = nb;
+    }
+    memcpy(sb->b + sb->len, s, n);
+    sb->len += n;
+    sb->b[sb->len] = '\0';
+}
+
+/* $NAME and ${NAME} (no ${NAME op word} forms: those expand to "") */
+static void expand(sb_t *out, apr_table_t *vars, const char *s, apr_size_t n)
+{
+    apr_pool_t *p = out->p;
     apr_size_t i = 0, start = 0;
     while (i < n) {
         if (s[i] == '$' && i + 1 < n && (s[i + 1] == '{' || apr_isalpha(s[i + 1]) || s[i + 1] == '_')) {
             apr_size_t b, e;
             const char *name;
-            out = apr_pstrcat(p, out, apr_pstrmemdup(p, s + start, i - start), NULL);
+            sb_add(out, s + start, i - start);
             if (s[i + 1] == '{') {
                 b = i + 2;
                 for (e = b; e < n && s[e] != '}'; e++) {
@@ -57,54 +89,50 @@ static char *expand(apr_table_t *vars, apr_pool_t *p, const char *s, apr_size_t 
                 name = apr_pstrmemdup(p, s + b, e - b);
                 i = e;
             }
-            out = apr_pstrcat(p, out, var_value(vars, p, name), NULL);
+            {
+                const char *v = var_value(vars, p, name);
+                sb_add(out, v, strlen(v));
+            }
             start = i;
         }
         else {
             i++;
         }
     }
-    return apr_pstrcat(p, out, apr_pstrmemdup(p, s + start, n - start), NULL);
+    sb_add(out, s + start, n - start);
 }
 
-static void parse_line(apr_table_t *vars, apr_pool_t *p, const char *l)
+/* one NAME=VALUE assignment at l; returns where it ends, or NULL when l is none */
+static const char *parse_assignment(apr_table_t *vars, apr_pool_t *p, const char *l)
 {
-    const char *eq, *v;
-    char *name, *value = apr_pstrdup(p, "");
+    const char *v;
+    char *name;
     apr_size_t k;
+    sb_t value;
 
-    while (apr_isspace(*l)) {
-        l++;
-    }
-    if (!strncmp(l, "export", 6) && apr_isspace(l[6])) {
-        l += 7;
-        while (apr_isspace(*l)) {
-            l++;
-        }
-    }
     if (!apr_isalpha(*l) && *l != '_') {
-        return;
+        return NULL;
     }
     for (k = 0; apr_isalnum(l[k]) || l[k] == '_'; k++) {
     }
     if (l[k] != '=') {
-        return;
+        return NULL;
     }
-    eq = l + k;
     name = apr_pstrmemdup(p, l, k);
-    v = eq + 1;
+    v = l + k + 1;
+    sb_init(&value, p);
     /* the value: quoted and unquoted pieces up to white space or ';' */
     while (*v && !apr_isspace(*v) && *v != ';') {
         if (*v == '\'') {
             const char *e = strchr(v + 1, '\'');
             apr_size_t n = e ? (apr_size_t)(e - v - 1) : strlen(v + 1);
-            value = apr_pstrcat(p, value, apr_pstrmemdup(p, v + 1, n), NULL);
+            sb_add(&value, v + 1, n);
             v += n + 1 + (e ? 1 : 0);
         }
         else if (*v == '"') {
             const char *e = strchr(v + 1, '"');
             apr_size_t n = e ? (apr_size_t)(e - v - 1) : strlen(v + 1);
-            value = apr_pstrcat(p, value, expand(vars, p, v + 1, n), NULL);
+            expand(&value, vars, v + 1, n);
             v += n + 1 + (e ? 1 : 0);
         }
         else {
@@ -112,11 +140,41 @@ static void parse_line(apr_table_t *vars, apr_pool_t *p, const char *l)
             while (*e && !apr_isspace(*e) && *e != ';' && *e != '\'' && *e != '"') {
                 e++;
             }
-            value = apr_pstrcat(p, value, expand(vars, p, v, (apr_size_t)(e - v)), NULL);
+            expand(&value, vars, v, (apr_size_t)(e - v));
             v = e;
         }
     }
-    apr_table_set(vars, name, value);
+    apr_table_set(vars, name, value.b);
+    return v;
+}
+
+static const char *skip_export(const char *l)
+{
+    while (apr_isspace(*l)) {
+        l++;
+    }
+    if (!strncmp(l, "export", 6) && apr_isspace(l[6])) {
+        l += 7;
+    }
+    return l;
+}
+
+/* "[export] A=1 B=2; C=3": every assignment of the line, as the shell makes them */
+static void parse_line(apr_table_t *vars, apr_pool_t *p, const char *l)
+{
+    l = skip_export(l);
+    for (;;) {
+        while (apr_isspace(*l)) {
+            l++;
+        }
+        if (*l == ';') {
+            l = skip_export(l + 1);
+            continue;
+        }
+        if (!(l = parse_assignment(vars, p, l))) {
+            return;
+        }
+    }
 }
 
 void oa_envvars_parse(apr_table_t *vars, apr_pool_t *p, const char *text)
@@ -145,13 +203,18 @@ apr_status_t oa_envvars_read(apr_table_t *vars, apr_pool_t *p, const char *path)
     apr_size_t n;
     char *buf;
 
+    /* look before opening: opening a FIFO for reading waits for a writer */
+    rv = apr_stat(&fi, path, APR_FINFO_SIZE | APR_FINFO_TYPE, p);
+    if (rv == APR_SUCCESS && fi.filetype != APR_REG) {
+        return OA_ENVVARS_NOT_REGULAR;
+    }
     rv = apr_file_open(&f, path, APR_FOPEN_READ, APR_FPROT_OS_DEFAULT, p);
     if (rv != APR_SUCCESS) {
         return rv;
     }
     rv = apr_file_info_get(&fi, APR_FINFO_SIZE | APR_FINFO_TYPE, f);
     if (rv == APR_SUCCESS && (fi.filetype != APR_REG || fi.size > MAX_ENVVARS_SIZE)) {
-        rv = fi.filetype != APR_REG ? APR_EBADF : APR_EGENERAL;
+        rv = fi.filetype != APR_REG ? OA_ENVVARS_NOT_REGULAR : APR_EGENERAL;
     }
     if (rv == APR_SUCCESS) {
         n = (apr_size_t)fi.size;

@@ -78,6 +78,7 @@ void oa_report_vhost_members(oa_json_t *j, const oa_vhost_t *vh)
     oa_json_str(j, "name_source", vh->name_source);
     strings_json(j, "aliases", vh->aliases);
     strings_json(j, "addresses", vh->addresses);
+    strings_json(j, "addresses_resolved", vh->resolved);
     oa_json_str(j, "file", vh->file);
     oa_json_int(j, "line", vh->line);
     if (vh->node && vh->node->macro) {

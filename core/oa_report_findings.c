@@ -650,8 +650,16 @@ void oa_report_error_json(apr_pool_t *p, const oa_report_opts_t *o, const char *
     oa_json_str(j, "version", o->tool_version);
     oa_json_str(j, "config", config);
     oa_json_str(j, "server_root", server_root);
-    oa_json_str(j, "startup", OA_STARTUP_UNKNOWN);
-    oa_json_str(j, "startup_reason", err->message);
+    /* httpd refuses what the reader refuses (exit 3): the prediction a CI gate reads */
+    if (!strcmp(kind, "parse-error")) {
+        oa_json_str(j, "startup", OA_STARTUP_FAILS);
+        oa_json_str(j, "startup_reason", apr_psprintf(p, "%s:%d: %s", err->file ? err->file : "",
+                                                      err->line, err->message));
+    }
+    else {
+        oa_json_str(j, "startup", OA_STARTUP_UNKNOWN);
+        oa_json_str(j, "startup_reason", err->message);
+    }
     oa_json_obj_open(j, "error");
     oa_json_str(j, "kind", kind);
     oa_json_str(j, "file", err->file);

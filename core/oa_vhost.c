@@ -4,6 +4,7 @@
 
 #include <apr_lib.h>
 #include <apr_strings.h>
+#include <apr_network_io.h>
 
 #include "oa_vhost.h"
 
@@ -310,6 +311,48 @@ static const oa_md_t *md_for(const oa_model_t *m, const oa_vhost_t *vh)
     return NULL;
 }
 
+static int is_any_address(const char *h)
+{
+    return !h || is_wildcard(h) || !strcmp(h, "0.0.0.0") || !strcmp(h, "::");
+}
+
+/* vhost.c get_addresses: each address of <VirtualHost>, names resolved (all their
+ * addresses; one that does not resolve is ignored, as httpd ignores it). *pfirst: the
+ * first address, NULL when it is a wildcard. */
+static void resolve_addresses(apr_pool_t *p, oa_vhost_t *vh, apr_sockaddr_t **pfirst)
+{
+    int i;
+    *pfirst = NULL;
+    vh->resolved = apr_array_make(p, vh->addresses->nelts, sizeof(const char *));
+    for (i = 0; i < vh->addresses->nelts; i++) {
+        const char *a = APR_ARRAY_IDX(vh->addresses, i, const char *);
+        char *host = NULL, *scope = NULL, *ip;
+        apr_port_t port = 0;
+        apr_sockaddr_t *sa, *x;
+        const char *ps;
+        if (apr_parse_addr_port(&host, &scope, &port, a, p) != APR_SUCCESS) {
+            continue;
+        }
+        ps = port ? apr_psprintf(p, "%u", (unsigned)port) : "*";
+        if (is_any_address(host)) {
+            APR_ARRAY_PUSH(vh->resolved, const char *) = apr_pstrcat(p, "*:", ps, NULL);
+            continue;
+        }
+        if (apr_sockaddr_info_get(&sa, host, APR_UNSPEC, port, 0, p) != APR_SUCCESS) {
+            continue;
+        }
+        for (x = sa; x; x = x->next) {
+            apr_sockaddr_ip_get(&ip, x);
+            APR_ARRAY_PUSH(vh->resolved, const char *) =
+                x->family == APR_INET6 ? apr_psprintf(p, "[%s]:%s", ip, ps)
+                                       : apr_psprintf(p, "%s:%s", ip, ps);
+            if (i == 0 && x == sa) {
+                *pfirst = x;
+            }
+        }
+    }
+}
+
 static void finish_vhost(apr_pool_t *p, oa_model_t *m, oa_vhost_t *vh)
 {
     const oa_setting_t *sn = oa_vhost_get(vh, "ServerName");
@@ -317,7 +360,20 @@ static void finish_vhost(apr_pool_t *p, oa_model_t *m, oa_vhost_t *vh)
     const apr_array_header_t *al = oa_vhost_get_all(vh, "ServerAlias");
     int i, j;
 
-    if (sn && sn->argv->nelts) {
+    apr_sockaddr_t *first = NULL;
+
+    if (!vh->is_main) {
+        resolve_addresses(p, vh, &first);
+    }
+    if (first && (!sn || sn->inherited)) {
+        /* ap_fini_vhost_config: no ServerName of its own and a specific first address:
+         * the address's name (reverse lookup), not the main server's */
+        char *rname = NULL;
+        vh->name_source = "address";
+        vh->name = apr_getnameinfo(&rname, first, 0) == APR_SUCCESS && rname
+                   ? rname : "bogus_host_without_reverse_dns";
+    }
+    else if (sn && sn->argv->nelts) {
         vh->name = server_name_host(p, APR_ARRAY_IDX(sn->argv, 0, const char *));
         vh->name_source = sn->inherited ? "main" : "ServerName";
     }
@@ -367,6 +423,7 @@ apr_status_t oa_model_build(oa_model_t **pmodel, apr_pool_t *p, oa_conf_t *conf)
     main_vh->file = conf->config_file;
     main_vh->line = 0;
     main_vh->addresses = apr_array_make(p, 1, sizeof(const char *));
+    main_vh->resolved = main_vh->addresses;
     main_vh->settings = merge(p, apr_hash_make(p), main_set);
     APR_ARRAY_PUSH(m->vhosts, oa_vhost_t *) = main_vh;
 

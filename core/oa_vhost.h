@@ -32,9 +32,12 @@ typedef struct oa_vhost_t {
     int index;                  /**< 0 is the main server */
     int is_main;
     const char *name;           /**< ServerName's host, or where it came from (name_source) */
-    const char *name_source;    /**< "ServerName", "main", "address", "none" */
+    const char *name_source;    /**< "ServerName", "main", "address" (httpd's reverse lookup
+                                     of an IP vhost without a ServerName of its own), "none" */
     apr_array_header_t *aliases;   /**< const char * */
     apr_array_header_t *addresses; /**< const char *, as written in <VirtualHost> */
+    apr_array_header_t *resolved;  /**< const char *, as `httpd -S` shows them: names resolved,
+                                        "*:443" for *, _default_, 0.0.0.0 and [::] */
     const oa_node_t *node;      /**< the <VirtualHost> node; NULL for the main server */
     const char *file;
     int line;

@@ -28,7 +28,7 @@
 
 
 enum {
-    OPT_VHOSTS = 256, OPT_FORMAT, OPT_FAIL_ON, OPT_ENVVARS, OPT_NO_ENVVARS, OPT_HTTPD,
+    OPT_VHOSTS = 256, OPT_FORMAT, OPT_FAIL_ON, OPT_ENVVARS, OPT_NO_ENVVARS, OPT_NO_MODULE_FILES, OPT_HTTPD,
     OPT_HTTPD_VERSION, OPT_BUILTINS, OPT_VERSION, OPT_HELP, OPT_SELECT, OPT_SKIP, OPT_EXPLAIN,
     OPT_EXPIRY, OPT_LIST_RULES, OPT_DOCS_URI, OPT_ONLINE, OPT_TIMEOUT, OPT_PATH_MAP,
     OPT_REQUIRE_FILES, OPT_SRCROOT, OPT_BASELINE, OPT_WRITE_BASELINE
@@ -90,6 +90,7 @@ static const apr_getopt_option_t options[] = {
     { "fail-on", OPT_FAIL_ON, 1, "exit 1 on findings at or above: note, warning, error (default)" },
     { "envvars", OPT_ENVVARS, 1, "read variables from this shell file (Debian's envvars)" },
     { "no-envvars", OPT_NO_ENVVARS, 0, "do not read SERVERROOT/envvars" },
+    { "no-module-files", OPT_NO_MODULE_FILES, 0, "do not check that LoadModule's files exist (a config for another machine)" },
     { "httpd", OPT_HTTPD, 1, "ask this httpd binary for its built-in modules and version" },
     { "httpd-version", OPT_HTTPD_VERSION, 1, "version for <IfVersion> (default 2.4.71; --httpd asks the binary)" },
     { "builtin-modules", OPT_BUILTINS, 1, "comma-separated built-in modules (core.c,mod_so.c,...)" },
@@ -475,6 +476,7 @@ static int parse_args(apr_pool_t *p, int argc, const char *const *argv, lint_opt
             break;
         case OPT_ENVVARS: o->envvars = arg; break;
         case OPT_NO_ENVVARS: o->no_envvars = 1; break;
+        case OPT_NO_MODULE_FILES: o->copts.skip_module_files = 1; break;
         case OPT_HTTPD: o->httpd = arg; break;
         case OPT_HTTPD_VERSION:
             if (!parse_version(arg, o->copts.httpd_version)) {
@@ -543,6 +545,11 @@ static int load_envvars(apr_pool_t *p, lint_opts_t *o)
     }
     o->copts.env = apr_table_make(p, 16);
     rv = oa_envvars_read(o->copts.env, p, path);
+    if (rv == OA_ENVVARS_NOT_REGULAR) {
+        fprintf(stderr, "%s: error: cannot read envvars: not a regular file (a FIFO, device "
+                "or directory is not read)\n", path);
+        return 0;
+    }
     if (rv != APR_SUCCESS) {
         char ebuf[256];
         fprintf(stderr, "%s: error: cannot read envvars: %s\n", path,
@@ -847,7 +854,7 @@ static int run_audit(apr_pool_t *p, lint_opts_t *o, oa_conf_t *conf, oa_model_t 
     oa_report_opts_t ro;
     apr_array_header_t *online = NULL;
     apr_status_t rv;
-    int i, worst = -1;
+    int i, worst = -1, refused;
 
     report_opts(p, o, &ro);
     {
@@ -861,6 +868,13 @@ static int run_audit(apr_pool_t *p, lint_opts_t *o, oa_conf_t *conf, oa_model_t 
         }
     }
     oa_audit_run(&audit, p, model, oa_pki_make(p), &o->audit);
+    /* httpd refuses it where the reader saw it, and no rule's finding says so: as a parse
+     * error (exit 3), with the audit's document */
+    refused = conf->refused && !strcmp(audit->startup, OA_STARTUP_FAILS)
+              && !strstr(audit->startup_reason, " [OA");
+    if (refused) {
+        oa_report_diag_text(p, conf->refused, oa_out_file, stderr);
+    }
     oa_report_fingerprints(p, audit->findings, ro.srcroot);
     if (o->write_baseline) {
         rv = write_baseline(p, o->write_baseline, audit, ro.srcroot);
@@ -900,6 +914,9 @@ static int run_audit(apr_pool_t *p, lint_opts_t *o, oa_conf_t *conf, oa_model_t 
     fflush(stdout);
     if (ferror(stdout)) {
         return LINT_EXIT_USAGE;
+    }
+    if (refused) {
+        return LINT_EXIT_PARSE;
     }
     if (o->write_baseline) {
         return LINT_EXIT_CLEAN;   /* the findings are now the accepted ones */

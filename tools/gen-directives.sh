@@ -27,6 +27,10 @@
 #      total) and written, sorted, as OA_MODULE()/OA_DIRECTIVE() lines.  The
 #      output file is only replaced when everything succeeded.
 #
+# mod_info does not show where each directive is allowed nor its arity: after this
+# script, tools/probe-directives.py asks httpd that for every directive found here and
+# writes core/oa_directive_rules.inc.
+#
 # Usage: tools/gen-directives.sh [-o FILE|-] [-m "event worker prefork"]
 #   -o FILE  output file (default: core/oa_directives.inc in the directory
 #            above this script); "-" writes to stdout.

@@ -15,7 +15,7 @@ echo "== sanitizer build (ASan + UBSan): unit tests, rule cases and the linter's
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 OA_PYTEST_ARGS="-k bad_input" \
 make -C "$top/build/san" check \
-    TESTS="tests/unit/test_conf tests/unit/test_vhost tests/unit/test_envvars tests/unit/test_json \
+    TESTS="tests/unit/test_conf tests/unit/test_conf_check tests/unit/test_vhost tests/unit/test_envvars tests/unit/test_json \
            tests/unit/test_pki tests/unit/test_audit tests/unit/test_status tests/unit/test_ocsp \
            tests/unit/test_verdict tests/unit/test_text \
            tests/rules/run.sh tests/integration/run.sh" \

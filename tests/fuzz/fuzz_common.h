@@ -126,6 +126,7 @@ static apr_status_t fuzz_read_conf(oa_conf_t **pconf, oa_diag_t **perr, apr_pool
     oa_conf_opts_init(&opts, p);
     opts.server_root = jail;
     opts.confine = jail;
+    opts.skip_module_files = 1;      /* LoadModule's files are outside the directory */
     return oa_conf_read_string(pconf, perr, p, &opts, "fuzz.conf",
                                apr_pstrmemdup(p, (const char *)data, size));
 }

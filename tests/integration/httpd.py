@@ -633,7 +633,9 @@ def _lint_records(doc):
         out.append({
             "name": v.get("name"),
             "name_source": v.get("name_source"),
-            "addresses": sorted({normalize_address(a) for a in v.get("addresses") or []}),
+            # as httpd -S shows them (names resolved), where ocsp-lint says so
+            "addresses": sorted({normalize_address(a) for a in
+                                 (v.get("addresses_resolved", v.get("addresses")) or [])}),
             "aliases": sorted(v.get("aliases") or []),
             "file": v.get("file"),
             "line": v.get("line"),
@@ -668,8 +670,8 @@ def _compare_pair(h, l, where, aspects):
     wildcard = any(a.startswith("*:") for a in h["addresses"])
     if "name" not in aspects:
         pass
-    elif l["name_source"] == "ServerName" or (l["name_source"] == "main" and l["main_name"]
-                                              and wildcard):
+    elif l["name_source"] in ("ServerName", "address") or (l["name_source"] == "main"
+                                                           and l["main_name"] and wildcard):
         if h["name"] != l["name"]:
             problems.append(f"{where}: name: httpd {h['name']!r} vs ocsp-lint {l['name']!r}"
                             f" (name_source {l['name_source']})")

@@ -19,6 +19,7 @@ TREE_CASES = [
     pytest.param("syntax", (), None, id="syntax"),
     pytest.param("edges", (), {"OA_TEST_ENV": "fromenv"}, id="edges"),
     pytest.param("ifargs", (), None, id="ifargs"),
+    pytest.param("identity", (), None, id="identity"),
 ]
 
 

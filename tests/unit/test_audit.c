@@ -31,6 +31,7 @@ static void run(const char *text)
     oa_model_t *model;
     oa_diag_t *err = NULL;
     oa_conf_opts_init(&opts, tp);
+    opts.skip_module_files = 1;   /* made-up module paths */
     opts.server_root = tdir;
     if (oa_conf_read_string(&conf, &err, tp, &opts, "t.conf", text) != APR_SUCCESS) {
         ck_abort_msg("parse error: %s:%d: %s", err->file, err->line, err->message);

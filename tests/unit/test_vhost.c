@@ -23,6 +23,7 @@ static void build(const char *text)
     oa_conf_t *conf;
     oa_diag_t *err;
     oa_conf_opts_init(&opts, tp);
+    opts.skip_module_files = 1;   /* made-up module paths */
     opts.server_root = tdir;
     ck_assert_int_eq(oa_conf_read_string(&conf, &err, tp, &opts, "t.conf", text), APR_SUCCESS);
     ck_assert_int_eq(oa_model_build(&model, tp, conf), APR_SUCCESS);
@@ -57,17 +58,22 @@ START_TEST(identity)
     ck_assert_int_eq(vh(1)->line, 5);
     ck_assert_int_eq(vh(2)->addresses->nelts, 2);
     ck_assert_str_eq(APR_ARRAY_IDX(vh(2)->addresses, 1, const char *), "[2001:db8::1]:8443");
-    /* no ServerName of its own: the main server's, as httpd does */
-    ck_assert_str_eq(vh(2)->name, "main.example");
-    ck_assert_str_eq(vh(2)->name_source, "main");
+    /* no ServerName of its own and a specific address: not the main server's name but
+     * the address's (reverse lookup), as `apache2 -S` shows it; 192.0.2.0/24 has none */
+    ck_assert_str_eq(vh(2)->name, "bogus_host_without_reverse_dns");
+    ck_assert_str_eq(vh(2)->name_source, "address");
+    /* on a wildcard address the main server's name */
+    ck_assert_str_eq(vh(3)->name, "main.example");
+    ck_assert_str_eq(vh(3)->name_source, "main");
 }
 END_TEST
 
 START_TEST(name_from_address_without_main_name)
 {
     build("<VirtualHost 192.0.2.1:8443>\n</VirtualHost>\n<VirtualHost *:1>\n</VirtualHost>\n");
-    ck_assert_str_eq(vh(1)->name, "192.0.2.1");
+    ck_assert_str_eq(vh(1)->name, "bogus_host_without_reverse_dns");
     ck_assert_str_eq(vh(1)->name_source, "address");
+    ck_assert_str_eq(APR_ARRAY_IDX(vh(1)->resolved, 0, const char *), "192.0.2.1:8443");
     ck_assert_str_eq(vh(2)->name_source, "none");
 }
 END_TEST

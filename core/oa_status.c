@@ -104,6 +104,29 @@ void oa_status_from_analysis(oa_status_rec_t *rec, const oa_analysis_t *an)
     oa_status_strcpy(rec->staple, sizeof(rec->staple), "pending");
 }
 
+void oa_status_from_probe(oa_status_rec_t *rec, const char *name, const char *address,
+                          const oa_tls_probe_t *tls, const oa_responder_check_t *resp,
+                          apr_time_t now)
+{
+    apr_pool_t *p;
+    memset(rec, 0, sizeof(*rec));
+    oa_status_strcpy(rec->name, sizeof(rec->name), name);
+    oa_status_strcpy(rec->addresses, sizeof(rec->addresses), address);
+    oa_status_strcpy(rec->staple, sizeof(rec->staple), "pending");
+    if (tls->leaf) {
+        apr_pool_create(&p, NULL);
+        rec->must_staple = tls->must_staple;
+        rec->self_signed = tls->self_signed;
+        rec->no_ocsp_url = !oa_x509_ocsp_url(p, tls->leaf);
+        if (!oa_x509_not_after(&rec->cert_not_after, tls->leaf)) {
+            rec->cert_not_after = 0;
+        }
+        cert_identity(rec, tls->leaf);
+        apr_pool_destroy(p);
+    }
+    oa_status_update(rec, tls, resp, now);
+}
+
 void oa_status_update(oa_status_rec_t *rec, const oa_tls_probe_t *tls,
                       const oa_responder_check_t *resp, apr_time_t now)
 {

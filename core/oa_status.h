@@ -85,6 +85,14 @@ typedef struct oa_status_rec_t {
 void oa_status_from_analysis(oa_status_rec_t *rec, const oa_analysis_t *an);
 
 /**
+ * A record for a server probed without its configuration (`ocsp-lint serve`): name and
+ * address as given, the served certificate's facts, and the probe folded in.
+ */
+void oa_status_from_probe(oa_status_rec_t *rec, const char *name, const char *address,
+                          const oa_tls_probe_t *tls, const oa_responder_check_t *resp,
+                          apr_time_t now);
+
+/**
  * Fold a probe and a responder check (either may be NULL) into the record, at time now:
  * keeps "down since" across rounds and predicts when stapling stops.
  */

@@ -947,6 +947,9 @@ int main(int argc, const char *const *argv)
     if (argc > 1 && !strcmp(argv[1], "probe")) {
         return lint_probe_main(p, argc - 1, argv + 1);
     }
+    if (argc > 1 && !strcmp(argv[1], "serve")) {
+        return lint_serve_main(p, argc - 1, argv + 1);
+    }
 
     if (!parse_args(p, argc, argv, &o)) {
         lint_format_e fmt = format_in_argv(argc, argv);

@@ -4,7 +4,7 @@
 set -eu
 
 pkgs="gcc make autoconf automake libtool pkg-config apache2 apache2-dev libapr1-dev
-      libaprutil1-dev libssl-dev openssl check curl"
+      libaprutil1-dev libssl-dev libmicrohttpd-dev openssl check curl"
 if [ "${1:-}" = test ]; then
     # clang + compiler-rt: the fuzz targets; testssl.sh: the peer cross-check of probe;
     # prometheus: promtool for the metrics page; chromium: the status page in a browser;

@@ -250,6 +250,17 @@ static int at_risk(oa_verdict_t *v, apr_pool_t *p, const oa_verdict_facts_t *f)
 static int no_staple(oa_verdict_t *v, apr_pool_t *p, const oa_verdict_facts_t *f)
 {
     int down = f->responder_checked && !f->responder_up;
+    if (f->probed && !f->staple_asked && down && !staple_good(f)) {
+        /* not asked (asking would make mod_ssl wait on the dead responder), and no good
+         * staple known from before: clients get none, or a made-up tryLater */
+        set(v, OA_LEVEL_ERROR, OA_STATE_NO_STAPLE,
+            apr_psprintf(p, "the OCSP responder is down (%s) and no good staple is known: "
+                         "clients that ask get none, or a made-up tryLater (the probe no "
+                         "longer asks, so that mod_ssl does not wait on the responder)",
+                         has(f->responder_error) ? f->responder_error : "no answer"),
+            "make the responder reachable from this server (DNS, firewall, SSLOCSPProxyURL)");
+        return 1;
+    }
     if (!f->probed || !f->staple_asked || (has(f->staple) && strcmp(f->staple, "none"))) {
         return 0;
     }

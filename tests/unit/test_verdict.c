@@ -152,6 +152,10 @@ START_TEST(live_states)
     f.responder_up = 0;
     f.stops_at = f.next_update;
     VERDICT("warning", "at-risk");
+    f.staple = "pending";                 /* ... and no good staple was ever seen */
+    f.staple_verified = 0;
+    f.stops_at = 0;
+    VERDICT("error", "no-staple");
 
     live_good();
     f.probe_error = "connection refused";

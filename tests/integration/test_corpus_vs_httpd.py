@@ -142,7 +142,8 @@ def test_corpus_tree_matches_httpd(lint_bin, httpd_bin, workdir, debian_base, ro
     out = h.stdout + h.stderr
     httpd_ok = h.returncode == 0 and "Syntax OK" in out
     # the full lint predicts whether httpd starts; --vhosts gives the inventory
-    full = H.run_lint(["--format", "json"] + lint_args(tree), env=tree.env)
+    # linted in place, as on the server: a missing file is httpd's refusal (--require-files)
+    full = H.run_lint(["--format", "json", "--require-files"] + lint_args(tree), env=tree.env)
     assert isinstance(full.data, dict), f"no JSON from ocsp-lint:\n{full.stderr[-2000:]}"
     report(row, mods, httpd_ok, H.parse_httpd_syntax_error(out), full)
     if not httpd_ok:

@@ -198,7 +198,7 @@ def test_refused_like_httpd(lint_bin, httpd_bin, workdir, case):
     httpd_err = H.parse_httpd_syntax_error(r.stdout + r.stderr)
     assert r.returncode != 0 and httpd_err, f"httpd should refuse this:\n{r.stderr}"
 
-    lint = H.run_lint(["--format", "json", "--no-envvars", "-d", root, conf])
+    lint = H.run_lint(["--format", "json", "--require-files", "--no-envvars", "-d", root, conf])
     lint_err = H.parse_lint_error(lint.stderr)
     assert lint.returncode == 3 and lint_err, (
         f"ocsp-lint exit {lint.returncode}; httpd: {httpd_err}\n{lint.stderr}")
@@ -215,7 +215,7 @@ def test_accepted_like_httpd(lint_bin, httpd_bin, workdir, case):
     body, mods = ACCEPTED[case]
     root, conf = write_case(workdir, body, mods, H.free_port())
     H.assert_httpd_syntax_ok(root, conf)
-    lint = H.run_lint(["--format", "json", "--no-envvars", "-d", root, conf])
+    lint = H.run_lint(["--format", "json", "--require-files", "--no-envvars", "-d", root, conf])
     assert lint.returncode in (0, 1), f"ocsp-lint exit {lint.returncode}:\n{lint.stderr}"
     assert lint.data["startup"] == "ok", lint.stdout
 
@@ -228,7 +228,7 @@ def test_rule_predicts_refusal(lint_bin, httpd_bin, workdir, case):
     r = H.httpd_check(root, conf)
     httpd_err = H.parse_httpd_syntax_error(r.stdout + r.stderr)
     assert r.returncode != 0 and httpd_err, f"httpd should refuse this:\n{r.stderr}"
-    lint = H.run_lint(["--format", "json", "--no-envvars", "-d", root, conf])
+    lint = H.run_lint(["--format", "json", "--require-files", "--no-envvars", "-d", root, conf])
     assert lint.returncode == 1, f"ocsp-lint exit {lint.returncode}:\n{lint.stderr}"
     assert lint.data["startup"] == "fails", lint.stdout
     assert lint.data["startup_reason"].startswith(f"{httpd_err[0]}:{httpd_err[1]}: "), (
@@ -248,7 +248,7 @@ def test_error_log_directory_missing(lint_bin, httpd_bin, workdir, where):
     out = r.stdout + r.stderr
     assert r.returncode != 0 and "Configuration check failed" in out, out
     want = out.split("AH02291: ")[1].splitlines()[0]
-    lint = H.run_lint(["--format", "json", "--no-envvars", "-d", root, conf])
+    lint = H.run_lint(["--format", "json", "--require-files", "--no-envvars", "-d", root, conf])
     lerr = H.parse_lint_error(lint.stderr)
     assert lint.returncode == 3 and lerr and lerr[2].startswith(want), (
         f"httpd: {want}\nocsp-lint: {lint.stderr}")

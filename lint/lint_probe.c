@@ -472,7 +472,9 @@ typedef struct {
     const char *value, *norm;
 } difference_t;
 
-/* the differences between nodes: only when every job asks for the same server name */
+/* the differences between nodes: only when every job asks for the same server name.
+ * A node with no handshake differs in stapling only (it has no certificate to compare).
+ * With no value held by a strict majority, every node is listed with its own. */
 static apr_array_header_t *differences(apr_pool_t *p, const apr_array_header_t *jobs)
 {
     apr_array_header_t *out = apr_array_make(p, 4, sizeof(difference_t));
@@ -487,11 +489,17 @@ static apr_array_header_t *differences(apr_pool_t *p, const apr_array_header_t *
     for (a = 0; a < ASPECTS; a++) {
         apr_hash_t *count = apr_hash_make(p);
         const char *norm = NULL;
-        int best = 0;
+        int best = 0, n = 0;
         for (i = 0; i < jobs->nelts; i++) {
-            const char *v = aspect_value(p, APR_ARRAY_IDX(jobs, i, const job_t *), a);
-            int *c = apr_hash_get(count, v, APR_HASH_KEY_STRING);
-            if (!c) {
+            const job_t *j = APR_ARRAY_IDX(jobs, i, const job_t *);
+            const char *v;
+            int *c;
+            if (a != ASPECT_STAPLING && j->tls->error) {
+                continue;
+            }
+            v = aspect_value(p, j, a);
+            n++;
+            if (!(c = apr_hash_get(count, v, APR_HASH_KEY_STRING))) {
                 c = apr_pcalloc(p, sizeof(*c));
                 apr_hash_set(count, v, APR_HASH_KEY_STRING, c);
             }
@@ -503,9 +511,16 @@ static apr_array_header_t *differences(apr_pool_t *p, const apr_array_header_t *
         if (apr_hash_count(count) < 2) {
             continue;
         }
+        if (best * 2 <= n) {
+            norm = "no majority";    /* each node's value is listed */
+        }
         for (k = 0; k < jobs->nelts; k++) {
             const job_t *j = APR_ARRAY_IDX(jobs, k, const job_t *);
-            const char *v = aspect_value(p, j, a);
+            const char *v;
+            if (a != ASPECT_STAPLING && j->tls->error) {
+                continue;
+            }
+            v = aspect_value(p, j, a);
             if (strcmp(v, norm)) {
                 difference_t *d = apr_array_push(out);
                 d->node = j;
@@ -536,9 +551,16 @@ static void print_differences_text(apr_pool_t *p, const apr_array_header_t *jobs
     }
     for (i = 0; i < d->nelts; i++) {
         const difference_t *x = &APR_ARRAY_IDX(d, i, difference_t);
-        printf("%s differs: %s %s, the others %s\n", oa_text_escape(p, node_name(p, x->node)),
-               aspect_names[x->aspect], oa_text_escape(p, x->value),
-               oa_text_escape(p, x->norm));
+        if (!strcmp(x->norm, "no majority")) {
+            printf("%s: %s %s (the nodes disagree)\n",
+                   oa_text_escape(p, node_name(p, x->node)), aspect_names[x->aspect],
+                   oa_text_escape(p, x->value));
+        }
+        else {
+            printf("%s differs: %s %s, the others %s\n",
+                   oa_text_escape(p, node_name(p, x->node)), aspect_names[x->aspect],
+                   oa_text_escape(p, x->value), oa_text_escape(p, x->norm));
+        }
     }
 }
 

@@ -422,9 +422,13 @@ _RE_LINT_ERROR = re.compile(r"^(.*):(\d+): error: (.*)$", re.M)
 
 
 def parse_lint_error(stderr):
-    """(file, line, message) from ocsp-lint's "FILE:LINE: error: ..." on stderr, or None."""
+    """(file, line, message) from ocsp-lint's "FILE:LINE: error: ..." on stderr, or None.
+    The text output escapes control characters, so a message that spans lines (as httpd
+    prints it) is one line with \\n: the message is its first line, as for httpd's."""
     m = _RE_LINT_ERROR.search(stderr)
-    return (m.group(1), int(m.group(2)), m.group(3)) if m else None
+    if not m:
+        return None
+    return (m.group(1), int(m.group(2)), m.group(3).split("\\n")[0])
 
 
 # --------------------------------------------------------------------------- addresses

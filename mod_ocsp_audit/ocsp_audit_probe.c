@@ -46,6 +46,7 @@
 #include "oa_net.h"
 #include "oa_pki.h"
 #include "oa_status.h"
+#include "oa_text.h"
 #include "ocsp_audit_probe.h"
 #include "ocsp_audit_shm.h"
 
@@ -200,7 +201,8 @@ static const char *vhost_list(apr_pool_t *p, const apr_array_header_t *a)
     const char *s = apr_psprintf(p, "%d vhost%s: ", a->nelts, a->nelts == 1 ? "" : "s");
     int i;
     for (i = 0; i < a->nelts && i < NAMES_LOGGED; i++) {
-        s = apr_pstrcat(p, s, i ? ", " : "", APR_ARRAY_IDX(a, i, const char *), NULL);
+        s = apr_pstrcat(p, s, i ? ", " : "", oa_text_escape(p, APR_ARRAY_IDX(a, i, const char *)),
+                        NULL);
     }
     if (a->nelts > NAMES_LOGGED) {
         s = apr_psprintf(p, "%s and %d more", s, a->nelts - NAMES_LOGGED);
@@ -211,9 +213,10 @@ static const char *vhost_list(apr_pool_t *p, const apr_array_header_t *a)
 static void log_group(server_rec *s, apr_pool_t *p, const event_group_t *g)
 {
     const char *who = vhost_list(p, g->vhosts);
+    /* what peers sent (an error text, a URL) is escaped: no forged log lines, no ESC */
     if (g->kind == EV_STOPPED) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "OA00020: stopped stapling (staple %s%s%s)"
-                     ": %s", g->cause, g->detail ? ": " : "", g->detail ? g->detail : "", who);
+                     ": %s", g->cause, g->detail ? ": " : "", oa_text_escape(p, g->detail), who);
     }
     else {
         ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, "OA00021: staples again: %s", who);
@@ -228,11 +231,12 @@ static void log_responder(server_rec *s, apr_pool_t *p, const responder_group_t 
         oa_status_rec_t rec;
         ocsp_audit_shm_read(g->first_down, &rec);
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "OA00022: OCSP responder %s is down: %s; "
-                     "affects %s", g->url, rec.responder_error, who);
+                     "affects %s", oa_text_escape(p, g->url),
+                     oa_text_escape(p, rec.responder_error), who);
     }
     else if (g->was_down && !g->now_down) {
         ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, "OA00023: OCSP responder %s is back; "
-                     "affects %s", g->url, who);
+                     "affects %s", oa_text_escape(p, g->url), who);
     }
     if (g->stop_at && !g->was_stopping) {
         char when[APR_RFC822_DATE_LEN];
@@ -240,7 +244,8 @@ static void log_responder(server_rec *s, apr_pool_t *p, const responder_group_t 
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "OA00024: %s will stop stapling at %s "
                      "unless the OCSP responder %s answers again (%" APR_TIME_T_FMT " s left; "
                      "a graceful restart empties mod_ssl's stapling cache and stops it at "
-                     "once)", who, when, g->url, apr_time_sec(g->stop_at - now));
+                     "once)", who, when, oa_text_escape(p, g->url),
+                     apr_time_sec(g->stop_at - now));
     }
 }
 

@@ -398,10 +398,11 @@ def test_staple_checked_with_configured_issuer(httpd_bin, workdir):
 # --------------------------------------------------------------------------- 6c
 
 class HugeHeader(S.F.Managed):
-    """Answers every connection with a status line and a 10 MB header line."""
+    """Answers every connection with a status line and a 10 MB header line (or payload)."""
 
-    def __init__(self, port):
+    def __init__(self, port, payload=None):
         self.port = port
+        self.payload = payload
         self._sock = None
         self._thread = None
         self._stop = threading.Event()
@@ -418,7 +419,8 @@ class HugeHeader(S.F.Managed):
         return self
 
     def _run(self):
-        body = b"HTTP/1.0 200 OK\r\nX-Huge: " + b"a" * (10 * 1024 * 1024) + b"\r\n\r\n"
+        body = self.payload or (b"HTTP/1.0 200 OK\r\nX-Huge: " + b"a" * (10 * 1024 * 1024)
+                                + b"\r\n\r\n")
         while not self._stop.is_set():
             try:
                 c, _ = self._sock.accept()
@@ -465,3 +467,23 @@ def test_unreadable_responder_answer(lint_bin, workdir):
     assert "closed the connection without an answer" not in text, text[:3000]
     assert "not a readable HTTP response" in text, text[:3000]
     assert took < 30, f"took {took:.1f} s"
+
+
+def test_peer_bytes_never_reach_the_log_raw(httpd_bin, workdir):
+    """A responder whose reason phrase carries an escape sequence and a forged log line:
+    OA00022 says it escaped."""
+    _module()
+    rport = H.free_port()
+    pki = S.make_pki(workdir / "pki", f"http://127.0.0.1:{rport}/")
+    site = S.Site(workdir / "site", [S.Vhost("good.test", pki.cert("good"), pki.key("good"))],
+                  H.free_port(), H.free_port(), interval=5).write()
+    site.check()
+    evil = (b"HTTP/1.0 500 \x1b[31mBOOM\r\n[Sun Nov 29 00:00:00 2026] [core:emerg] forged\r\n"
+            b"Content-Length: 0\r\n\r\n")
+    with HugeHeader(rport, payload=evil), site.instance(workdir / "run") as inst:
+        ok = S.wait_for(lambda: "OA00022:" in inst.error_log_text(), 40, 0.5)
+        log = inst.error_log_text()
+    assert ok, log[-3000:]
+    line = S.log_lines(log, "OA00022:")[0]
+    assert "\x1b" not in log and "\\x1b[31mBOOM" in line, line
+    assert not any(ln.startswith("[Sun Nov 29 00:00:00 2026]") for ln in log.splitlines()), log

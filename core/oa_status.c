@@ -8,6 +8,7 @@
 #include <openssl/bn.h>
 #include <openssl/x509.h>
 
+#include "oa_report_probe.h"
 #include "oa_status.h"
 #include "oa_text.h"
 
@@ -155,6 +156,8 @@ void oa_status_update(oa_status_rec_t *rec, const oa_tls_probe_t *tls,
         rec->latency_ms = (int)apr_time_as_msec(resp->t_response);
         rec->dns_ms = resp->conn ? (int)apr_time_as_msec(resp->conn->t_dns) : 0;
         rec->connect_ms = resp->conn ? (int)apr_time_as_msec(resp->conn->t_connect) : 0;
+        oa_status_strcpy(rec->responder_verdict, sizeof(rec->responder_verdict), resp->verdict);
+        oa_status_strcpy(rec->responder_class, sizeof(rec->responder_class), resp->error_class);
         if (up) {
             rec->responder_up = 1;
             rec->responder_down_since = 0;
@@ -165,8 +168,8 @@ void oa_status_update(oa_status_rec_t *rec, const oa_tls_probe_t *tls,
                 rec->responder_down_since = now;
             }
             rec->responder_up = 0;
-            apr_snprintf(rec->responder_error, sizeof(rec->responder_error), "%s%s%s",
-                         resp->verdict, resp->message ? ": " : "", resp->message ? resp->message : "");
+            oa_status_strcpy(rec->responder_error, sizeof(rec->responder_error),
+                             resp->message ? resp->message : resp->verdict);
         }
     }
     /* with the responder down, the cached staple is all clients get, until nextUpdate */
@@ -619,6 +622,24 @@ static void jwords(oa_json_t *j, apr_pool_t *p, const char *key, const char *wor
     oa_json_arr_close(j);
 }
 
+/* the record's responder check, in the shape every output gives it */
+static void record_responder(oa_responder_view_t *v, const oa_status_rec_t *r)
+{
+    memset(v, 0, sizeof(*v));
+    v->url = *r->responder_url ? r->responder_url : NULL;
+    v->proxy = *r->responder_proxy ? r->responder_proxy : NULL;
+    v->checked = r->responder_checked;
+    v->checked_at = r->responder_checked_at;
+    v->reachable = r->responder_up;
+    v->verdict = *r->responder_verdict ? r->responder_verdict : NULL;
+    v->error = *r->responder_class ? r->responder_class : NULL;
+    v->message = !r->responder_up && *r->responder_error ? r->responder_error : NULL;
+    v->dns_ms = r->dns_ms;
+    v->connect_ms = r->connect_ms;
+    v->latency_ms = r->latency_ms;
+    v->down_since = r->responder_down_since;
+}
+
 void oa_status_json(apr_pool_t *p, const oa_status_rec_t *recs, int n, apr_time_t now,
                     oa_out_fn *out, void *ctx)
 {
@@ -670,21 +691,11 @@ void oa_status_json(apr_pool_t *p, const oa_status_rec_t *recs, int n, apr_time_
         jtime(j, p, "checked_at", r->checked_at);
         oa_json_str(j, "error", *r->probe_error ? r->probe_error : NULL);
         jtime(j, p, "stapling_stops_at", r->stop_at);
-        oa_json_obj_open(j, "responder");
-        oa_json_str(j, "url", *r->responder_url ? r->responder_url : NULL);
-        oa_json_str(j, "proxy", *r->responder_proxy ? r->responder_proxy : NULL);
-        jtime(j, p, "checked_at", r->responder_checked_at);
-        if (r->responder_checked) {
-            oa_json_bool(j, "reachable", r->responder_up);
-            oa_json_int(j, "latency_ms", r->latency_ms);
+        {
+            oa_responder_view_t rv;
+            record_responder(&rv, r);
+            oa_report_responder_json(j, p, "responder", &rv);
         }
-        else {
-            oa_json_null(j, "reachable");
-            oa_json_null(j, "latency_ms");
-        }
-        oa_json_str(j, "error", *r->responder_error ? r->responder_error : NULL);
-        jtime(j, p, "down_since", r->responder_down_since);
-        oa_json_obj_close(j);
         oa_json_obj_close(j);
         oa_json_obj_close(j);
     }

@@ -69,6 +69,8 @@ typedef struct oa_status_rec_t {
     /* the responder */
     char responder_url[OA_STATUS_STR];
     char responder_proxy[OA_STATUS_STR]; /**< SSLOCSPProxyURL the check went through */
+    char responder_verdict[24];     /**< ok, unreachable, trylater, ... (oa_responder_check_t) */
+    char responder_class[16];       /**< the failure's class, "" when none */
     int responder_checked;
     apr_time_t responder_checked_at; /**< the last time the module asked the responder */
     int responder_up;

@@ -24,8 +24,5 @@ int lint_probe_main(apr_pool_t *p, int argc, const char *const *argv);
 /** `ocsp-lint serve ...`: a Prometheus exporter of live probes (lint_serve.c). */
 int lint_serve_main(apr_pool_t *p, int argc, const char *const *argv);
 
-/* JSON members shared by probe and --online */
-void lint_json_ocsp_info(oa_json_t *js, apr_pool_t *p, const oa_ocsp_info_t *s);
-void lint_json_responder(oa_json_t *js, apr_pool_t *p, const oa_responder_check_t *r);
 
 #endif

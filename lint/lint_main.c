@@ -23,6 +23,7 @@
 #include "oa_modules.h"
 #include "oa_report.h"
 #include "oa_report_findings.h"
+#include "oa_report_probe.h"
 #include "oa_text.h"
 #include "oa_vhost.h"
 
@@ -378,7 +379,9 @@ static void online_json(oa_json_t *js, void *ctx)
         oa_json_str(js, "vhost", on->an->vh->name);
         oa_json_bool(js, "skipped", on->skipped);
         if (on->check && !on->skipped) {
-            lint_json_responder(js, oj->p, on->check);
+            oa_responder_view_t rv;
+            oa_responder_view_of_check(&rv, on->check, apr_time_now());
+            oa_report_responder_members(js, oj->p, &rv);
         }
         oa_json_obj_close(js);
     }

@@ -15,6 +15,7 @@
 #include <apr_thread_mutex.h>
 
 #include "lint.h"
+#include "oa_report_probe.h"
 #include "oa_verdict.h"
 #include "oa_json.h"
 #include "oa_pki.h"
@@ -298,99 +299,11 @@ static void print_text(const work_t *w, job_t *j)
     print_verdict(w, p, j);
 }
 
-static void json_time(oa_json_t *js, apr_pool_t *p, const char *key, apr_time_t t)
-{
-    if (t) {
-        oa_json_str(js, key, oa_time_str(p, t));
-    }
-    else {
-        oa_json_null(js, key);
-    }
-}
-
-void lint_json_ocsp_info(oa_json_t *js, apr_pool_t *p, const oa_ocsp_info_t *s)
-{
-    oa_json_str(js, "response_status", s->response_status_name);
-    oa_json_str(js, "cert_status", s->cert_status_name);
-    json_time(js, p, "revoked_at", s->revoked_at);
-    oa_json_str(js, "revocation_reason", s->revocation_reason);
-    json_time(js, p, "produced_at", s->produced_at);
-    json_time(js, p, "this_update", s->this_update);
-    json_time(js, p, "next_update", s->next_update);
-    oa_json_int(js, "seconds_left", (long long)s->seconds_left);
-    oa_json_bool(js, "verified", s->verified);
-    oa_json_str(js, "verify_error", s->verify_error);
-    oa_json_str(js, "signer", s->signer);
-    oa_json_bool(js, "delegated_signer", s->delegated);
-    oa_json_bool(js, "time_ok", s->time_ok);
-    oa_json_str(js, "time_error", s->time_error);
-}
-
-void lint_json_responder(oa_json_t *js, apr_pool_t *p, const oa_responder_check_t *r)
-{
-    oa_json_str(js, "url", r->url);
-    oa_json_str(js, "verdict", r->verdict);
-    oa_json_str(js, "error", r->error_class);
-    oa_json_str(js, "message", r->message);
-    oa_json_str(js, "ip", r->conn ? r->conn->ip : NULL);
-    oa_json_int(js, "dns_ms", r->conn ? (long long)apr_time_as_msec(r->conn->t_dns) : 0);
-    oa_json_int(js, "connect_ms", r->conn ? (long long)apr_time_as_msec(r->conn->t_connect) : 0);
-    oa_json_int(js, "response_ms", (long long)apr_time_as_msec(r->t_response));
-    if (!r->error_class) {
-        oa_json_obj_open(js, "response");
-        lint_json_ocsp_info(js, p, &r->info);
-        oa_json_obj_close(js);
-    }
-}
-
 static void print_json(oa_json_t *js, apr_pool_t *p, job_t *j)
 {
-    const oa_tls_probe_t *t = j->tls;
-    apr_time_t na;
-    oa_json_obj_open(js, NULL);
-    oa_json_str(js, "target", j->t->target);
-    oa_json_str(js, "host", j->t->host);
-    oa_json_int(js, "port", j->t->port);
-    oa_json_int(js, "addresses", j->t->addrs ? j->t->addrs->nelts : 0);
-    oa_json_str(js, "sni", t->sni);
-    oa_json_bool(js, "ok", !j->problem);
-    oa_json_str(js, "problem", j->problem);
-    {
-        oa_verdict_t v;
-        oa_verdict_of_probe(&v, p, t, j->resp, apr_time_now());
-        oa_json_str(js, "level", oa_level_name(v.level));
-        oa_json_str(js, "state", oa_state_name(v.state));
-        oa_json_str(js, "reason", v.reason);
-        oa_json_str(js, "fix", v.fix);
-    }
-    oa_json_str(js, "ip", t->conn ? t->conn->ip : NULL);
-    oa_json_str(js, "error", t->error_class);
-    oa_json_str(js, "message", t->error);
-    oa_json_int(js, "dns_ms", t->conn ? (long long)apr_time_as_msec(t->conn->t_dns) : 0);
-    oa_json_int(js, "connect_ms", t->conn ? (long long)apr_time_as_msec(t->conn->t_connect) : 0);
-    oa_json_int(js, "handshake_ms", (long long)apr_time_as_msec(t->t_handshake));
-    oa_json_str(js, "protocol", t->protocol);
-    if (t->leaf) {
-        oa_json_str(js, "subject", oa_x509_subject(p, t->leaf));
-        oa_json_str(js, "issuer", oa_x509_issuer_name(p, t->leaf));
-        oa_json_str(js, "not_after", oa_x509_not_after(&na, t->leaf) ? oa_time_str(p, na) : NULL);
-        oa_json_bool(js, "must_staple", t->must_staple);
-        oa_json_bool(js, "chain_complete", t->chain_complete);
-        oa_json_int(js, "certificates_served", sk_X509_num(t->served));
-    }
-    oa_json_obj_open(js, "staple");
-    oa_json_str(js, "state", t->staple_state);
-    oa_json_bool(js, "present", t->staple_present);
-    if (t->staple_present) {
-        lint_json_ocsp_info(js, p, &t->staple);
-    }
-    oa_json_obj_close(js);
-    if (j->resp) {
-        oa_json_obj_open(js, "responder");
-        lint_json_responder(js, p, j->resp);
-        oa_json_obj_close(js);
-    }
-    oa_json_obj_close(js);
+    oa_report_probe_json(js, p, j->t->target, j->t->host, j->t->port,
+                         j->t->addrs ? j->t->addrs->nelts : 0, j->tls, j->resp, j->problem,
+                         &j->verdict);
 }
 
 #define MAX_CLOCK_OFFSET (100L * 366 * 86400)

@@ -105,6 +105,15 @@ def test_linter_probe_and_page_agree(httpd_bin, lint_bin, workdir):
         for where, v in (("probe", pr), ("page", pv)):
             if "(null)" in json.dumps(v):
                 problems.append(f"{name}: {where} prints (null)")
+    # one shape for a responder check: the page's and the probe's have the same members
+    # (the probe adds the response it got) and say the same of good.test's responder
+    pr_resp, pv_resp = probe["good.test"]["responder"], page["good.test"]["live"]["responder"]
+    if set(pr_resp) - {"response"} != set(pv_resp):
+        problems.append(f"responder members: probe {sorted(pr_resp)}, page {sorted(pv_resp)}")
+    for key in ("url", "reachable", "verdict", "error", "message", "proxy"):
+        if pr_resp.get(key) != pv_resp.get(key):
+            problems.append(f"good.test responder {key}: probe {pr_resp.get(key)!r}, "
+                            f"page {pv_resp.get(key)!r}")
     if (plain["level"], plain["state"], plain["reason"]) != (
             "error", "unreachable", "this port speaks HTTP, not TLS"):
         problems.append(f"the plain HTTP port: {plain['level']}/{plain['state']}: "

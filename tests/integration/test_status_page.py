@@ -207,7 +207,7 @@ def _auto_checks(doc, auto_text):
             "ThisUpdate": live["this_update"] or "", "NextUpdate": live["next_update"] or "",
             "CheckedAt": live["checked_at"] or "",
             "ResponderUp": {True: "1", False: "0", None: ""}[resp["reachable"]],
-            "ResponderError": resp["error"] or "",
+            "ResponderError": resp["message"] or "",
             "StaplingStopsAt": live["stapling_stops_at"] or "",
         }
         for k, val in expect.items():

@@ -245,7 +245,7 @@ static apr_status_t exchange_headers(oa_crl_fetch_t *f, apr_pool_t *p, OSSL_HTTP
     }
 }
 
-/* the body, up to max_size bytes, each read within the timeout */
+/* the body, up to max_size bytes, all of it within the timeout */
 static apr_status_t read_body(oa_crl_fetch_t *f, apr_pool_t *p, BIO *bio, apr_socket_t *sock,
                               const opts_t *d, size_t expected, char **pbuf, apr_size_t *plen)
 {
@@ -277,16 +277,15 @@ static apr_status_t read_body(oa_crl_fetch_t *f, apr_pool_t *p, BIO *bio, apr_so
                 free(buf);
                 return APR_ENOSPC;
             }
-            deadline = apr_time_now() + d->timeout;   /* a phase per read: data flows */
-            continue;
+            continue;   /* one deadline for the whole body: a trickle cannot hold us */
         }
         if (!BIO_should_retry(bio)) {
             break;   /* the end (connection closed) */
         }
         if (oa_net_wait(sock, 0, deadline) != APR_SUCCESS) {
             f->verdict = oa_net_cancelled() ? OA_CRL_CANCELLED : OA_CRL_TIMEOUT;
-            f->message = apr_psprintf(p, "%s stopped sending the CRL after %" APR_SIZE_T_FMT
-                                      " bytes: nothing more within %" APR_TIME_T_FMT " ms",
+            f->message = apr_psprintf(p, "%s sent only %" APR_SIZE_T_FMT " bytes of the CRL "
+                                      "within %" APR_TIME_T_FMT " ms",
                                       f->url, len, apr_time_as_msec(d->timeout));
             free(buf);
             return APR_TIMEUP;

@@ -63,7 +63,7 @@ int oa_crl_verdict_is_network(oa_crl_verdict_e v);
 oa_crl_verdict_e oa_crl_verdict_of_net(oa_net_error_e e);
 
 typedef struct oa_crl_opts_t {
-    apr_interval_time_t timeout;    /**< each phase: dns, connect, response (default 5 s) */
+    apr_interval_time_t timeout;    /**< each phase: dns, connect, headers, body (default 5 s) */
     apr_interval_time_t skew;       /**< clock tolerance for thisUpdate/nextUpdate (300 s) */
     apr_time_t now;                 /**< 0: the current time */
     apr_size_t max_size;            /**< 0: OA_CRL_MAX_SIZE */
@@ -117,8 +117,9 @@ apr_status_t oa_crl_parse(X509_CRL **pcrl, const char **pformat, apr_pool_t *p,
                           const unsigned char *buf, apr_size_t len);
 
 /**
- * GET url (plain http://) and decode the body, each phase within opts timeout, the
- * body within opts max_size. Never blocks past 3 x timeout.
+ * GET url (plain http://) and decode the body. Each phase within opts timeout: resolving,
+ * connecting, the answer's headers, its whole body (a server that trickles is cut off),
+ * so never more than 4 x timeout; the body within opts max_size.
  * @return APR_SUCCESS with f->crl set, or an error with f->verdict/f->message set
  */
 apr_status_t oa_crl_fetch(oa_crl_fetch_t **pf, apr_pool_t *p, const char *url,

@@ -24,9 +24,9 @@ RULE("OA204", "unusable-responder-url", OA_SEV_ERROR,
      "an OCSP responder URL mod_ssl cannot query: stapled handshakes fail", unusable_responder_url)
 RULE("OA205", "must-staple-not-stapled", OA_SEV_ERROR,
      "a Must-Staple certificate on a vhost that will not staple", must_staple_not_stapled)
-RULE("OA206", "no-revocation-info", OA_SEV_WARNING,
+RULE("OA208", "no-revocation-info", OA_SEV_WARNING,
      "a certificate with neither an OCSP URL nor a CRL distribution point", no_revocation_info)
-RULE("OA207", "must-staple-without-ocsp-url", OA_SEV_ERROR,
+RULE("OA209", "must-staple-without-ocsp-url", OA_SEV_ERROR,
      "a Must-Staple certificate without an OCSP URL: every Firefox connection fails",
      must_staple_without_ocsp_url)
 RULE("OA301", "certificate-expired", OA_SEV_ERROR,

@@ -241,7 +241,7 @@ void oa_rule_must_staple_not_stapled(oa_audit_t *a, const oa_rule_t *r)
         for (j = 0; j < an->certs->nelts; j++) {
             const oa_certinfo_t *ci = OA_CERT(an, j);
             if (!ci->leaf || ci->replaced || !ci->must_staple
-                || (!ci->ocsp_url && !ci->url)   /* no responder at all: OA207 */
+                || (!ci->ocsp_url && !ci->url)   /* no responder at all: OA209 */
                 || !strcmp(ci->stapling, OA_STAPLING_ACTIVE)
                 || !strcmp(ci->stapling, OA_STAPLING_UNKNOWN)) {
                 continue;

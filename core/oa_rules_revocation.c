@@ -1,5 +1,5 @@
 /*
- * OA206, OA207: revocation after OCSP. Public CAs may leave OCSP out (Let's Encrypt since
+ * OA208, OA209: revocation after OCSP. Public CAs may leave OCSP out (Let's Encrypt since
  * May 2025); CRLs stay. These rules look at the revocation path a certificate has at all.
  */
 #include <string.h>
@@ -12,7 +12,7 @@
         for (an = OA_ANALYSIS(a, i), j = 0; j < an->certs->nelts; j++) \
             if ((ci = OA_CERT(an, j))->leaf && !ci->replaced)
 
-/* OA206: neither an OCSP URL nor a CRL distribution point, and no staple either. */
+/* OA208: neither an OCSP URL nor a CRL distribution point, and no staple either. */
 void oa_rule_no_revocation_info(oa_audit_t *a, const oa_rule_t *r)
 {
     const oa_analysis_t *an;
@@ -32,7 +32,7 @@ void oa_rule_no_revocation_info(oa_audit_t *a, const oa_rule_t *r)
     }
 }
 
-/* OA207: Must-Staple, but no responder to get the staple from. */
+/* OA209: Must-Staple, but no responder to get the staple from. */
 void oa_rule_must_staple_without_ocsp_url(oa_audit_t *a, const oa_rule_t *r)
 {
     const oa_analysis_t *an;

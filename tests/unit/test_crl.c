@@ -2,9 +2,10 @@
  * a small HTTP server on loopback, and cached by URL. */
 #include "oa_test.h"
 
-#include <pthread.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
@@ -168,8 +169,11 @@ END_TEST
 
 /* ------------------------------------------------------------------ over HTTP */
 
-/* a server on loopback that answers every request by its path */
+/* a server on loopback that answers every request by its path: a process of its own,
+ * forked before any test, that forks again for each connection (no threads: the suite
+ * forks each test, and runs under the sanitizers) */
 typedef struct {
+    pid_t pid;
     int fd;
     int port;
     int *requests;              /* shared: the tests run in forked children */
@@ -217,9 +221,8 @@ static void answer(int c, const char *path)
     }
 }
 
-static void *serve_one(void *arg)
+static void serve_one(int c)
 {
-    int c = (int)(intptr_t)arg;
     char req[2048], path[256];
     size_t got = 0;
     {
@@ -241,20 +244,21 @@ static void *serve_one(void *arg)
         }
         close(c);
     }
-    return NULL;
 }
 
-static void *serve(void *arg)
+static void serve(void)
 {
-    (void)arg;
+    signal(SIGCHLD, SIG_IGN);   /* no zombies */
     for (;;) {
-        pthread_t t;
         int c = accept(srv.fd, NULL, NULL);
         if (c < 0) {
-            return NULL;
+            _exit(0);
         }
-        pthread_create(&t, NULL, serve_one, (void *)(intptr_t)c);
-        pthread_detach(t);
+        if (fork() == 0) {
+            serve_one(c);
+            _exit(0);
+        }
+        close(c);
     }
 }
 
@@ -262,7 +266,6 @@ static void server_start(void)
 {
     struct sockaddr_in a;
     socklen_t alen = sizeof(a);
-    pthread_t t;
     static apr_pool_t *sp;
     apr_size_t len;
     apr_pool_create(&sp, NULL);
@@ -284,8 +287,20 @@ static void server_start(void)
         perror("mmap");
         exit(EXIT_FAILURE);
     }
-    pthread_create(&t, NULL, serve, NULL);
-    pthread_detach(t);
+    fflush(NULL);
+    srv.pid = fork();
+    if (srv.pid == 0) {
+        serve();
+    }
+    close(srv.fd);
+}
+
+static void server_stop(void)
+{
+    if (srv.pid > 0) {
+        kill(srv.pid, SIGTERM);
+        waitpid(srv.pid, NULL, 0);
+    }
 }
 
 static const char *url(const char *path)
@@ -409,10 +424,10 @@ static void *APR_THREAD_FUNC worker(apr_thread_t *t, void *arg)
     apr_pool_t *p;
     oa_crl_check_t *r;
     apr_pool_create(&p, NULL);
+    (void)t;
     oa_crl_check(&r, p, w->c, w->leaf, w->issuer, w->url, NULL);
     w->ok = r->verdict == OA_CRL_OK;
     apr_pool_destroy(p);
-    apr_thread_exit(t, APR_SUCCESS);
     return NULL;
 }
 
@@ -474,6 +489,7 @@ int main(void)
     tcase_add_test(tc, cache_single_flight_across_threads);
     suite_add_tcase(s, tc);
     rc = oa_test_run(s);
+    server_stop();
     oa_test_remove_pki(pki_dir);
     return rc;
 }

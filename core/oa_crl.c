@@ -617,7 +617,12 @@ apr_status_t oa_crl_check(oa_crl_check_t **pr, apr_pool_t *p, oa_crl_cache_t *ca
 
     *pr = r;
     defaults(&d, o);
-    r->url = url ? url : (cert ? oa_x509_crl_url(p, cert) : NULL);
+    if (!cert) {
+        r->verdict = OA_CRL_ERROR;
+        r->message = "no certificate to look up";
+        return APR_EINVAL;
+    }
+    r->url = url ? url : oa_x509_crl_url(p, cert);
     if (!r->url) {
         r->verdict = OA_CRL_NONE;
         r->message = "the certificate names no http:// CRL distribution point";

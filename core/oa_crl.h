@@ -143,9 +143,9 @@ oa_crl_cache_t *oa_crl_cache_make(apr_pool_t *p);
 int oa_crl_cache_fetches(oa_crl_cache_t *c);
 
 /**
- * Check cert's CRL: url, or the certificate's first http:// distribution point when
- * NULL; through cache (NULL: fetch it now, keep nothing). The result is allocated
- * from p.
+ * Check cert's CRL (cert and issuer required): url, or the certificate's first http://
+ * distribution point when NULL; through cache (NULL: fetch it now, keep nothing). The
+ * result is allocated from p; it holds no reference to the cache.
  * @return APR_SUCCESS when a CRL was judged (any verdict from bad-signature on), else
  *         an error status, r->verdict saying why
  */

@@ -120,8 +120,8 @@ static const struct {
     const char *directive;
     const char *rules;
 } file_needs[] = {
-    { "SSLCertificateFile", "OA104 OA201 OA202 OA203 OA204 OA205 OA301 OA302 OA303 OA304 "
-                            "OA305" },
+    { "SSLCertificateFile", "OA104 OA201 OA202 OA203 OA204 OA205 OA208 OA209 OA301 OA302 OA303 "
+                            "OA304 OA305" },
     { "SSLCertificateKeyFile", "OA304 OA305" },
     { "SSLCertificateChainFile", "OA201 OA202 OA301 OA302 OA303 OA305" },
     { "SSLCACertificateFile", "OA201 OA305" },

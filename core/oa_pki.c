@@ -449,3 +449,25 @@ const char *oa_openssl_error(apr_pool_t *p, const char *fallback)
     ERR_clear_error();
     return apr_pstrdup(p, buf);
 }
+
+const char *oa_x509_crl_url(apr_pool_t *p, X509 *x)
+{
+    STACK_OF(DIST_POINT) *dps = X509_get_ext_d2i(x, NID_crl_distribution_points, NULL, NULL);
+    const char *url = NULL;
+    int i, k;
+    for (i = 0; !url && i < sk_DIST_POINT_num(dps); i++) {
+        DIST_POINT *dp = sk_DIST_POINT_value(dps, i);
+        if (!dp->distpoint || dp->distpoint->type != 0) {
+            continue;   /* a relative name: nothing to fetch */
+        }
+        for (k = 0; !url && k < sk_GENERAL_NAME_num(dp->distpoint->name.fullname); k++) {
+            GENERAL_NAME *g = sk_GENERAL_NAME_value(dp->distpoint->name.fullname, k);
+            const ASN1_IA5STRING *u = g->type == GEN_URI ? g->d.uniformResourceIdentifier : NULL;
+            if (u && u->length > 7 && !OPENSSL_strncasecmp((const char *)u->data, "http://", 7)) {
+                url = apr_pstrmemdup(p, (const char *)u->data, (apr_size_t)u->length);
+            }
+        }
+    }
+    CRL_DIST_POINTS_free(dps);
+    return url;
+}

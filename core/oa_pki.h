@@ -121,4 +121,7 @@ const char *oa_openssl_error(apr_pool_t *p, const char *fallback);
 /** An RFC 3339 UTC timestamp. */
 const char *oa_time_str(apr_pool_t *p, apr_time_t t);
 
+/** The first http:// URI of the certificate's CRL distribution points, or NULL. */
+const char *oa_x509_crl_url(apr_pool_t *p, X509 *x);
+
 #endif /* OA_PKI_H */

@@ -7,6 +7,7 @@
 
 #include <apr_strings.h>
 
+#include "oa_crl.h"
 #include "oa_pki.h"
 #include "oa_report_probe.h"
 
@@ -102,6 +103,29 @@ void oa_report_responder_members(oa_json_t *j, apr_pool_t *p, const oa_responder
         oa_report_ocsp_info_json(j, p, v->response);
         oa_json_obj_close(j);
     }
+}
+
+void oa_report_crl_json(oa_json_t *j, apr_pool_t *p, const char *key, const oa_crl_check_t *c)
+{
+    oa_json_obj_open(j, key);
+    oa_json_str(j, "url", c->url);
+    oa_json_str(j, "verdict", oa_crl_verdict_name(c->verdict));
+    oa_json_str(j, "message", c->message);
+    jtime(j, p, "this_update", c->this_update);
+    jtime(j, p, "next_update", c->next_update);
+    jtime(j, p, "revoked_at", c->revoked_at);
+    oa_json_str(j, "reason", c->reason);
+    oa_json_int(j, "entries", c->entries);
+    oa_json_str(j, "format", c->format);
+    oa_json_int(j, "size", (long long)c->size);
+    oa_json_bool(j, "cached", c->cached);
+    oa_json_str(j, "ip", c->ip);
+    /* the phases under the names a responder check gives them */
+    oa_json_int(j, "dns_ms", (long long)apr_time_as_msec(c->t_dns));
+    oa_json_int(j, "connect_ms", (long long)apr_time_as_msec(c->t_connect));
+    oa_json_int(j, "latency_ms", (long long)apr_time_as_msec(c->t_response));
+    oa_json_int(j, "total_ms", (long long)apr_time_as_msec(c->t_total));
+    oa_json_obj_close(j);
 }
 
 void oa_report_probe_json(oa_json_t *j, apr_pool_t *p, const char *target, const char *host,

@@ -43,6 +43,12 @@ void oa_report_responder_json(oa_json_t *j, apr_pool_t *p, const char *key,
 /** The same members, into an object already open (`--online`'s entries). */
 void oa_report_responder_members(oa_json_t *j, apr_pool_t *p, const oa_responder_view_t *v);
 
+struct oa_crl_check_t;
+
+/** A CRL check (core/oa_crl.h) as every output shows it: "crl": {...}. */
+void oa_report_crl_json(oa_json_t *j, apr_pool_t *p, const char *key,
+                        const struct oa_crl_check_t *c);
+
 /** The members of a decoded OCSP response (a staple, or the responder's answer). */
 void oa_report_ocsp_info_json(oa_json_t *j, apr_pool_t *p, const oa_ocsp_info_t *s);
 

@@ -24,6 +24,11 @@ RULE("OA204", "unusable-responder-url", OA_SEV_ERROR,
      "an OCSP responder URL mod_ssl cannot query: stapled handshakes fail", unusable_responder_url)
 RULE("OA205", "must-staple-not-stapled", OA_SEV_ERROR,
      "a Must-Staple certificate on a vhost that will not staple", must_staple_not_stapled)
+RULE("OA208", "no-revocation-info", OA_SEV_WARNING,
+     "a certificate with neither an OCSP URL nor a CRL distribution point", no_revocation_info)
+RULE("OA209", "must-staple-without-ocsp-url", OA_SEV_ERROR,
+     "a Must-Staple certificate without an OCSP URL: every Firefox connection fails",
+     must_staple_without_ocsp_url)
 RULE("OA301", "certificate-expired", OA_SEV_ERROR,
      "a certificate sent to clients has expired", certificate_expired)
 RULE("OA302", "certificate-not-yet-valid", OA_SEV_ERROR,
@@ -56,6 +61,7 @@ static const oa_rule_t *const rules[] = {
     &rule_stapling_off, &rule_invalid_stapling_argument,
     &rule_issuer_not_found, &rule_chain_order, &rule_no_ocsp_url, &rule_unusable_responder_url,
     &rule_must_staple_not_stapled,
+    &rule_no_revocation_info, &rule_must_staple_without_ocsp_url,
     &rule_certificate_expired, &rule_certificate_not_yet_valid, &rule_certificate_expiring,
     &rule_key_mismatch, &rule_certificate_unreadable,
     &rule_responder_errors_to_clients, &rule_fake_trylater, &rule_responder_timeout,

@@ -31,6 +31,9 @@ void oa_rule_responder_timeout(oa_audit_t *a, const oa_rule_t *r);
 void oa_rule_stapling_cache_timeouts(oa_audit_t *a, const oa_rule_t *r);
 void oa_rule_deprecated_chain_file(oa_audit_t *a, const oa_rule_t *r);
 void oa_rule_md_stapling_owner(oa_audit_t *a, const oa_rule_t *r);
+/* oa_rules_revocation.c */
+void oa_rule_no_revocation_info(oa_audit_t *a, const oa_rule_t *r);
+void oa_rule_must_staple_without_ocsp_url(oa_audit_t *a, const oa_rule_t *r);
 
 /* the analysis of a vhost's i-th certificate */
 #define OA_CERT(an, i) APR_ARRAY_IDX((an)->certs, (i), const oa_certinfo_t *)

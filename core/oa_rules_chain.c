@@ -142,6 +142,31 @@ void oa_rule_chain_order(oa_audit_t *a, const oa_rule_t *r)
     }
 }
 
+/* OA203's finding: the hint names the CRL the certificate has instead, if any */
+static void no_ocsp_url_report(oa_audit_t *a, const oa_rule_t *r, const oa_analysis_t *an,
+                               const oa_certinfo_t *ci, const oa_setting_t *use)
+{
+    const char *crl = oa_x509_crl_url(a->pool, ci->leaf);
+    int crldp = oa_x509_has_crldp(ci->leaf);
+    const char *crl_at = crl ? apr_psprintf(a->pool, " at %s", crl) : "";
+    oa_audit_report(a, r, OA_SEV_WARNING, an->vh, use ? use->node : ci->cert_setting->node,
+                    crldp ? apr_psprintf(a->pool, "nothing to staple: turn SSLUseStapling off for "
+                                         "this vhost (clients use the certificate's CRL%s; "
+                                         "ocsp-lint --online checks it), or set "
+                                         "SSLStaplingForceURL if your CA still runs a responder",
+                                         crl_at)
+                          : "turn SSLUseStapling off for this vhost, or set "
+                            "SSLStaplingForceURL to the CA's responder",
+                    "%s has no OCSP responder URL%s%s", ci->cert_path,
+                    an->md_staples ? " (mod_md cannot staple it)"
+                                   : " and no SSLStaplingForceURL is set: mod_ssl logs "
+                                     "AH02218 and never staples",
+                    crldp ? apr_psprintf(a->pool, " (the certificate has a CRL distribution "
+                                         "point%s instead, as Let's Encrypt certificates have "
+                                         "since May 2025)", crl_at)
+                          : " (and it has no CRL distribution point either)");
+}
+
 /* OA203: stapling on, but the certificate names no responder (AH02218). */
 void oa_rule_no_ocsp_url(oa_audit_t *a, const oa_rule_t *r)
 {
@@ -157,21 +182,7 @@ void oa_rule_no_ocsp_url(oa_audit_t *a, const oa_rule_t *r)
             if (an->stapling_on && !an->md_staples && ci->url) {
                 continue;   /* SSLStaplingForceURL supplies one */
             }
-            oa_audit_report(a, r, OA_SEV_WARNING, an->vh, use ? use->node : ci->cert_setting->node,
-                            oa_x509_has_crldp(ci->leaf)
-                            ? "nothing to staple: turn SSLUseStapling off for this vhost (clients "
-                              "use the certificate's CRL), or set SSLStaplingForceURL if your CA "
-                              "still runs a responder"
-                            : "turn SSLUseStapling off for this vhost, or set "
-                              "SSLStaplingForceURL to the CA's responder",
-                            "%s has no OCSP responder URL%s%s", ci->cert_path,
-                            an->md_staples ? " (mod_md cannot staple it)"
-                                           : " and no SSLStaplingForceURL is set: mod_ssl logs "
-                                             "AH02218 and never staples",
-                            oa_x509_has_crldp(ci->leaf)
-                            ? " (the certificate has a CRL distribution point instead, as "
-                              "Let's Encrypt certificates have since May 2025)"
-                            : " (and it has no CRL distribution point either)");
+            no_ocsp_url_report(a, r, an, ci, use);
         }
     }
 }
@@ -230,6 +241,7 @@ void oa_rule_must_staple_not_stapled(oa_audit_t *a, const oa_rule_t *r)
         for (j = 0; j < an->certs->nelts; j++) {
             const oa_certinfo_t *ci = OA_CERT(an, j);
             if (!ci->leaf || ci->replaced || !ci->must_staple
+                || (!ci->ocsp_url && !ci->url)   /* no responder at all: OA209 */
                 || !strcmp(ci->stapling, OA_STAPLING_ACTIVE)
                 || !strcmp(ci->stapling, OA_STAPLING_UNKNOWN)) {
                 continue;

@@ -19,6 +19,7 @@
 #include "lint.h"
 #include "oa_audit.h"
 #include "oa_conf.h"
+#include "oa_crl.h"
 #include "oa_envvars.h"
 #include "oa_modules.h"
 #include "oa_report.h"
@@ -86,7 +87,7 @@ static const apr_getopt_option_t options[] = {
     { "docs-uri", OPT_DOCS_URI, 1, "base URI of the rule pages for SARIF helpUri (default: "
       OA_DOCS_URL ")" },
     { "verbose", 'v', 0, "also print each SSL vhost's predicted stapling" },
-    { "online", OPT_ONLINE, 0, "also ask the OCSP responder of each distinct certificate" },
+    { "online", OPT_ONLINE, 0, "also ask the OCSP responder and check the CRL of each distinct certificate" },
     { "timeout", OPT_TIMEOUT, 1, "seconds for each network phase with --online (default 5)" },
     { "fail-on", OPT_FAIL_ON, 1, "exit 1 on findings at or above: note, warning, error (default)" },
     { "envvars", OPT_ENVVARS, 1, "read variables from this shell file (Debian's envvars)" },
@@ -321,28 +322,53 @@ static int explain(apr_pool_t *p, const char *name)
 }
 
 /* --online: one responder check per distinct certificate; after a network failure,
- * the other certificates of the same responder are not tried again */
+ * the other certificates of the same responder are not tried again. And the CRL of each
+ * (one fetch per distribution point). */
 typedef struct {
     const oa_certinfo_t *ci;
     const oa_analysis_t *an;
-    oa_responder_check_t *check;
+    oa_responder_check_t *check;    /* NULL: the certificate names no responder */
     int skipped;
+    oa_crl_check_t *crl;            /* NULL: it names no http:// CRL distribution point */
 } online_t;
+
+/* did the certificate's responder or CRL fail? */
+static int online_responder_failed(const online_t *on)
+{
+    return on->check && (on->skipped || strcmp(on->check->verdict, "ok"));
+}
+
+static int online_crl_failed(const online_t *on)
+{
+    return on->crl && on->crl->verdict != OA_CRL_OK;
+}
+
+static void crl_opts(oa_crl_opts_t *co, const oa_probe_opts_t *po)
+{
+    memset(co, 0, sizeof(*co));
+    co->timeout = po->timeout;
+    co->skew = po->skew;
+    co->now = po->now;
+    co->user_agent = po->user_agent;
+}
 
 static apr_array_header_t *online_checks(apr_pool_t *p, const oa_audit_t *a,
                                          const oa_probe_opts_t *po)
 {
     apr_array_header_t *out = apr_array_make(p, 8, sizeof(online_t));
     oa_responder_cache_t *cache = oa_responder_cache_make(p);
+    oa_crl_cache_t *crls = oa_crl_cache_make(p);
     apr_hash_t *seen = apr_hash_make(p);
+    oa_crl_opts_t co;
     int i, k;
+    crl_opts(&co, po);
     for (i = 0; i < a->analyses->nelts; i++) {
         const oa_analysis_t *an = APR_ARRAY_IDX(a->analyses, i, const oa_analysis_t *);
         for (k = 0; k < an->certs->nelts; k++) {
             const oa_certinfo_t *ci = APR_ARRAY_IDX(an->certs, k, const oa_certinfo_t *);
-            const char *fp;
+            const char *fp, *crl_url = ci->leaf ? oa_x509_crl_url(p, ci->leaf) : NULL;
             online_t *o;
-            if (!ci->leaf || !ci->issuer || !(ci->url || ci->ocsp_url)) {
+            if (!ci->leaf || !ci->issuer || !(ci->url || ci->ocsp_url || crl_url)) {
                 continue;
             }
             fp = oa_x509_fingerprint(p, ci->leaf);
@@ -354,8 +380,14 @@ static apr_array_header_t *online_checks(apr_pool_t *p, const oa_audit_t *a,
             memset(o, 0, sizeof(*o));
             o->ci = ci;
             o->an = an;
-            o->check = oa_responder_check_once(cache, p, ci->leaf, ci->issuer,
-                                               ci->url ? ci->url : ci->ocsp_url, po, &o->skipped);
+            if (ci->url || ci->ocsp_url) {
+                o->check = oa_responder_check_once(cache, p, ci->leaf, ci->issuer,
+                                                   ci->url ? ci->url : ci->ocsp_url, po,
+                                                   &o->skipped);
+            }
+            if (crl_url) {
+                oa_crl_check(&o->crl, p, crls, ci->leaf, ci->issuer, crl_url, &co);
+            }
         }
     }
     return out;
@@ -382,6 +414,9 @@ static void online_json(oa_json_t *js, void *ctx)
             oa_responder_view_t rv;
             oa_responder_view_of_check(&rv, on->check, apr_time_now());
             oa_report_responder_members(js, oj->p, &rv);
+        }
+        if (on->crl) {
+            oa_report_crl_json(js, oj->p, "crl", on->crl);
         }
         oa_json_obj_close(js);
     }
@@ -638,6 +673,26 @@ static const oa_rule_t online_rule = {
     NULL
 };
 
+/* the same for a CRL that is not healthy; listed only when some CRL was checked */
+static const oa_rule_t online_crl_rule = {
+    "OA-ONLINE-CRL", "online-crl", OA_SEV_ERROR,
+    "ocsp-lint --online: the CRL of a certificate could not be fetched, is not valid, or "
+    "lists the certificate as revoked",
+    NULL
+};
+
+static oa_finding_t *online_finding(apr_pool_t *p, const online_t *on, const oa_rule_t *rule)
+{
+    oa_finding_t *f = apr_pcalloc(p, sizeof(*f));
+    f->rule = rule;
+    f->vh = on->an->vh;
+    f->node = on->ci->cert_setting->node;
+    f->d.severity = OA_SEV_ERROR;
+    f->d.file = f->node->file;
+    f->d.line = f->node->line;
+    return f;
+}
+
 static apr_array_header_t *online_findings(apr_pool_t *p, const apr_array_header_t *online)
 {
     apr_array_header_t *out = apr_array_make(p, 4, sizeof(oa_finding_t *));
@@ -645,16 +700,17 @@ static apr_array_header_t *online_findings(apr_pool_t *p, const apr_array_header
     for (i = 0; online && i < online->nelts; i++) {
         const online_t *on = &APR_ARRAY_IDX(online, i, online_t);
         oa_finding_t *f;
-        if (!on->skipped && !strcmp(on->check->verdict, "ok")) {
+        if (online_crl_failed(on)) {
+            f = online_finding(p, on, &online_crl_rule);
+            f->d.message = apr_psprintf(p, "CRL %s for %s: %s: %s", on->crl->url,
+                                        on->ci->cert_path, oa_crl_verdict_name(on->crl->verdict),
+                                        on->crl->message);
+            APR_ARRAY_PUSH(out, oa_finding_t *) = f;
+        }
+        if (!online_responder_failed(on)) {
             continue;
         }
-        f = apr_pcalloc(p, sizeof(*f));
-        f->rule = &online_rule;
-        f->vh = on->an->vh;
-        f->node = on->ci->cert_setting->node;
-        f->d.severity = OA_SEV_ERROR;
-        f->d.file = f->node->file;
-        f->d.line = f->node->line;
+        f = online_finding(p, on, &online_rule);
         f->d.message = on->skipped
             ? apr_psprintf(p, "responder not asked about %s (%s): it failed for another "
                            "certificate", oa_x509_subject(p, on->ci->leaf), on->ci->cert_path)
@@ -742,12 +798,32 @@ static void apply_baseline(oa_audit_t *a, apr_hash_t *set)
     }
 }
 
+static void print_crl_text(const online_t *on)
+{
+    const oa_crl_check_t *c = on->crl;
+    if (!c) {
+        return;
+    }
+    printf("%s: %s: CRL %s: %s: %s [online]\n", on->ci->cert_path,
+           c->verdict == OA_CRL_OK ? "ok" : "error", c->url, oa_crl_verdict_name(c->verdict),
+           c->message);
+    if (c->ip && !c->cached) {
+        printf("    %s: dns %" APR_TIME_T_FMT " ms, connect %" APR_TIME_T_FMT
+               " ms, response %" APR_TIME_T_FMT " ms\n", c->ip, apr_time_as_msec(c->t_dns),
+               apr_time_as_msec(c->t_connect), apr_time_as_msec(c->t_response));
+    }
+}
+
 static void print_online_text(apr_pool_t *p, const apr_array_header_t *online)
 {
     int i;
     for (i = 0; online && i < online->nelts; i++) {
         const online_t *on = &APR_ARRAY_IDX(online, i, online_t);
         const oa_responder_check_t *r = on->check;
+        print_crl_text(on);
+        if (!r) {
+            continue;
+        }
         if (on->skipped) {
             printf("%s: error: responder not asked about %s: it failed for another "
                    "certificate [online]\n", oa_text_escape(p, on->ci->cert_path),
@@ -894,15 +970,21 @@ static int run_audit(apr_pool_t *p, lint_opts_t *o, oa_conf_t *conf, oa_model_t 
         apply_baseline(audit, baseline);
     }
     if (o->online) {
+        int crls = 0;
         online = online_checks(p, audit, &o->probe);
         for (i = 0; i < online->nelts; i++) {
             const online_t *on = &APR_ARRAY_IDX(online, i, online_t);
-            if (on->skipped || strcmp(on->check->verdict, "ok")) {
+            if (online_responder_failed(on) || online_crl_failed(on)) {
                 worst = OA_SEV_ERROR;
             }
+            crls += on->crl != NULL;
         }
-        ro.extra_rules = apr_array_make(p, 1, sizeof(const oa_rule_t *));
+        ro.extra_rules = apr_array_make(p, 2, sizeof(const oa_rule_t *));
         APR_ARRAY_PUSH((apr_array_header_t *)ro.extra_rules, const oa_rule_t *) = &online_rule;
+        if (crls) {
+            APR_ARRAY_PUSH((apr_array_header_t *)ro.extra_rules, const oa_rule_t *)
+                = &online_crl_rule;
+        }
         ro.extra_findings = online_findings(p, online);
     }
     for (i = 0; i < conf->diags->nelts; i++) {

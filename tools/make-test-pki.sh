@@ -1,5 +1,5 @@
 #!/bin/sh
-# make-test-pki.sh DIR OCSP_URL
+# make-test-pki.sh DIR OCSP_URL [CRL_URL]
 #
 # A test PKI made with openssl, for the demo and the test suites:
 #   root CA -> intermediate CA -> leaves, and a delegated OCSP signer, kept in an
@@ -15,12 +15,25 @@
 #   ancient     AIA OCSP URL, valid from 1960 to 1969-12-31T23:59:59Z (before the epoch)
 #   soon        AIA OCSP URL, expires in 5 days
 #   other       AIA OCSP URL, issued by a different intermediate ("other-int")
+#   norevinfo   neither an OCSP URL nor a CRL distribution point (no revocation at all)
+#   muststaple-noocsp  the TLS Feature extension (status_request), a CRL distribution
+#               point, no OCSP URL (a Must-Staple certificate nobody can staple)
+# With CRL_URL, every leaf except norevinfo names it as its CRL distribution
+# point (noocsp and muststaple-noocsp instead of http://127.0.0.1/int.crl); without it, only
+# those two have one. tools/make-test-crls.sh makes CRLs of this PKI to serve there.
 # CA files: root.pem, int.pem, other-int.pem, chain.pem (int + root), ocsp-signer.pem/.key
 # (delegated signer with OCSPSigning EKU), ocsp-signer-expired.pem/.key.
 set -eu
 
 dir=${1:?usage: make-test-pki.sh DIR OCSP_URL}
-url=${2:?usage: make-test-pki.sh DIR OCSP_URL}
+url=${2:?usage: make-test-pki.sh DIR OCSP_URL [CRL_URL]}
+crl_url=${3:-}
+crldp=
+crl_noocsp=http://127.0.0.1/int.crl
+if [ -n "$crl_url" ]; then
+    crldp="crlDistributionPoints = URI:$crl_url"
+    crl_noocsp=$crl_url
+fi
 days=${OA_PKI_DAYS:-365}
 
 mkdir -p "$dir/db"
@@ -71,6 +84,7 @@ subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
 subjectAltName = DNS:\${ENV::OA_SAN}
 authorityInfoAccess = OCSP;URI:$url, caIssuers;URI:http://127.0.0.1/int.der
+$crldp
 
 [ v3_leaf_noocsp ]
 basicConstraints = critical, CA:false
@@ -79,7 +93,7 @@ extendedKeyUsage = serverAuth
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
 subjectAltName = DNS:\${ENV::OA_SAN}
-crlDistributionPoints = URI:http://127.0.0.1/int.crl
+crlDistributionPoints = URI:$crl_noocsp
 
 [ v3_leaf_muststaple ]
 basicConstraints = critical, CA:false
@@ -90,6 +104,25 @@ authorityKeyIdentifier = keyid
 subjectAltName = DNS:\${ENV::OA_SAN}
 authorityInfoAccess = OCSP;URI:$url
 tlsfeature = status_request
+$crldp
+
+[ v3_leaf_muststaple_noocsp ]
+basicConstraints = critical, CA:false
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+subjectAltName = DNS:\${ENV::OA_SAN}
+crlDistributionPoints = URI:$crl_noocsp
+tlsfeature = status_request
+
+[ v3_leaf_norevinfo ]
+basicConstraints = critical, CA:false
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+subjectAltName = DNS:\${ENV::OA_SAN}
 
 [ v3_leaf_httpsocsp ]
 basicConstraints = critical, CA:false
@@ -99,6 +132,7 @@ subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
 subjectAltName = DNS:\${ENV::OA_SAN}
 authorityInfoAccess = OCSP;URI:https://127.0.0.1:1/ocsp
+$crldp
 
 [ v3_ocsp ]
 basicConstraints = critical, CA:false
@@ -169,5 +203,12 @@ cat other.pem other-int.pem > other-fullchain.pem
 openssl ca -batch -config ca.cnf -cert int.pem -keyfile int.key -revoke revoked.pem \
     -crl_reason keyCompromise 2>/dev/null
 
+# added after the others, so that their serial numbers stay as they were
+issue norevinfo norevinfo.test v3_leaf_norevinfo int
+issue muststaple-noocsp muststaple-noocsp.test v3_leaf_muststaple_noocsp int
+
 echo "$url" > ocsp-url.txt
+if [ -n "$crl_url" ]; then
+    echo "$crl_url" > crl-url.txt
+fi
 echo "test PKI in $dir (OCSP responder URL $url)"

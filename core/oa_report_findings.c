@@ -172,12 +172,7 @@ void oa_report_findings_json(apr_pool_t *p, const oa_audit_t *a, const oa_report
     oa_json_arr_open(j, "vhosts");
     for (i = 0; i < a->model->vhosts->nelts; i++) {
         const oa_vhost_t *vh = APR_ARRAY_IDX(a->model->vhosts, i, const oa_vhost_t *);
-        const oa_analysis_t *an = NULL;
-        for (k = 0; k < a->analyses->nelts; k++) {
-            if (APR_ARRAY_IDX(a->analyses, k, const oa_analysis_t *)->vh == vh) {
-                an = APR_ARRAY_IDX(a->analyses, k, const oa_analysis_t *);
-            }
-        }
+        const oa_analysis_t *an = oa_audit_analysis(a, vh);
         if (!an) {
             continue;   /* the vocabulary is about SSL vhosts */
         }

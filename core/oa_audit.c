@@ -524,7 +524,7 @@ static void share_by_certificate(oa_audit_t *a)
             if (!ci->leaf || !ci->issuer) {
                 continue;
             }
-            fp = oa_x509_fingerprint(a->pool, ci->leaf);
+            fp = oa_pki_fingerprint(a->pki, ci->leaf);
             if (!(list = apr_hash_get(donors, fp, APR_HASH_KEY_STRING))) {
                 list = apr_array_make(a->pool, 2, sizeof(donor_t));
                 apr_hash_set(donors, fp, APR_HASH_KEY_STRING, list);
@@ -541,7 +541,7 @@ static void share_by_certificate(oa_audit_t *a)
             oa_certinfo_t *ci = APR_ARRAY_IDX(an->certs, k, oa_certinfo_t *);
             const apr_array_header_t *list;
             if (!ci->leaf || strcmp(ci->stapling, OA_STAPLING_BROKEN)
-                || !(list = apr_hash_get(donors, oa_x509_fingerprint(a->pool, ci->leaf),
+                || !(list = apr_hash_get(donors, oa_pki_fingerprint(a->pki, ci->leaf),
                                          APR_HASH_KEY_STRING))) {
                 continue;
             }

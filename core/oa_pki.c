@@ -20,11 +20,19 @@ struct oa_pki_t {
     apr_hash_t *files;
     apr_hash_t *pairs;     /* "kind:ptr:ptr" -> answer of an issued/key check */
     apr_hash_t *capaths;   /* dir -> STACK_OF(X509) of every certificate in it */
+    apr_hash_t *fps;       /* X509 * -> its SHA-256 fingerprint */
+    apr_hash_t *ders;      /* DER bytes -> X509 *: one decoded object per distinct certificate */
 };
 
 static apr_status_t free_certs(void *data)
 {
     sk_X509_pop_free((STACK_OF(X509) *)data, X509_free);
+    return APR_SUCCESS;
+}
+
+static apr_status_t free_x509(void *data)
+{
+    X509_free((X509 *)data);
     return APR_SUCCESS;
 }
 
@@ -41,7 +49,22 @@ oa_pki_t *oa_pki_make(apr_pool_t *p)
     pki->files = apr_hash_make(p);
     pki->capaths = apr_hash_make(p);
     pki->pairs = apr_hash_make(p);
+    pki->fps = apr_hash_make(p);
+    pki->ders = apr_hash_make(p);
     return pki;
+}
+
+const char *oa_pki_fingerprint(oa_pki_t *pki, X509 *x)
+{
+    const char *fp = apr_hash_get(pki->fps, &x, sizeof(x));
+    X509 **key;
+    if (!fp) {
+        fp = oa_x509_fingerprint(pki->pool, x);
+        key = apr_palloc(pki->pool, sizeof(*key));
+        *key = x;
+        apr_hash_set(pki->fps, key, sizeof(*key), fp);
+    }
+    return fp;
 }
 
 /* The objects live as long as the cache (the files hold them), so their addresses
@@ -158,16 +181,64 @@ static const char *read_all(apr_pool_t *p, const char *path, char **pbuf, apr_si
     return NULL;
 }
 
-static void load_pem(apr_pool_t *p, oa_pemfile_t *f, const char *buf, apr_size_t len)
+/*
+ * The certificates of a PEM buffer, as PEM_read_bio_X509 reads them (CERTIFICATE and
+ * X509 CERTIFICATE blocks, others skipped, the first bad one ends the list), each
+ * decoded once per cache: the same intermediate in a thousand chain files is one X509.
+ * With OpenSSL 3 decoding a certificate (its public key, through OSSL_DECODER) is most
+ * of the cost of reading it.
+ */
+static void read_certs(oa_pki_t *pki, oa_pemfile_t *f, BIO *bio)
 {
-    BIO *bio = BIO_new_mem_buf(buf, (int)len);
-    X509 *x;
-    int asked = 0;
+    char *name = NULL, *header = NULL;
+    unsigned char *data = NULL;
+    long len = 0;
 
-    while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
-        sk_X509_push(f->certs, x);
+    while (PEM_read_bio(bio, &name, &header, &data, &len)) {
+        int cert = !strcmp(name, PEM_STRING_X509) || !strcmp(name, PEM_STRING_X509_OLD);
+        X509 *x = NULL;
+        EVP_CIPHER_INFO cipher;
+        if (cert && header[0]
+            && (!PEM_get_EVP_CIPHER_INFO(header, &cipher)
+                || !PEM_do_header(&cipher, data, &len, NULL, NULL))) {
+            cert = 0;
+            len = -1;
+        }
+        if (cert) {
+            x = apr_hash_get(pki->ders, data, (apr_ssize_t)len);
+            if (x) {
+                X509_up_ref(x);
+            }
+            else {
+                const unsigned char *q = data;
+                if ((x = d2i_X509(NULL, &q, len)) != NULL) {
+                    X509_up_ref(x);      /* the DER index's reference */
+                    apr_pool_cleanup_register(pki->pool, x, free_x509, apr_pool_cleanup_null);
+                    apr_hash_set(pki->ders, apr_pmemdup(pki->pool, data, (apr_size_t)len),
+                                 (apr_ssize_t)len, x);
+                }
+            }
+        }
+        OPENSSL_free(name);
+        OPENSSL_free(header);
+        OPENSSL_free(data);
+        if (cert && x) {
+            sk_X509_push(f->certs, x);
+        }
+        else if (cert || len < 0) {
+            break;
+        }
     }
     ERR_clear_error();
+}
+
+static void load_pem(oa_pki_t *pki, oa_pemfile_t *f, const char *buf, apr_size_t len)
+{
+    apr_pool_t *p = pki->pool;
+    BIO *bio = BIO_new_mem_buf(buf, (int)len);
+    int asked = 0;
+
+    read_certs(pki, f, bio);
     BIO_free(bio);
 
     if (strstr(buf, "PRIVATE KEY-----")) {
@@ -195,7 +266,7 @@ const oa_pemfile_t *oa_pki_parse(oa_pki_t *pki, const char *name, const char *bu
         f->error = apr_psprintf(pki->pool, "%s holds no PEM data (mod_ssl reads PEM only)", name);
         return f;
     }
-    load_pem(pki->pool, f, buf, len);
+    load_pem(pki, f, buf, len);
     if (!sk_X509_num(f->certs) && !f->key && !f->key_encrypted) {
         f->error = apr_psprintf(pki->pool, "%s: no certificate or key could be decoded from its "
                                 "PEM data", name);

@@ -70,6 +70,10 @@ int oa_pki_files_read(const oa_pki_t *pki);
 /** The certificate's SHA-256 fingerprint in hex (a key for "the same certificate"). */
 const char *oa_x509_fingerprint(apr_pool_t *p, X509 *x);
 
+/** The same, made once per certificate of the cache (the X509 must live as long as it:
+ *  one of its files' certificates). */
+const char *oa_pki_fingerprint(oa_pki_t *pki, X509 *x);
+
 /** The first OCSP responder URL of the AIA extension, or NULL. */
 const char *oa_x509_ocsp_url(apr_pool_t *p, X509 *x);
 

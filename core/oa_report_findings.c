@@ -101,17 +101,44 @@ void oa_report_finding_members(oa_json_t *j, const oa_finding_t *f)
     oa_json_bool(j, "startup_fails", f->fatal_startup);
 }
 
-static void cert_json(apr_pool_t *p, oa_json_t *j, const oa_certinfo_t *ci)
+/* What the JSON says of a certificate itself: the same for every vhost serving it, so
+ * made once per certificate (X509_NAME_print_ex and the times were a tenth of the run) */
+typedef struct {
+    const char *subject, *issuer, *not_before, *not_after;
+    int crldp;
+} cert_facts_t;
+
+static const cert_facts_t *cert_facts(apr_pool_t *p, apr_hash_t *cache, X509 *x)
+{
+    cert_facts_t *cf = apr_hash_get(cache, &x, sizeof(x));
+    X509 **key;
+    if (cf) {
+        return cf;
+    }
+    cf = apr_palloc(p, sizeof(*cf));
+    cf->subject = oa_x509_subject(p, x);
+    cf->issuer = oa_x509_issuer_name(p, x);
+    cf->not_before = oa_time_str(p, oa_x509_not_before(x));
+    cf->not_after = oa_time_str(p, oa_x509_not_after(x));
+    cf->crldp = oa_x509_has_crldp(x);
+    key = apr_palloc(p, sizeof(*key));
+    *key = x;
+    apr_hash_set(cache, key, sizeof(*key), cf);
+    return cf;
+}
+
+static void cert_json(apr_pool_t *p, apr_hash_t *cache, oa_json_t *j, const oa_certinfo_t *ci)
 {
     oa_json_obj_open(j, NULL);
     oa_json_str(j, "file", ci->cert_path);
     if (ci->leaf) {
-        oa_json_str(j, "subject", oa_x509_subject(p, ci->leaf));
-        oa_json_str(j, "issuer", oa_x509_issuer_name(p, ci->leaf));
-        oa_json_str(j, "not_before", oa_time_str(p, oa_x509_not_before(ci->leaf)));
-        oa_json_str(j, "not_after", oa_time_str(p, oa_x509_not_after(ci->leaf)));
+        const cert_facts_t *cf = cert_facts(p, cache, ci->leaf);
+        oa_json_str(j, "subject", cf->subject);
+        oa_json_str(j, "issuer", cf->issuer);
+        oa_json_str(j, "not_before", cf->not_before);
+        oa_json_str(j, "not_after", cf->not_after);
         oa_json_str(j, "ocsp_url", ci->ocsp_url);
-        oa_json_bool(j, "crl_distribution_point", oa_x509_has_crldp(ci->leaf));
+        oa_json_bool(j, "crl_distribution_point", cf->crldp);
         oa_json_bool(j, "must_staple", ci->must_staple);
         oa_json_str(j, "issuer_found_in", ci->issuer_from && ci->issuer ? ci->issuer_from : NULL);
         oa_json_int(j, "chain_length", sk_X509_num(ci->chain));
@@ -131,6 +158,7 @@ void oa_report_findings_json(apr_pool_t *p, const oa_audit_t *a, const oa_report
 {
     oa_json_t *j = oa_json_make(p, out, ctx, 1);
     apr_array_header_t *fps;
+    apr_hash_t *facts = apr_hash_make(p);
     int i, k, count[3] = { 0, 0, 0 };
 
     for (i = 0; i < a->findings->nelts; i++) {
@@ -177,13 +205,14 @@ void oa_report_findings_json(apr_pool_t *p, const oa_audit_t *a, const oa_report
             continue;   /* the vocabulary is about SSL vhosts */
         }
         oa_json_obj_open(j, NULL);
-        oa_report_vhost_members(j, vh);
+        /* the settings and where each comes from are the inventory's (--vhosts) */
+        oa_report_vhost_summary(j, vh);
         oa_json_str(j, "stapling", an->stapling);
         oa_json_str(j, "stapling_reason", an->why);
         oa_json_str(j, "stapling_by", an->md_staples ? "mod_md" : an->stapling_on ? "mod_ssl" : NULL);
         oa_json_arr_open(j, "certificates");
         for (k = 0; k < an->certs->nelts; k++) {
-            cert_json(p, j, APR_ARRAY_IDX(an->certs, k, const oa_certinfo_t *));
+            cert_json(p, facts, j, APR_ARRAY_IDX(an->certs, k, const oa_certinfo_t *));
         }
         oa_json_arr_close(j);
         oa_json_arr_open(j, "findings");
@@ -274,6 +303,7 @@ apr_array_header_t *oa_report_fingerprints(apr_pool_t *p, const apr_array_header
 {
     apr_array_header_t *out = apr_array_make(p, findings->nelts, sizeof(const char *));
     apr_hash_t *seen = apr_hash_make(p);
+    apr_hash_t *edited = apr_hash_make(p);     /* one realpath per file, not per finding */
     int i;
     for (i = 0; i < findings->nelts; i++) {
         oa_finding_t *f = APR_ARRAY_IDX(findings, i, oa_finding_t *);
@@ -283,7 +313,13 @@ apr_array_header_t *oa_report_fingerprints(apr_pool_t *p, const apr_array_header
             APR_ARRAY_PUSH(out, const char *) = f->fingerprint;
             continue;
         }
-        file = oa_report_edited_file(p, f->d.file);
+        file = f->d.file ? apr_hash_get(edited, f->d.file, APR_HASH_KEY_STRING) : NULL;
+        if (!file) {
+            file = oa_report_edited_file(p, f->d.file);
+            if (f->d.file) {
+                apr_hash_set(edited, f->d.file, APR_HASH_KEY_STRING, file);
+            }
+        }
         rel = oa_report_relative(p, srcroot, file);
         key = apr_pstrcat(p, f->rule->id, "\n", rel ? rel : file ? file : "", "\n",
                           f->vh ? oa_vhost_label(p, f->vh) : "", "\n",

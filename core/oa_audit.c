@@ -352,8 +352,8 @@ static void analyse_cert(oa_audit_t *a, oa_analysis_t *an, int idx)
         return;
     }
     find_issuer(a, vh, ci);
-    ci->ocsp_url = oa_x509_ocsp_url(a->pool, ci->leaf);
-    ci->must_staple = oa_x509_must_staple(ci->leaf);
+    ci->ocsp_url = oa_pki_ocsp_url(a->pki, ci->leaf);
+    ci->must_staple = oa_pki_must_staple(a->pki, ci->leaf);
     ci->url = (an->stapling_on && force && force->argv->nelts)
               ? APR_ARRAY_IDX(force->argv, 0, const char *) : ci->ocsp_url;
     ci->url_usable = ci->url ? url_usable(a->pool, ci->url) : 0;

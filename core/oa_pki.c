@@ -20,7 +20,7 @@ struct oa_pki_t {
     apr_hash_t *files;
     apr_hash_t *pairs;     /* "kind:ptr:ptr" -> answer of an issued/key check */
     apr_hash_t *capaths;   /* dir -> STACK_OF(X509) of every certificate in it */
-    apr_hash_t *fps;       /* X509 * -> its SHA-256 fingerprint */
+    apr_hash_t *fps;       /* X509 * -> cert_facts_t: fingerprint, OCSP URL, must-staple */
     apr_hash_t *ders;      /* DER bytes -> X509 *: one decoded object per distinct certificate */
 };
 
@@ -54,17 +54,42 @@ oa_pki_t *oa_pki_make(apr_pool_t *p)
     return pki;
 }
 
-const char *oa_pki_fingerprint(oa_pki_t *pki, X509 *x)
+/* what the audit reads from a certificate for every vhost that serves it, read once */
+typedef struct {
+    const char *fingerprint;
+    const char *ocsp_url;
+    int must_staple;
+} cert_facts_t;
+
+static const cert_facts_t *facts(oa_pki_t *pki, X509 *x)
 {
-    const char *fp = apr_hash_get(pki->fps, &x, sizeof(x));
+    cert_facts_t *cf = apr_hash_get(pki->fps, &x, sizeof(x));
     X509 **key;
-    if (!fp) {
-        fp = oa_x509_fingerprint(pki->pool, x);
+    if (!cf) {
+        cf = apr_palloc(pki->pool, sizeof(*cf));
+        cf->fingerprint = oa_x509_fingerprint(pki->pool, x);
+        cf->ocsp_url = oa_x509_ocsp_url(pki->pool, x);
+        cf->must_staple = oa_x509_must_staple(x);
         key = apr_palloc(pki->pool, sizeof(*key));
         *key = x;
-        apr_hash_set(pki->fps, key, sizeof(*key), fp);
+        apr_hash_set(pki->fps, key, sizeof(*key), cf);
     }
-    return fp;
+    return cf;
+}
+
+const char *oa_pki_fingerprint(oa_pki_t *pki, X509 *x)
+{
+    return facts(pki, x)->fingerprint;
+}
+
+const char *oa_pki_ocsp_url(oa_pki_t *pki, X509 *x)
+{
+    return facts(pki, x)->ocsp_url;
+}
+
+int oa_pki_must_staple(oa_pki_t *pki, X509 *x)
+{
+    return facts(pki, x)->must_staple;
 }
 
 /* The objects live as long as the cache (the files hold them), so their addresses

@@ -74,6 +74,10 @@ const char *oa_x509_fingerprint(apr_pool_t *p, X509 *x);
  *  one of its files' certificates). */
 const char *oa_pki_fingerprint(oa_pki_t *pki, X509 *x);
 
+/** oa_x509_ocsp_url and oa_x509_must_staple, read once per certificate of the cache. */
+const char *oa_pki_ocsp_url(oa_pki_t *pki, X509 *x);
+int oa_pki_must_staple(oa_pki_t *pki, X509 *x);
+
 /** The first OCSP responder URL of the AIA extension, or NULL. */
 const char *oa_x509_ocsp_url(apr_pool_t *p, X509 *x);
 

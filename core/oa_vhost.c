@@ -60,17 +60,6 @@ const char *const *oa_model_tracked_directives(void)
     return names;
 }
 
-static const tracked_t *find_tracked(const char *directive)
-{
-    int i;
-    for (i = 0; tracked[i].name; i++) {
-        if (!strcasecmp(tracked[i].name, directive)) {
-            return &tracked[i];
-        }
-    }
-    return NULL;
-}
-
 static char *lower(apr_pool_t *p, const char *s)
 {
     char *l = apr_pstrdup(p, s), *c;
@@ -78,6 +67,47 @@ static char *lower(apr_pool_t *p, const char *s)
         *c = (char)apr_tolower(*c);
     }
     return l;
+}
+
+#define N_TRACKED (sizeof(tracked) / sizeof(tracked[0]) - 1)
+
+/* the tracked directives by lower-case name, made once per model: every directive of
+ * the configuration is looked up (a scan of the table with strcasecmp was a tenth of
+ * a run), and every vhost merges every tracked directive */
+typedef struct {
+    apr_hash_t *by_key;                 /* lower-case name -> tracked_t * */
+    const char *keys[N_TRACKED];        /* lower-case name of tracked[i] */
+} tracked_index_t;
+
+static tracked_index_t *tracked_index(apr_pool_t *p)
+{
+    tracked_index_t *ti = apr_pcalloc(p, sizeof(*ti));
+    apr_size_t i;
+    ti->by_key = apr_hash_make(p);
+    for (i = 0; i < N_TRACKED; i++) {
+        ti->keys[i] = lower(p, tracked[i].name);
+        apr_hash_set(ti->by_key, ti->keys[i], APR_HASH_KEY_STRING, &tracked[i]);
+    }
+    return ti;
+}
+
+static const tracked_t *find_tracked(const tracked_index_t *ti, const char *directive,
+                                     const char **pkey)
+{
+    char buf[64];
+    apr_size_t i, n = strlen(directive);
+    const tracked_t *t;
+    if (n >= sizeof(buf)) {
+        return NULL;    /* longer than any tracked name */
+    }
+    for (i = 0; i <= n; i++) {
+        buf[i] = (char)apr_tolower(directive[i]);
+    }
+    t = apr_hash_get(ti->by_key, buf, (apr_ssize_t)n);
+    if (t) {
+        *pkey = ti->keys[t - tracked];
+    }
+    return t;
 }
 
 int oa_flag_on(const oa_setting_t *s)
@@ -95,9 +125,8 @@ static oa_setting_t *make_setting(apr_pool_t *p, const tracked_t *t, const oa_no
     return s;
 }
 
-static void push_setting(apr_pool_t *p, apr_hash_t *h, const char *name, oa_setting_t *s)
+static void push_setting(apr_pool_t *p, apr_hash_t *h, const char *key, oa_setting_t *s)
 {
-    const char *key = lower(p, name);
     apr_array_header_t *a = apr_hash_get(h, key, APR_HASH_KEY_STRING);
     if (!a) {
         a = apr_array_make(p, 2, sizeof(oa_setting_t *));
@@ -107,26 +136,28 @@ static void push_setting(apr_pool_t *p, apr_hash_t *h, const char *name, oa_sett
 }
 
 /* The server-level directives of one context: the node list's direct members. */
-static apr_hash_t *collect(apr_pool_t *p, const oa_node_t *first, oa_model_t *m, int in_vhost)
+static apr_hash_t *collect(apr_pool_t *p, const tracked_index_t *ti, const oa_node_t *first,
+                           oa_model_t *m, int in_vhost)
 {
     apr_hash_t *h = apr_hash_make(p);
     const oa_node_t *n;
     for (n = first; n; n = n->next) {
         const tracked_t *t;
+        const char *key = NULL;
         if (n->directive[0] == '<') {
             continue;   /* per-directory sections; <MDomainSet> is collect_md's */
         }
-        t = find_tracked(n->directive);
+        t = find_tracked(ti, n->directive, &key);
         if (!t) {
             continue;
         }
         if (t->merge == MERGE_GLOBAL && !in_vhost) {
-            push_setting(p, m->global, t->name, make_setting(p, t, n));
+            push_setting(p, m->global, key, make_setting(p, t, n));
             continue;
         }
         /* a global directive inside a vhost stays with the vhost: httpd refuses
          * SSLStaplingCache there (GLOBAL_ONLY), and the rules say so */
-        push_setting(p, h, t->name, make_setting(p, t, n));
+        push_setting(p, h, key, make_setting(p, t, n));
     }
     return h;
 }
@@ -137,13 +168,14 @@ static const apr_array_header_t *hget(apr_hash_t *h, const char *name)
 }
 
 /* vhost := merge(main, vhost) for every tracked directive */
-static apr_hash_t *merge(apr_pool_t *p, apr_hash_t *base, apr_hash_t *add)
+static apr_hash_t *merge(apr_pool_t *p, const tracked_index_t *ti, apr_hash_t *base,
+                         apr_hash_t *add)
 {
     apr_hash_t *out = apr_hash_make(p);
     int i;
     for (i = 0; tracked[i].name; i++) {
         const tracked_t *t = &tracked[i];
-        const char *key = lower(p, t->name);
+        const char *key = ti->keys[i];
         const apr_array_header_t *b = hget(base, key), *a = hget(add, key);
         apr_array_header_t *r = NULL;
         int j;
@@ -351,6 +383,7 @@ apr_status_t oa_model_build(oa_model_t **pmodel, apr_pool_t *p, oa_conf_t *conf)
 {
     oa_model_t *m = apr_pcalloc(p, sizeof(*m));
     oa_vhost_t *main_vh = apr_pcalloc(p, sizeof(*main_vh));
+    const tracked_index_t *ti;
     apr_hash_t *main_set;
     const oa_node_t *n;
     int idx = 1;
@@ -361,13 +394,14 @@ apr_status_t oa_model_build(oa_model_t **pmodel, apr_pool_t *p, oa_conf_t *conf)
     m->mds = apr_array_make(p, 4, sizeof(oa_md_t *));
     m->diags = apr_array_make(p, 4, sizeof(oa_diag_t *));
 
-    main_set = collect(p, conf->first, m, 0);
+    ti = tracked_index(p);
+    main_set = collect(p, ti, conf->first, m, 0);
     main_vh->is_main = 1;
     main_vh->index = 0;
     main_vh->file = conf->config_file;
     main_vh->line = 0;
     main_vh->addresses = apr_array_make(p, 1, sizeof(const char *));
-    main_vh->settings = merge(p, apr_hash_make(p), main_set);
+    main_vh->settings = merge(p, ti, apr_hash_make(p), main_set);
     APR_ARRAY_PUSH(m->vhosts, oa_vhost_t *) = main_vh;
 
     for (n = conf->first; n; n = n->next) {
@@ -382,8 +416,8 @@ apr_status_t oa_model_build(oa_model_t **pmodel, apr_pool_t *p, oa_conf_t *conf)
         vh->file = n->file;
         vh->line = n->line;
         vh->addresses = oa_conf_split_args(p, n->args);
-        own = collect(p, n->first_child, m, 1);
-        vh->settings = merge(p, main_set, own);
+        own = collect(p, ti, n->first_child, m, 1);
+        vh->settings = merge(p, ti, main_set, own);
         APR_ARRAY_PUSH(m->vhosts, oa_vhost_t *) = vh;
     }
 

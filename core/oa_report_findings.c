@@ -18,31 +18,37 @@ static void outs(oa_out_fn *out, void *ctx, const char *s)
 
 void oa_report_findings_text(apr_pool_t *p, const oa_audit_t *a, oa_out_fn *out, void *ctx)
 {
+    apr_pool_t *tmp;
     int i;
+    /* the lines are scratch: a pool cleared per finding, not 500 bytes each kept */
+    apr_pool_create(&tmp, p);
     for (i = 0; i < a->model->conf->diags->nelts; i++) {
-        oa_report_diag_text(p, APR_ARRAY_IDX(a->model->conf->diags, i, const oa_diag_t *), out, ctx);
+        oa_report_diag_text(tmp, APR_ARRAY_IDX(a->model->conf->diags, i, const oa_diag_t *), out, ctx);
     }
     for (i = 0; i < a->findings->nelts; i++) {
         const oa_finding_t *f = APR_ARRAY_IDX(a->findings, i, const oa_finding_t *);
-        const char *loc = f->d.line > 0 ? apr_psprintf(p, "%s:%d", f->d.file, f->d.line) : f->d.file;
-        outs(out, ctx, apr_psprintf(p, "%s: %s: %s [%s %s]\n", loc, oa_severity_name(f->d.severity),
+        const char *loc;
+        apr_pool_clear(tmp);
+        loc = f->d.line > 0 ? apr_psprintf(tmp, "%s:%d", f->d.file, f->d.line) : f->d.file;
+        outs(out, ctx, apr_psprintf(tmp, "%s: %s: %s [%s %s]\n", loc, oa_severity_name(f->d.severity),
                                     f->d.message, f->rule->id, f->rule->slug));
         if (f->vh) {
-            outs(out, ctx, apr_psprintf(p, "    vhost: %s\n", oa_vhost_label(p, f->vh)));
+            outs(out, ctx, apr_psprintf(tmp, "    vhost: %s\n", oa_vhost_label(tmp, f->vh)));
         }
         if (f->d.hint) {
-            outs(out, ctx, apr_psprintf(p, "    fix: %s\n", f->d.hint));
+            outs(out, ctx, apr_psprintf(tmp, "    fix: %s\n", f->d.hint));
         }
     }
     for (i = 0; i < a->skipped->nelts; i++) {
         const oa_skip_t *sk = APR_ARRAY_IDX(a->skipped, i, const oa_skip_t *);
-        const char *loc = sk->d.line > 0 ? apr_psprintf(p, "%s:%d", sk->d.file, sk->d.line)
+        const char *loc = sk->d.line > 0 ? apr_psprintf(tmp, "%s:%d", sk->d.file, sk->d.line)
                                          : sk->d.file;
-        outs(out, ctx, apr_psprintf(p, "%s: skipped: %s\n", loc, sk->d.message));
+        outs(out, ctx, apr_psprintf(tmp, "%s: skipped: %s\n", loc, sk->d.message));
         if (sk->d.hint) {
-            outs(out, ctx, apr_psprintf(p, "    hint: %s\n", sk->d.hint));
+            outs(out, ctx, apr_psprintf(tmp, "    hint: %s\n", sk->d.hint));
         }
     }
+    apr_pool_destroy(tmp);
 }
 
 void oa_report_skip_members(oa_json_t *j, const oa_skip_t *sk)
@@ -307,17 +313,22 @@ apr_array_header_t *oa_report_fingerprints(apr_pool_t *p, const apr_array_header
                                            const char *srcroot)
 {
     apr_array_header_t *out = apr_array_make(p, findings->nelts, sizeof(const char *));
-    apr_hash_t *seen = apr_hash_make(p);
+    apr_hash_t *seen = apr_hash_make(p);        /* SHA-256 of a key -> its occurrences */
     apr_hash_t *edited = apr_hash_make(p);     /* one realpath per file, not per finding */
+    apr_pool_t *scratch;
     int i;
+    /* the keys (some 600 bytes a finding) are scratch: only the digests are kept */
+    apr_pool_create(&scratch, p);
     for (i = 0; i < findings->nelts; i++) {
         oa_finding_t *f = APR_ARRAY_IDX(findings, i, oa_finding_t *);
         const char *file, *rel, *key;
+        unsigned char md[SHA256_DIGEST_LENGTH];
         int *count;
         if (f->fingerprint) {
             APR_ARRAY_PUSH(out, const char *) = f->fingerprint;
             continue;
         }
+        apr_pool_clear(scratch);
         file = f->d.file ? apr_hash_get(edited, f->d.file, APR_HASH_KEY_STRING) : NULL;
         if (!file) {
             file = oa_report_edited_file(p, f->d.file);
@@ -325,20 +336,22 @@ apr_array_header_t *oa_report_fingerprints(apr_pool_t *p, const apr_array_header
                 apr_hash_set(edited, f->d.file, APR_HASH_KEY_STRING, file);
             }
         }
-        rel = oa_report_relative(p, srcroot, file);
-        key = apr_pstrcat(p, f->rule->id, "\n", rel ? rel : file ? file : "", "\n",
-                          f->vh ? oa_vhost_label(p, f->vh) : "", "\n",
+        rel = oa_report_relative(scratch, srcroot, file);
+        key = apr_pstrcat(scratch, f->rule->id, "\n", rel ? rel : file ? file : "", "\n",
+                          f->vh ? oa_vhost_label(scratch, f->vh) : "", "\n",
                           f->node ? f->node->directive : "", " ",
                           f->node && f->node->args ? f->node->args : "", "\n",
-                          without_numbers(p, f->d.message), NULL);
-        if (!(count = apr_hash_get(seen, key, APR_HASH_KEY_STRING))) {
+                          without_numbers(scratch, f->d.message), NULL);
+        SHA256((const unsigned char *)key, strlen(key), md);
+        if (!(count = apr_hash_get(seen, md, sizeof(md)))) {
             count = apr_pcalloc(p, sizeof(*count));
-            apr_hash_set(seen, key, APR_HASH_KEY_STRING, count);
+            apr_hash_set(seen, apr_pmemdup(p, md, sizeof(md)), sizeof(md), count);
         }
         (*count)++;
-        f->fingerprint = sha256_hex(p, apr_psprintf(p, "%s\n%d", key, *count));
+        f->fingerprint = sha256_hex(p, apr_psprintf(scratch, "%s\n%d", key, *count));
         APR_ARRAY_PUSH(out, const char *) = f->fingerprint;
     }
+    apr_pool_destroy(scratch);
     return out;
 }
 

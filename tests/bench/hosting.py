@@ -291,15 +291,33 @@ def wait_log(log, pattern, timeout):
 
 
 class BlackHole:
-    """A responder that accepts TCP connections into its backlog and never answers."""
+    """A responder that never answers. kind "dropped": a listener that never accepts,
+    with a queue of one, already full (the kernel drops further SYNs: connect times
+    out, as behind a firewall that drops); kind "hung": connections are accepted into a
+    long queue and the request is never answered."""
 
-    def __init__(self):
+    def __init__(self, kind):
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(4096)
         self.port = self.sock.getsockname()[1]
+        self.fillers = []
+        if kind == "hung":
+            self.sock.listen(4096)
+            return
+        self.sock.listen(0)
+        for _ in range(4):          # fill the accept queue (its length is backlog + 1)
+            c = socket.socket()
+            c.setblocking(False)
+            try:
+                c.connect(("127.0.0.1", self.port))
+            except BlockingIOError:
+                pass
+            self.fillers.append(c)
+        time.sleep(0.2)
 
     def close(self):
+        for c in self.fillers:
+            c.close()
         self.sock.close()
 
 
@@ -440,36 +458,39 @@ def row_status(b):
 
 def row_probe(b):
     n = 12 if b.small else 1000
-    limit = 60 if b.small else 120
-    out(f"== first probe round, {n} vhosts, responder black-holed (accepts, never answers); "
-        "default OcspAuditProbeTimeout/Concurrency")
-    for certs in (1, n):
-        hole = BlackHole()
-        try:
-            d, https, http = started(b, f"probe-{certs}", n, certs, True, probe_interval=3600,
-                                     force_url=f"http://127.0.0.1:{hole.port}/ocsp")
-            p, _ = b.start(d, https)
-            kids0 = len(children(p.pid))
-            t0 = time.monotonic()
-            most = kids0
-            log = d / "logs" / "error.log"
-            m = None
-            while time.monotonic() - t0 < limit:
-                most = max(most, len(children(p.pid)))
-                m = re.search(r"OA00026: probe round 1: (\d+) vhosts? in (\d+) ms",
-                              log.read_text(errors="replace"))
-                if m:
-                    break
-                time.sleep(0.1)
-            wall = time.monotonic() - t0
-            what = (f"round done in {int(m.group(2)) / 1000:.1f} s (OA00026), {wall:.1f} s seen"
-                    if m else f"NOT done after {limit} s")
-            out(f"{certs:>5} certificate{'s' if certs > 1 else ' '}: {what}; httpd children "
-                f"{kids0} at start, at most {most} during the round ({ratio(most, kids0)})")
-            b.stop(p)
-            shutil.rmtree(d)
-        finally:
-            hole.close()
+    limit = 30 if b.small else 60
+    out(f"== first probe round, {n} vhosts, the responder black-holed; default "
+        "OcspAuditProbeTimeout (5 s) and OcspAuditProbeConcurrency (8)")
+    for kind in ("dropped", "hung"):
+        for certs in (1, n):
+            hole = BlackHole(kind)
+            try:
+                d, https, http = started(b, f"probe-{kind}-{certs}", n, certs, True,
+                                         probe_interval=3600,
+                                         force_url=f"http://127.0.0.1:{hole.port}/ocsp")
+                p, _ = b.start(d, https)
+                kids0 = len(children(p.pid))
+                t0 = time.monotonic()
+                most = kids0
+                log = d / "logs" / "error.log"
+                m = None
+                while time.monotonic() - t0 < limit:
+                    most = max(most, len(children(p.pid)))
+                    m = re.search(r"OA00026: probe round 1: (\d+) vhosts? in (\d+) ms",
+                                  log.read_text(errors="replace"))
+                    if m:
+                        break
+                    time.sleep(0.1)
+                wall = time.monotonic() - t0
+                what = (f"round done in {int(m.group(2)) / 1000:.1f} s (OA00026), {wall:.1f} s seen"
+                        if m else f"NOT done after {limit} s")
+                out(f"{kind:>8} {certs:>5} certificate{'s' if certs > 1 else ' '}: {what}; "
+                    f"httpd children {kids0} at start, at most {most} during the round "
+                    f"({ratio(most, kids0)})")
+                b.stop(p)
+                shutil.rmtree(d)
+            finally:
+                hole.close()
     out()
 
 

@@ -27,8 +27,8 @@ ROWS = [
     r"^\s+400 vhosts: without .* with .*: [\d.]+x; module cost",
     r"^\s+100 vhosts: static page .* HTML .* JSON .* Prometheus ",
     r"^\s+400 vhosts: static page .* HTML .* JSON .* Prometheus ",
-    r"^\s+1 certificate : round done in [\d.]+ s .* children",
-    r"^\s+\d+ certificates: (round done in [\d.]+ s|NOT done after) .* children",
+    *[rf"^\s+{k}\s+{c}: (round done in [\d.]+ s|NOT done after) .* children"
+      for k in ("dropped", "hung") for c in ("1 certificate ", r"\d+ certificates")],
     r"^without [\d.]+% of a core, with [\d.]+%",
     r"^\s+keep-alive: req/s without \d+, with \d+ .* p99 .* server cpu/request",
     r"^new handshake: req/s without \d+, with \d+ .* p99 .* server cpu/request",

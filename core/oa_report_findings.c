@@ -272,22 +272,66 @@ const char *oa_report_relative(apr_pool_t *p, const char *srcroot, const char *p
     return apr_pstrdup(p, path + n + 1);
 }
 
-static const char *sha256_hex(apr_pool_t *p, const char *s)
+/* SHA-256 with contexts and one fetched implementation for a whole report: OpenSSL 3
+ * looks the implementation up again at every one-shot call (SHA256(), EVP_Digest with
+ * EVP_sha256()), which cost more than the hashing itself */
+typedef struct {
+    EVP_MD *md;
+    EVP_MD_CTX *ctx, *copy;
+} hasher_t;
+
+static int hasher_open(hasher_t *h)
 {
-    unsigned char md[SHA256_DIGEST_LENGTH];
+    h->md = EVP_MD_fetch(NULL, "SHA256", NULL);
+    h->ctx = EVP_MD_CTX_new();
+    h->copy = EVP_MD_CTX_new();
+    return h->md && h->ctx && h->copy;
+}
+
+static void hasher_close(hasher_t *h)
+{
+    EVP_MD_CTX_free(h->copy);
+    EVP_MD_CTX_free(h->ctx);
+    EVP_MD_free(h->md);
+}
+
+static void to_hex(char *hex, const unsigned char *md)
+{
     static const char digits[] = "0123456789abcdef";
-    char *hex = apr_palloc(p, SHA256_DIGEST_LENGTH * 2 + 1);
     int i;
-    /* SHA256() rather than EVP_Digest(EVP_sha256()): OpenSSL 3 fetches the
-     * implementation again at each EVP call, a third of the cost of a fingerprint */
-    if (!SHA256((const unsigned char *)s, strlen(s), md)) {
-        return "";
-    }
     for (i = 0; i < SHA256_DIGEST_LENGTH; i++) {
         hex[i * 2] = digits[md[i] >> 4];
         hex[i * 2 + 1] = digits[md[i] & 0xf];
     }
     hex[SHA256_DIGEST_LENGTH * 2] = '\0';
+}
+
+/*
+ * The fingerprint of a finding is SHA-256 of "KEY\nN", N counting the findings with the
+ * same KEY. The key is hashed once: the digest of KEY alone (a copy of the context,
+ * finished) counts the occurrences, and the context goes on with "\nN".
+ */
+static const char *fingerprint_of(apr_pool_t *p, hasher_t *h, apr_hash_t *seen, const char *key)
+{
+    unsigned char kd[SHA256_DIGEST_LENGTH], md[SHA256_DIGEST_LENGTH];
+    char tail[16], *hex;
+    unsigned int n = 0;
+    int *count;
+    if (!EVP_DigestInit_ex(h->ctx, h->md, NULL) || !EVP_DigestUpdate(h->ctx, key, strlen(key))
+        || !EVP_MD_CTX_copy_ex(h->copy, h->ctx) || !EVP_DigestFinal_ex(h->copy, kd, &n)) {
+        return "";
+    }
+    if (!(count = apr_hash_get(seen, kd, sizeof(kd)))) {
+        count = apr_pcalloc(p, sizeof(*count));
+        apr_hash_set(seen, apr_pmemdup(p, kd, sizeof(kd)), sizeof(kd), count);
+    }
+    (*count)++;
+    apr_snprintf(tail, sizeof(tail), "\n%d", *count);
+    if (!EVP_DigestUpdate(h->ctx, tail, strlen(tail)) || !EVP_DigestFinal_ex(h->ctx, md, &n)) {
+        return "";
+    }
+    hex = apr_palloc(p, SHA256_DIGEST_LENGTH * 2 + 1);
+    to_hex(hex, md);
     return hex;
 }
 
@@ -316,14 +360,13 @@ apr_array_header_t *oa_report_fingerprints(apr_pool_t *p, const apr_array_header
     apr_hash_t *seen = apr_hash_make(p);        /* SHA-256 of a key -> its occurrences */
     apr_hash_t *edited = apr_hash_make(p);     /* one realpath per file, not per finding */
     apr_pool_t *scratch;
-    int i;
+    hasher_t h;
+    int i, ok = hasher_open(&h);
     /* the keys (some 600 bytes a finding) are scratch: only the digests are kept */
     apr_pool_create(&scratch, p);
     for (i = 0; i < findings->nelts; i++) {
         oa_finding_t *f = APR_ARRAY_IDX(findings, i, oa_finding_t *);
         const char *file, *rel, *key;
-        unsigned char md[SHA256_DIGEST_LENGTH];
-        int *count;
         if (f->fingerprint) {
             APR_ARRAY_PUSH(out, const char *) = f->fingerprint;
             continue;
@@ -342,15 +385,10 @@ apr_array_header_t *oa_report_fingerprints(apr_pool_t *p, const apr_array_header
                           f->node ? f->node->directive : "", " ",
                           f->node && f->node->args ? f->node->args : "", "\n",
                           without_numbers(scratch, f->d.message), NULL);
-        SHA256((const unsigned char *)key, strlen(key), md);
-        if (!(count = apr_hash_get(seen, md, sizeof(md)))) {
-            count = apr_pcalloc(p, sizeof(*count));
-            apr_hash_set(seen, apr_pmemdup(p, md, sizeof(md)), sizeof(md), count);
-        }
-        (*count)++;
-        f->fingerprint = sha256_hex(p, apr_psprintf(scratch, "%s\n%d", key, *count));
+        f->fingerprint = ok ? fingerprint_of(p, &h, seen, key) : "";
         APR_ARRAY_PUSH(out, const char *) = f->fingerprint;
     }
+    hasher_close(&h);
     apr_pool_destroy(scratch);
     return out;
 }

@@ -130,6 +130,8 @@ struct oa_audit_t {
     const char *startup;                /**< OA_STARTUP_* */
     const char *startup_reason;
     apr_hash_t *skip_seen;              /**< internal: one oa_skip_t per directive and file */
+    oa_analysis_t **by_index;           /**< internal: the analysis of vhost index i, or NULL
+                                             (see oa_audit_analysis) */
 };
 
 /** The rule table, NULL-terminated (sorted by ID). */
@@ -185,6 +187,10 @@ int oa_audit_file_skipped(oa_audit_t *a, const oa_vhost_t *vh, const oa_setting_
 /** The same for a directory (SSLCACertificatePath): can it be looked at here? */
 int oa_audit_dir_skipped(oa_audit_t *a, const oa_vhost_t *vh, const oa_setting_t *s,
                          const char *dir);
+
+/** The analysis of an SSL vhost of the audit's model, or NULL (not SSL, or another model's
+ *  vhost); constant time. */
+oa_analysis_t *oa_audit_analysis(const oa_audit_t *a, const oa_vhost_t *vh);
 
 /** Is rule r selected by opts (--select, --skip)? */
 int oa_audit_selected(const oa_audit_opts_t *opts, const oa_rule_t *r);

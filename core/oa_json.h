@@ -12,6 +12,10 @@ typedef void oa_out_fn(void *ctx, const char *s, apr_size_t len);
 
 typedef struct oa_json_t oa_json_t;
 
+/**
+ * A writer handing its output to out. Output is buffered (8 KB pieces): it is all
+ * handed over when the top-level value closes, and at oa_json_end.
+ */
 oa_json_t *oa_json_make(apr_pool_t *p, oa_out_fn *out, void *ctx, int pretty);
 
 /* key is the member name inside an object, NULL inside an array or at the top */
@@ -23,7 +27,7 @@ void oa_json_str(oa_json_t *j, const char *key, const char *val); /**< NULL -> n
 void oa_json_int(oa_json_t *j, const char *key, long long v);
 void oa_json_bool(oa_json_t *j, const char *key, int v);
 void oa_json_null(oa_json_t *j, const char *key);
-/** Finish: a newline after the top-level value. */
+/** Finish: a newline after the top-level value; everything is handed to out. */
 void oa_json_end(oa_json_t *j);
 
 /** A string as a JSON string literal with quotes (invalid UTF-8 bytes become U+FFFD). */

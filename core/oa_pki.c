@@ -20,11 +20,19 @@ struct oa_pki_t {
     apr_hash_t *pairs;     /* "kind:ptr:ptr" -> answer of an issued/key check */
     apr_hash_t *capaths;   /* dir -> STACK_OF(X509) of every certificate in it */
     const char *confine;   /* NULL, or the only directory files are read from */
+    apr_hash_t *fps;       /* X509 * -> cert_facts_t: fingerprint, OCSP URL, must-staple */
+    apr_hash_t *ders;      /* DER bytes -> X509 *: one decoded object per distinct certificate */
 };
 
 static apr_status_t free_certs(void *data)
 {
     sk_X509_pop_free((STACK_OF(X509) *)data, X509_free);
+    return APR_SUCCESS;
+}
+
+static apr_status_t free_x509(void *data)
+{
+    X509_free((X509 *)data);
     return APR_SUCCESS;
 }
 
@@ -41,7 +49,47 @@ oa_pki_t *oa_pki_make(apr_pool_t *p)
     pki->files = apr_hash_make(p);
     pki->capaths = apr_hash_make(p);
     pki->pairs = apr_hash_make(p);
+    pki->fps = apr_hash_make(p);
+    pki->ders = apr_hash_make(p);
     return pki;
+}
+
+/* what the audit reads from a certificate for every vhost that serves it, read once */
+typedef struct {
+    const char *fingerprint;
+    const char *ocsp_url;
+    int must_staple;
+} cert_facts_t;
+
+static const cert_facts_t *facts(oa_pki_t *pki, X509 *x)
+{
+    cert_facts_t *cf = apr_hash_get(pki->fps, &x, sizeof(x));
+    X509 **key;
+    if (!cf) {
+        cf = apr_palloc(pki->pool, sizeof(*cf));
+        cf->fingerprint = oa_x509_fingerprint(pki->pool, x);
+        cf->ocsp_url = oa_x509_ocsp_url(pki->pool, x);
+        cf->must_staple = oa_x509_must_staple(x);
+        key = apr_palloc(pki->pool, sizeof(*key));
+        *key = x;
+        apr_hash_set(pki->fps, key, sizeof(*key), cf);
+    }
+    return cf;
+}
+
+const char *oa_pki_fingerprint(oa_pki_t *pki, X509 *x)
+{
+    return facts(pki, x)->fingerprint;
+}
+
+const char *oa_pki_ocsp_url(oa_pki_t *pki, X509 *x)
+{
+    return facts(pki, x)->ocsp_url;
+}
+
+int oa_pki_must_staple(oa_pki_t *pki, X509 *x)
+{
+    return facts(pki, x)->must_staple;
 }
 
 /* The objects live as long as the cache (the files hold them), so their addresses
@@ -147,14 +195,65 @@ static int no_start_line(void)
 }
 
 /*
+ * The certificates of a PEM buffer, as PEM_read_bio_X509 reads them (CERTIFICATE and
+ * X509 CERTIFICATE blocks, others skipped, the first bad one ends the list), each
+ * decoded once per cache: the same intermediate in a thousand chain files is one X509.
+ * With OpenSSL 3 decoding a certificate (its public key, through OSSL_DECODER) is most
+ * of the cost of reading it.
+ */
+static void read_certs(oa_pki_t *pki, oa_pemfile_t *f, BIO *bio)
+{
+    char *name = NULL, *header = NULL;
+    unsigned char *data = NULL;
+    long len = 0;
+
+    while (PEM_read_bio(bio, &name, &header, &data, &len)) {
+        int cert = !strcmp(name, PEM_STRING_X509) || !strcmp(name, PEM_STRING_X509_OLD);
+        X509 *x = NULL;
+        EVP_CIPHER_INFO cipher;
+        if (cert && header[0]
+            && (!PEM_get_EVP_CIPHER_INFO(header, &cipher)
+                || !PEM_do_header(&cipher, data, &len, NULL, NULL))) {
+            cert = 0;
+            len = -1;
+        }
+        if (cert) {
+            x = apr_hash_get(pki->ders, data, (apr_ssize_t)len);
+            if (x) {
+                X509_up_ref(x);
+            }
+            else {
+                const unsigned char *q = data;
+                if ((x = d2i_X509(NULL, &q, len)) != NULL) {
+                    X509_up_ref(x);      /* the DER index's reference */
+                    apr_pool_cleanup_register(pki->pool, x, free_x509, apr_pool_cleanup_null);
+                    apr_hash_set(pki->ders, apr_pmemdup(pki->pool, data, (apr_size_t)len),
+                                 (apr_ssize_t)len, x);
+                }
+            }
+        }
+        OPENSSL_free(name);
+        OPENSSL_free(header);
+        OPENSSL_free(data);
+        if (cert && x) {
+            sk_X509_push(f->certs, x);
+        }
+        else if (cert || len < 0) {
+            break;
+        }
+    }
+    ERR_clear_error();
+}
+
+/*
  * Read certificates and the first private key from bio the way mod_ssl does: OpenSSL's
  * PEM reader, streaming (memory is bounded by the largest object, not the file: httpd
  * has no size limit, a 5 MB file of comments and a certificate loads fine), then from
  * the start again for the key.
  */
-static void load_pem(apr_pool_t *p, oa_pemfile_t *f, BIO *bio)
+static void load_pem(oa_pki_t *pki, oa_pemfile_t *f, BIO *bio)
 {
-    X509 *x;
+    apr_pool_t *p = pki->pool;
     char *name = NULL, *header = NULL;
     unsigned char *data = NULL;
     long len = 0;
@@ -174,10 +273,7 @@ static void load_pem(apr_pool_t *p, oa_pemfile_t *f, BIO *bio)
     if (BIO_reset(bio) < 0) {
         goto cleanup;
     }
-    while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
-        sk_X509_push(f->certs, x);
-    }
-    ERR_clear_error();
+    read_certs(pki, f, bio);
     if (BIO_reset(bio) < 0) {
         goto cleanup;
     }
@@ -214,7 +310,7 @@ const oa_pemfile_t *oa_pki_parse(oa_pki_t *pki, const char *name, const char *bu
         f->error = apr_psprintf(pki->pool, "%s: cannot be read into memory", name);
         return f;
     }
-    load_pem(pki->pool, f, bio);
+    load_pem(pki, f, bio);
     BIO_free(bio);
     return f;
 }
@@ -245,7 +341,7 @@ const oa_pemfile_t *oa_pki_file(oa_pki_t *pki, const char *path)
                                 apr_strerror(rv, ebuf, sizeof(ebuf)));
     }
     else {
-        load_pem(pki->pool, f, bio);
+        load_pem(pki, f, bio);
         BIO_free(bio);
     }
     apr_hash_set(pki->files, f->path, APR_HASH_KEY_STRING, f);

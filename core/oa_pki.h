@@ -76,6 +76,14 @@ int oa_pki_files_read(const oa_pki_t *pki);
 /** The certificate's SHA-256 fingerprint in hex (a key for "the same certificate"). */
 const char *oa_x509_fingerprint(apr_pool_t *p, X509 *x);
 
+/** The same, made once per certificate of the cache (the X509 must live as long as it:
+ *  one of its files' certificates). */
+const char *oa_pki_fingerprint(oa_pki_t *pki, X509 *x);
+
+/** oa_x509_ocsp_url and oa_x509_must_staple, read once per certificate of the cache. */
+const char *oa_pki_ocsp_url(oa_pki_t *pki, X509 *x);
+int oa_pki_must_staple(oa_pki_t *pki, X509 *x);
+
 /** The first OCSP responder URL of the AIA extension, or NULL. */
 const char *oa_x509_ocsp_url(apr_pool_t *p, X509 *x);
 

@@ -666,7 +666,10 @@ oa_responder_check_t *oa_responder_check_once(oa_responder_cache_t *c, apr_pool_
     if (scout) {
         apr_hash_set(c->scouting, url, APR_HASH_KEY_STRING, NULL);
     }
-    if (r->conn && r->conn->error) {
+    /* dead: it could not be reached, or it took the connection and never answered (a
+     * hung responder): its other certificates would only wait out the same timeout */
+    if ((r->conn && r->conn->error) || (r->error_class && (!strcmp(r->error_class, "timeout")
+                                                           || !strcmp(r->error_class, "closed")))) {
         apr_hash_set(c->dead, url, APR_HASH_KEY_STRING, r);
     }
     else {

@@ -69,11 +69,8 @@ static void strings_json(oa_json_t *j, const char *key, const apr_array_header_t
     oa_json_arr_close(j);
 }
 
-void oa_report_vhost_members(oa_json_t *j, const oa_vhost_t *vh)
+void oa_report_vhost_summary(oa_json_t *j, const oa_vhost_t *vh)
 {
-    const char *const *names = oa_model_tracked_directives();
-    int i, k;
-
     oa_json_str(j, "name", vh->name);
     oa_json_str(j, "name_source", vh->name_source);
     strings_json(j, "aliases", vh->aliases);
@@ -99,6 +96,14 @@ void oa_report_vhost_members(oa_json_t *j, const oa_vhost_t *vh)
         oa_json_int(j, "line", vh->md->node->line);
         oa_json_obj_close(j);
     }
+}
+
+void oa_report_vhost_members(oa_json_t *j, const oa_vhost_t *vh)
+{
+    const char *const *names = oa_model_tracked_directives();
+    int i, k;
+
+    oa_report_vhost_summary(j, vh);
     oa_json_obj_open(j, "settings");
     for (i = 0; names[i]; i++) {
         const apr_array_header_t *a = oa_vhost_get_all(vh, names[i]);

@@ -15,8 +15,12 @@ void oa_report_vhosts_text(apr_pool_t *p, const oa_model_t *m, oa_out_fn *out, v
 void oa_report_vhosts_json(apr_pool_t *p, const oa_model_t *m, oa_out_fn *out, void *ctx,
                            const char *version);
 
-/** Write one vhost's identity and settings as members of the open JSON object. */
+/** Write one vhost's identity and settings as members of the open JSON object (the
+ *  inventory's vhost: settings with their provenance). */
 void oa_report_vhost_members(oa_json_t *j, const oa_vhost_t *vh);
+
+/** The same without the settings (the audit's vhost: name, addresses, place, ssl, md). */
+void oa_report_vhost_summary(oa_json_t *j, const oa_vhost_t *vh);
 
 /** gcc-style "file:line: severity: message" (+ hint line). */
 void oa_report_diag_text(apr_pool_t *p, const oa_diag_t *d, oa_out_fn *out, void *ctx);

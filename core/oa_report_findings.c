@@ -6,6 +6,7 @@
 #include <apr_strings.h>
 
 #include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #include "oa_report.h"
 #include "oa_report_findings.h"
@@ -19,34 +20,40 @@ static void outs(oa_out_fn *out, void *ctx, const char *s)
 
 void oa_report_findings_text(apr_pool_t *p, const oa_audit_t *a, oa_out_fn *out, void *ctx)
 {
+    apr_pool_t *tmp;
     int i;
+    /* the lines are scratch: a pool cleared per finding, not 500 bytes each kept */
+    apr_pool_create(&tmp, p);
     for (i = 0; i < a->model->conf->diags->nelts; i++) {
-        oa_report_diag_text(p, APR_ARRAY_IDX(a->model->conf->diags, i, const oa_diag_t *), out, ctx);
+        oa_report_diag_text(tmp, APR_ARRAY_IDX(a->model->conf->diags, i, const oa_diag_t *), out, ctx);
     }
     for (i = 0; i < a->findings->nelts; i++) {
         const oa_finding_t *f = APR_ARRAY_IDX(a->findings, i, const oa_finding_t *);
-        const char *loc = f->d.line > 0 ? apr_psprintf(p, "%s:%d", f->d.file, f->d.line) : f->d.file;
+        const char *loc;
+        apr_pool_clear(tmp);
+        loc = f->d.line > 0 ? apr_psprintf(tmp, "%s:%d", f->d.file, f->d.line) : f->d.file;
         /* messages quote certificate contents (URLs, names): escaped for the terminal */
-        outs(out, ctx, apr_psprintf(p, "%s: %s: %s [%s %s]\n", oa_text_escape(p, loc),
+        outs(out, ctx, apr_psprintf(tmp, "%s: %s: %s [%s %s]\n", oa_text_escape(tmp, loc),
                                     oa_severity_name(f->d.severity),
-                                    oa_text_escape(p, f->d.message), f->rule->id, f->rule->slug));
+                                    oa_text_escape(tmp, f->d.message), f->rule->id, f->rule->slug));
         if (f->vh) {
-            outs(out, ctx, apr_psprintf(p, "    vhost: %s\n",
-                                        oa_text_escape(p, oa_vhost_label(p, f->vh))));
+            outs(out, ctx, apr_psprintf(tmp, "    vhost: %s\n",
+                                        oa_text_escape(tmp, oa_vhost_label(tmp, f->vh))));
         }
         if (f->d.hint) {
-            outs(out, ctx, apr_psprintf(p, "    fix: %s\n", oa_text_escape(p, f->d.hint)));
+            outs(out, ctx, apr_psprintf(tmp, "    fix: %s\n", oa_text_escape(tmp, f->d.hint)));
         }
     }
     for (i = 0; i < a->skipped->nelts; i++) {
         const oa_skip_t *sk = APR_ARRAY_IDX(a->skipped, i, const oa_skip_t *);
-        const char *loc = sk->d.line > 0 ? apr_psprintf(p, "%s:%d", sk->d.file, sk->d.line)
+        const char *loc = sk->d.line > 0 ? apr_psprintf(tmp, "%s:%d", sk->d.file, sk->d.line)
                                          : sk->d.file;
-        outs(out, ctx, apr_psprintf(p, "%s: skipped: %s\n", loc, sk->d.message));
+        outs(out, ctx, apr_psprintf(tmp, "%s: skipped: %s\n", loc, sk->d.message));
         if (sk->d.hint) {
-            outs(out, ctx, apr_psprintf(p, "    hint: %s\n", sk->d.hint));
+            outs(out, ctx, apr_psprintf(tmp, "    hint: %s\n", sk->d.hint));
         }
     }
+    apr_pool_destroy(tmp);
 }
 
 void oa_report_skip_members(oa_json_t *j, const oa_skip_t *sk)
@@ -106,18 +113,47 @@ void oa_report_finding_members(oa_json_t *j, const oa_finding_t *f)
     oa_json_bool(j, "startup_fails", f->fatal_startup);
 }
 
-static void cert_json(apr_pool_t *p, oa_json_t *j, const oa_certinfo_t *ci)
+/* What the JSON says of a certificate itself: the same for every vhost serving it, so
+ * made once per certificate (X509_NAME_print_ex and the times were a tenth of the run) */
+typedef struct {
+    const char *subject, *issuer, *not_before, *not_after;
+    int crldp;
+} cert_facts_t;
+
+static const cert_facts_t *cert_facts(apr_pool_t *p, apr_hash_t *cache, X509 *x)
 {
-    apr_time_t t;
+    cert_facts_t *cf = apr_hash_get(cache, &x, sizeof(x));
+    X509 **key;
+    if (cf) {
+        return cf;
+    }
+    cf = apr_palloc(p, sizeof(*cf));
+    cf->subject = oa_x509_subject(p, x);
+    cf->issuer = oa_x509_issuer_name(p, x);
+    {
+        apr_time_t t;
+        cf->not_before = oa_x509_not_before(&t, x) ? oa_time_str(p, t) : NULL;
+        cf->not_after = oa_x509_not_after(&t, x) ? oa_time_str(p, t) : NULL;
+    }
+    cf->crldp = oa_x509_has_crldp(x);
+    key = apr_palloc(p, sizeof(*key));
+    *key = x;
+    apr_hash_set(cache, key, sizeof(*key), cf);
+    return cf;
+}
+
+static void cert_json(apr_pool_t *p, apr_hash_t *cache, oa_json_t *j, const oa_certinfo_t *ci)
+{
     oa_json_obj_open(j, NULL);
     oa_json_str(j, "file", ci->cert_path);
     if (ci->leaf) {
-        oa_json_str(j, "subject", oa_x509_subject(p, ci->leaf));
-        oa_json_str(j, "issuer", oa_x509_issuer_name(p, ci->leaf));
-        oa_json_str(j, "not_before", oa_x509_not_before(&t, ci->leaf) ? oa_time_str(p, t) : NULL);
-        oa_json_str(j, "not_after", oa_x509_not_after(&t, ci->leaf) ? oa_time_str(p, t) : NULL);
+        const cert_facts_t *cf = cert_facts(p, cache, ci->leaf);
+        oa_json_str(j, "subject", cf->subject);
+        oa_json_str(j, "issuer", cf->issuer);
+        oa_json_str(j, "not_before", cf->not_before);
+        oa_json_str(j, "not_after", cf->not_after);
         oa_json_str(j, "ocsp_url", ci->ocsp_url);
-        oa_json_bool(j, "crl_distribution_point", oa_x509_has_crldp(ci->leaf));
+        oa_json_bool(j, "crl_distribution_point", cf->crldp);
         oa_json_bool(j, "must_staple", ci->must_staple);
         oa_json_str(j, "issuer_found_in", ci->issuer_from && ci->issuer ? ci->issuer_from : NULL);
         oa_json_int(j, "chain_length", sk_X509_num(ci->chain));
@@ -137,6 +173,7 @@ void oa_report_findings_json(apr_pool_t *p, const oa_audit_t *a, const oa_report
 {
     oa_json_t *j = oa_json_make(p, out, ctx, 1);
     apr_array_header_t *fps;
+    apr_hash_t *facts = apr_hash_make(p);
     int i, k, count[3] = { 0, 0, 0 };
 
     for (i = 0; i < a->findings->nelts; i++) {
@@ -178,17 +215,13 @@ void oa_report_findings_json(apr_pool_t *p, const oa_audit_t *a, const oa_report
     oa_json_arr_open(j, "vhosts");
     for (i = 0; i < a->model->vhosts->nelts; i++) {
         const oa_vhost_t *vh = APR_ARRAY_IDX(a->model->vhosts, i, const oa_vhost_t *);
-        const oa_analysis_t *an = NULL;
-        for (k = 0; k < a->analyses->nelts; k++) {
-            if (APR_ARRAY_IDX(a->analyses, k, const oa_analysis_t *)->vh == vh) {
-                an = APR_ARRAY_IDX(a->analyses, k, const oa_analysis_t *);
-            }
-        }
+        const oa_analysis_t *an = oa_audit_analysis(a, vh);
         if (!an) {
             continue;   /* the vocabulary is about SSL vhosts */
         }
         oa_json_obj_open(j, NULL);
-        oa_report_vhost_members(j, vh);
+        /* the settings and where each comes from are the inventory's (--vhosts) */
+        oa_report_vhost_summary(j, vh);
         oa_json_str(j, "stapling", an->stapling);
         oa_json_str(j, "stapling_reason", an->why);
         oa_json_str(j, "stapling_by", an->md_staples ? "mod_md" : an->stapling_on ? "mod_ssl" : NULL);
@@ -202,7 +235,7 @@ void oa_report_findings_json(apr_pool_t *p, const oa_audit_t *a, const oa_report
         }
         oa_json_arr_open(j, "certificates");
         for (k = 0; k < an->certs->nelts; k++) {
-            cert_json(p, j, APR_ARRAY_IDX(an->certs, k, const oa_certinfo_t *));
+            cert_json(p, facts, j, APR_ARRAY_IDX(an->certs, k, const oa_certinfo_t *));
         }
         oa_json_arr_close(j);
         oa_json_arr_open(j, "findings");
@@ -255,18 +288,66 @@ const char *oa_report_relative(apr_pool_t *p, const char *srcroot, const char *p
     return apr_pstrdup(p, path + n + 1);
 }
 
-static const char *sha256_hex(apr_pool_t *p, const char *s)
+/* SHA-256 with contexts and one fetched implementation for a whole report: OpenSSL 3
+ * looks the implementation up again at every one-shot call (SHA256(), EVP_Digest with
+ * EVP_sha256()), which cost more than the hashing itself */
+typedef struct {
+    EVP_MD *md;
+    EVP_MD_CTX *ctx, *copy;
+} hasher_t;
+
+static int hasher_open(hasher_t *h)
 {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int n = 0, i;
-    char *hex;
-    if (!EVP_Digest(s, strlen(s), md, &n, EVP_sha256(), NULL)) {
+    h->md = EVP_MD_fetch(NULL, "SHA256", NULL);
+    h->ctx = EVP_MD_CTX_new();
+    h->copy = EVP_MD_CTX_new();
+    return h->md && h->ctx && h->copy;
+}
+
+static void hasher_close(hasher_t *h)
+{
+    EVP_MD_CTX_free(h->copy);
+    EVP_MD_CTX_free(h->ctx);
+    EVP_MD_free(h->md);
+}
+
+static void to_hex(char *hex, const unsigned char *md)
+{
+    static const char digits[] = "0123456789abcdef";
+    int i;
+    for (i = 0; i < SHA256_DIGEST_LENGTH; i++) {
+        hex[i * 2] = digits[md[i] >> 4];
+        hex[i * 2 + 1] = digits[md[i] & 0xf];
+    }
+    hex[SHA256_DIGEST_LENGTH * 2] = '\0';
+}
+
+/*
+ * The fingerprint of a finding is SHA-256 of "KEY\nN", N counting the findings with the
+ * same KEY. The key is hashed once: the digest of KEY alone (a copy of the context,
+ * finished) counts the occurrences, and the context goes on with "\nN".
+ */
+static const char *fingerprint_of(apr_pool_t *p, hasher_t *h, apr_hash_t *seen, const char *key)
+{
+    unsigned char kd[SHA256_DIGEST_LENGTH], md[SHA256_DIGEST_LENGTH];
+    char tail[16], *hex;
+    unsigned int n = 0;
+    int *count;
+    if (!EVP_DigestInit_ex(h->ctx, h->md, NULL) || !EVP_DigestUpdate(h->ctx, key, strlen(key))
+        || !EVP_MD_CTX_copy_ex(h->copy, h->ctx) || !EVP_DigestFinal_ex(h->copy, kd, &n)) {
         return "";
     }
-    hex = apr_palloc(p, n * 2 + 1);
-    for (i = 0; i < n; i++) {
-        apr_snprintf(hex + i * 2, 3, "%02x", md[i]);
+    if (!(count = apr_hash_get(seen, kd, sizeof(kd)))) {
+        count = apr_pcalloc(p, sizeof(*count));
+        apr_hash_set(seen, apr_pmemdup(p, kd, sizeof(kd)), sizeof(kd), count);
     }
+    (*count)++;
+    apr_snprintf(tail, sizeof(tail), "\n%d", *count);
+    if (!EVP_DigestUpdate(h->ctx, tail, strlen(tail)) || !EVP_DigestFinal_ex(h->ctx, md, &n)) {
+        return "";
+    }
+    hex = apr_palloc(p, SHA256_DIGEST_LENGTH * 2 + 1);
+    to_hex(hex, md);
     return hex;
 }
 
@@ -292,31 +373,39 @@ apr_array_header_t *oa_report_fingerprints(apr_pool_t *p, const apr_array_header
                                            const char *srcroot)
 {
     apr_array_header_t *out = apr_array_make(p, findings->nelts, sizeof(const char *));
-    apr_hash_t *seen = apr_hash_make(p);
-    int i;
+    apr_hash_t *seen = apr_hash_make(p);        /* SHA-256 of a key -> its occurrences */
+    apr_hash_t *edited = apr_hash_make(p);     /* one realpath per file, not per finding */
+    apr_pool_t *scratch;
+    hasher_t h;
+    int i, ok = hasher_open(&h);
+    /* the keys (some 600 bytes a finding) are scratch: only the digests are kept */
+    apr_pool_create(&scratch, p);
     for (i = 0; i < findings->nelts; i++) {
         oa_finding_t *f = APR_ARRAY_IDX(findings, i, oa_finding_t *);
         const char *file, *rel, *key;
-        int *count;
         if (f->fingerprint) {
             APR_ARRAY_PUSH(out, const char *) = f->fingerprint;
             continue;
         }
-        file = oa_report_edited_file(p, f->d.file);
-        rel = oa_report_relative(p, srcroot, file);
-        key = apr_pstrcat(p, f->rule->id, "\n", rel ? rel : file ? file : "", "\n",
-                          f->vh ? oa_vhost_label(p, f->vh) : "", "\n",
+        apr_pool_clear(scratch);
+        file = f->d.file ? apr_hash_get(edited, f->d.file, APR_HASH_KEY_STRING) : NULL;
+        if (!file) {
+            file = oa_report_edited_file(p, f->d.file);
+            if (f->d.file) {
+                apr_hash_set(edited, f->d.file, APR_HASH_KEY_STRING, file);
+            }
+        }
+        rel = oa_report_relative(scratch, srcroot, file);
+        key = apr_pstrcat(scratch, f->rule->id, "\n", rel ? rel : file ? file : "", "\n",
+                          f->vh ? oa_vhost_label(scratch, f->vh) : "", "\n",
                           f->node ? f->node->directive : "", " ",
                           f->node && f->node->args ? f->node->args : "", "\n",
-                          without_numbers(p, f->d.message), NULL);
-        if (!(count = apr_hash_get(seen, key, APR_HASH_KEY_STRING))) {
-            count = apr_pcalloc(p, sizeof(*count));
-            apr_hash_set(seen, key, APR_HASH_KEY_STRING, count);
-        }
-        (*count)++;
-        f->fingerprint = sha256_hex(p, apr_psprintf(p, "%s\n%d", key, *count));
+                          without_numbers(scratch, f->d.message), NULL);
+        f->fingerprint = ok ? fingerprint_of(p, &h, seen, key) : "";
         APR_ARRAY_PUSH(out, const char *) = f->fingerprint;
     }
+    hasher_close(&h);
+    apr_pool_destroy(scratch);
     return out;
 }
 

@@ -17,33 +17,36 @@ typedef enum {
 
 typedef struct {
     const char *name;
+    apr_size_t len;     /* strlen(name): most lookups end at a length that differs */
     merge_e merge;
 } tracked_t;
 
+#define T(name, merge) { name, sizeof(name) - 1, merge }
+
 static const tracked_t tracked[] = {
-    { "ServerName", MERGE_LAST },
-    { "ServerAlias", MERGE_NONE },
-    { "SSLEngine", MERGE_LAST },
-    { "SSLCertificateFile", MERGE_CERTKEYS },
-    { "SSLCertificateKeyFile", MERGE_CERTKEYS },
-    { "SSLCertificateChainFile", MERGE_LAST },
-    { "SSLCACertificateFile", MERGE_LAST },
-    { "SSLCACertificatePath", MERGE_LAST },
-    { "SSLUseStapling", MERGE_LAST },
-    { "SSLStaplingResponderTimeout", MERGE_LAST },
-    { "SSLStaplingResponseTimeSkew", MERGE_LAST },
-    { "SSLStaplingResponseMaxAge", MERGE_LAST },
-    { "SSLStaplingStandardCacheTimeout", MERGE_LAST },
-    { "SSLStaplingErrorCacheTimeout", MERGE_LAST },
-    { "SSLStaplingReturnResponderErrors", MERGE_LAST },
-    { "SSLStaplingFakeTryLater", MERGE_LAST },
-    { "SSLStaplingForceURL", MERGE_LAST },
-    { "SSLOCSPProxyURL", MERGE_LAST },
-    { "SSLStaplingCache", MERGE_GLOBAL },
-    { "MDomain", MERGE_GLOBAL },
-    { "MDStapling", MERGE_GLOBAL },
-    { "MDStapleOthers", MERGE_GLOBAL },
-    { NULL, MERGE_LAST }
+    T("ServerName", MERGE_LAST),
+    T("ServerAlias", MERGE_NONE),
+    T("SSLEngine", MERGE_LAST),
+    T("SSLCertificateFile", MERGE_CERTKEYS),
+    T("SSLCertificateKeyFile", MERGE_CERTKEYS),
+    T("SSLCertificateChainFile", MERGE_LAST),
+    T("SSLCACertificateFile", MERGE_LAST),
+    T("SSLCACertificatePath", MERGE_LAST),
+    T("SSLUseStapling", MERGE_LAST),
+    T("SSLStaplingResponderTimeout", MERGE_LAST),
+    T("SSLStaplingResponseTimeSkew", MERGE_LAST),
+    T("SSLStaplingResponseMaxAge", MERGE_LAST),
+    T("SSLStaplingStandardCacheTimeout", MERGE_LAST),
+    T("SSLStaplingErrorCacheTimeout", MERGE_LAST),
+    T("SSLStaplingReturnResponderErrors", MERGE_LAST),
+    T("SSLStaplingFakeTryLater", MERGE_LAST),
+    T("SSLStaplingForceURL", MERGE_LAST),
+    T("SSLOCSPProxyURL", MERGE_LAST),
+    T("SSLStaplingCache", MERGE_GLOBAL),
+    T("MDomain", MERGE_GLOBAL),
+    T("MDStapling", MERGE_GLOBAL),
+    T("MDStapleOthers", MERGE_GLOBAL),
+    { NULL, 0, MERGE_LAST }
 };
 
 /* mod_ssl keeps up to three certificate/key pairs by position (CERTKEYS_IDX_MAX + 1) */
@@ -61,17 +64,6 @@ const char *const *oa_model_tracked_directives(void)
     return names;
 }
 
-static const tracked_t *find_tracked(const char *directive)
-{
-    int i;
-    for (i = 0; tracked[i].name; i++) {
-        if (!strcasecmp(tracked[i].name, directive)) {
-            return &tracked[i];
-        }
-    }
-    return NULL;
-}
-
 static char *lower(apr_pool_t *p, const char *s)
 {
     char *l = apr_pstrdup(p, s), *c;
@@ -79,6 +71,22 @@ static char *lower(apr_pool_t *p, const char *s)
         *c = (char)apr_tolower(*c);
     }
     return l;
+}
+
+#define N_TRACKED (sizeof(tracked) / sizeof(tracked[0]) - 1)
+
+/* a tracked directive's row, or -1: every configuration line is looked up, and every
+ * oa_vhost_get of the rules (a strcasecmp scan of the table, then a hash per vhost,
+ * were a quarter of an audit) */
+static int tracked_id(const char *directive)
+{
+    apr_size_t i, n = strlen(directive);
+    for (i = 0; i < N_TRACKED; i++) {
+        if (tracked[i].len == n && !strcasecmp(tracked[i].name, directive)) {
+            return (int)i;
+        }
+    }
+    return -1;
 }
 
 int oa_flag_on(const oa_setting_t *s)
@@ -96,56 +104,51 @@ static oa_setting_t *make_setting(apr_pool_t *p, const tracked_t *t, const oa_no
     return s;
 }
 
-static void push_setting(apr_pool_t *p, apr_hash_t *h, const char *name, oa_setting_t *s)
+static void push_setting(apr_pool_t *p, apr_array_header_t **slot, oa_setting_t *s)
 {
-    const char *key = lower(p, name);
-    apr_array_header_t *a = apr_hash_get(h, key, APR_HASH_KEY_STRING);
-    if (!a) {
-        a = apr_array_make(p, 2, sizeof(oa_setting_t *));
-        apr_hash_set(h, key, APR_HASH_KEY_STRING, a);
+    if (!*slot) {
+        *slot = apr_array_make(p, 2, sizeof(oa_setting_t *));
     }
-    APR_ARRAY_PUSH(a, oa_setting_t *) = s;
+    APR_ARRAY_PUSH(*slot, oa_setting_t *) = s;
 }
 
-/* The server-level directives of one context: the node list's direct members. */
-static apr_hash_t *collect(apr_pool_t *p, const oa_node_t *first, oa_model_t *m, int in_vhost)
+/* The server-level directives of one context: the node list's direct members, an
+ * array per tracked directive (NULL: not set there). */
+static apr_array_header_t **collect(apr_pool_t *p, const oa_node_t *first, oa_model_t *m,
+                                   int in_vhost)
 {
-    apr_hash_t *h = apr_hash_make(p);
+    apr_array_header_t **own = apr_pcalloc(p, sizeof(*own) * N_TRACKED);
     const oa_node_t *n;
     for (n = first; n; n = n->next) {
         const tracked_t *t;
-        if (n->directive[0] == '<') {
-            continue;   /* per-directory sections; <MDomainSet> is collect_md's */
+        int id;
+        if (n->directive[0] == '<' || (id = tracked_id(n->directive)) < 0) {
+            continue;   /* <...>: per-directory sections; <MDomainSet> is collect_md's */
         }
-        t = find_tracked(n->directive);
-        if (!t) {
-            continue;
-        }
+        t = &tracked[id];
         if (t->merge == MERGE_GLOBAL && !in_vhost) {
-            push_setting(p, m->global, t->name, make_setting(p, t, n));
+            const char *key = lower(p, t->name);
+            apr_array_header_t *a = apr_hash_get(m->global, key, APR_HASH_KEY_STRING);
+            push_setting(p, &a, make_setting(p, t, n));
+            apr_hash_set(m->global, key, APR_HASH_KEY_STRING, a);
             continue;
         }
         /* a global directive inside a vhost stays with the vhost: httpd refuses
          * SSLStaplingCache there (GLOBAL_ONLY), and the rules say so */
-        push_setting(p, h, t->name, make_setting(p, t, n));
+        push_setting(p, &own[id], make_setting(p, t, n));
     }
-    return h;
-}
-
-static const apr_array_header_t *hget(apr_hash_t *h, const char *name)
-{
-    return apr_hash_get(h, name, APR_HASH_KEY_STRING);
+    return own;
 }
 
 /* vhost := merge(main, vhost) for every tracked directive */
-static apr_hash_t *merge(apr_pool_t *p, apr_hash_t *base, apr_hash_t *add)
+static apr_array_header_t **merge(apr_pool_t *p, apr_array_header_t *const *base,
+                                  apr_array_header_t *const *add)
 {
-    apr_hash_t *out = apr_hash_make(p);
-    int i;
-    for (i = 0; tracked[i].name; i++) {
+    apr_array_header_t **out = apr_pcalloc(p, sizeof(*out) * N_TRACKED);
+    apr_size_t i;
+    for (i = 0; i < N_TRACKED; i++) {
         const tracked_t *t = &tracked[i];
-        const char *key = lower(p, t->name);
-        const apr_array_header_t *b = hget(base, key), *a = hget(add, key);
+        const apr_array_header_t *b = base[i], *a = add[i];
         apr_array_header_t *r = NULL;
         int j;
 
@@ -157,9 +160,13 @@ static apr_hash_t *merge(apr_pool_t *p, apr_hash_t *base, apr_hash_t *add)
         else if (t->merge == MERGE_LAST) {
             const apr_array_header_t *src = (a && a->nelts) ? a : b;
             if (src && src->nelts) {
-                oa_setting_t *s = apr_pmemdup(p, APR_ARRAY_IDX(src, src->nelts - 1, oa_setting_t *),
-                                              sizeof(oa_setting_t));
-                s->inherited = (src == b);
+                oa_setting_t *s = APR_ARRAY_IDX(src, src->nelts - 1, oa_setting_t *);
+                if (src == b) {
+                    /* a vhost's own setting is used as it is; an inherited one is a copy
+                     * that says so */
+                    s = apr_pmemdup(p, s, sizeof(oa_setting_t));
+                    s->inherited = 1;
+                }
                 r = apr_array_make(p, 1, sizeof(oa_setting_t *));
                 APR_ARRAY_PUSH(r, oa_setting_t *) = s;
             }
@@ -183,24 +190,15 @@ static apr_hash_t *merge(apr_pool_t *p, apr_hash_t *base, apr_hash_t *add)
                 r = NULL;
             }
         }
-        if (r) {
-            apr_hash_set(out, key, APR_HASH_KEY_STRING, r);
-        }
+        out[i] = r;
     }
     return out;
 }
 
 const apr_array_header_t *oa_vhost_get_all(const oa_vhost_t *vh, const char *directive)
 {
-    char buf[64];
-    apr_size_t i, n = strlen(directive);
-    if (n >= sizeof(buf)) {
-        return NULL;
-    }
-    for (i = 0; i <= n; i++) {
-        buf[i] = (char)apr_tolower(directive[i]);
-    }
-    return apr_hash_get(vh->settings, buf, APR_HASH_KEY_STRING);
+    int id = tracked_id(directive);
+    return id < 0 ? NULL : vh->settings[id];
 }
 
 const oa_setting_t *oa_vhost_get(const oa_vhost_t *vh, const char *directive)
@@ -407,7 +405,7 @@ apr_status_t oa_model_build(oa_model_t **pmodel, apr_pool_t *p, oa_conf_t *conf)
 {
     oa_model_t *m = apr_pcalloc(p, sizeof(*m));
     oa_vhost_t *main_vh = apr_pcalloc(p, sizeof(*main_vh));
-    apr_hash_t *main_set;
+    apr_array_header_t **main_set;
     const oa_node_t *n;
     int idx = 1;
 
@@ -424,12 +422,12 @@ apr_status_t oa_model_build(oa_model_t **pmodel, apr_pool_t *p, oa_conf_t *conf)
     main_vh->line = 0;
     main_vh->addresses = apr_array_make(p, 1, sizeof(const char *));
     main_vh->resolved = main_vh->addresses;
-    main_vh->settings = merge(p, apr_hash_make(p), main_set);
+    main_vh->settings = merge(p, apr_pcalloc(p, sizeof(*main_set) * N_TRACKED), main_set);
     APR_ARRAY_PUSH(m->vhosts, oa_vhost_t *) = main_vh;
 
     for (n = conf->first; n; n = n->next) {
         oa_vhost_t *vh;
-        apr_hash_t *own;
+        apr_array_header_t **own;
         if (strcasecmp(n->directive, "<VirtualHost")) {
             continue;
         }

@@ -43,7 +43,9 @@ typedef struct oa_vhost_t {
     int line;
     int ssl;                    /**< SSLEngine on or optional, after merging */
     const oa_md_t *md;          /**< the mod_md domain covering this vhost, or NULL */
-    apr_hash_t *settings;       /**< lower-case directive -> apr_array_header_t of oa_setting_t* */
+    apr_array_header_t **settings; /**< per tracked directive (oa_model_tracked_directives'
+                                    order): its oa_setting_t *, or NULL; read it through
+                                    oa_vhost_get_all */
 } oa_vhost_t;
 
 typedef struct oa_model_t {

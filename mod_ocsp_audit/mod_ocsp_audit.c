@@ -17,7 +17,11 @@
 #include <ap_mpm.h>
 
 #include <stdlib.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
+#include <apr_allocator.h>
 #include <apr_strings.h>
 
 #include "oa_audit.h"
@@ -330,6 +334,37 @@ static int audit_generation(server_rec *s)
 }
 
 /*
+ * The audit's scratch: a pool with an allocator of its own, so that destroying it hands
+ * its memory back to malloc rather than to pconf's allocator, which keeps what it is
+ * given for the life of the parent and of every child forked from it. The parsed model,
+ * the certificates and the analyses are only needed until the probe has copied what it
+ * keeps (ocsp_audit_probe_init).
+ */
+static apr_pool_t *audit_pool(apr_pool_t *parent)
+{
+    apr_allocator_t *alloc;
+    apr_pool_t *p = NULL;
+    if (apr_allocator_create(&alloc) != APR_SUCCESS) {
+        apr_pool_create(&p, parent);
+        return p;
+    }
+    apr_allocator_max_free_set(alloc, 1);
+    apr_pool_create_ex(&p, parent, NULL, alloc);
+    apr_allocator_owner_set(alloc, p);
+    apr_pool_tag(p, "ocsp_audit_scratch");
+    return p;
+}
+
+static void audit_pool_done(apr_pool_t *p)
+{
+    apr_pool_destroy(p);
+#if defined(__GLIBC__)
+    /* before the children are forked: freed heap is given back, not copied into each */
+    malloc_trim(0);
+#endif
+}
+
+/*
  * post_config: after every start and graceful restart, with the error log open.
  * httpd reads its configuration twice when it starts; the first round is skipped.
  * Runs last, so that mod_ssl has accepted the configuration.
@@ -339,6 +374,7 @@ static int ocsp_audit_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_
 {
     ocsp_audit_conf_t *c = get_conf(s);
     oa_audit_t *audit;
+    apr_pool_t *scratch;
     int errors, restart;
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
         return OK;
@@ -348,9 +384,11 @@ static int ocsp_audit_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_
         return OK;
     }
     restart = audit_generation(s) > 1;
-    errors = run_audit(ptemp, s, restart ? "restart" : "start", &audit);
+    scratch = audit_pool(ptemp);
+    errors = run_audit(scratch, s, restart ? "restart" : "start", &audit);
     if (errors && FLAG_VALUE(c->strict, 0)) {
         if (!restart) {
+            audit_pool_done(scratch);
             return strict_refusal(s, errors);
         }
         strict_at_restart(s, errors);
@@ -362,8 +400,10 @@ static int ocsp_audit_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_
         pc.timeout = apr_time_from_sec(number(c, NUM_TIMEOUT));
         pc.responder_interval = apr_time_from_sec(number(c, NUM_RESPONDER_INTERVAL));
         pc.concurrency = (int)number(c, NUM_CONCURRENCY);
+        /* copies what the probes and the status page keep into pconf and the shm */
         ocsp_audit_probe_init(pconf, s, audit, &pc);
     }
+    audit_pool_done(scratch);
     return OK;
 }
 

@@ -216,6 +216,15 @@ static apr_status_t probe_tls(oa_tls_probe_t **pr, apr_pool_t *p, const char *ho
             r->not_tls = 1;
             rv = APR_EGENERAL;
         }
+        else if (ERR_GET_LIB(ERR_peek_last_error()) == ERR_LIB_SSL
+                 && ERR_GET_REASON(ERR_peek_last_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
+            /* the same peer as "no error queued": it closed in the middle */
+            ERR_clear_error();
+            r->error = apr_psprintf(p, "TLS handshake with %s port %u failed: the connection "
+                                    "was closed (unexpected EOF)", r->conn->ip, port);
+            r->error_class = "tls";
+            rv = APR_EGENERAL;
+        }
         else {
             r->error = apr_psprintf(p, "TLS handshake with %s port %u failed: %s", r->conn->ip,
                                     port, oa_openssl_error(p, "the connection was closed"));

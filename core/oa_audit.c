@@ -85,11 +85,8 @@ oa_finding_t *oa_audit_report(oa_audit_t *a, const oa_rule_t *r, oa_severity_e s
     if (!at && vh) {
         at = vh->node;
     }
-    if ((at && suppressed(at, r)) || (vh && vh->node && suppressed(vh->node, r))) {
-        a->suppressed++;
-        return NULL;
-    }
     f = apr_pcalloc(a->pool, sizeof(*f));
+    f->suppressed = (at && suppressed(at, r)) || (vh && vh->node && suppressed(vh->node, r));
     f->rule = r;
     f->vh = vh;
     f->d.severity = sev;
@@ -100,9 +97,16 @@ oa_finding_t *oa_audit_report(oa_audit_t *a, const oa_rule_t *r, oa_severity_e s
     va_start(ap, fmt);
     f->d.message = apr_pvsprintf(a->pool, fmt, ap);
     va_end(ap);
-    /* every rule runs: what httpd does at start does not depend on what we report */
-    APR_ARRAY_PUSH(oa_audit_selected(a->opts, r) ? a->findings : a->unselected,
-                   oa_finding_t *) = f;
+    /* every rule runs and every finding is kept: what httpd does at start does not
+     * depend on what we report */
+    if (f->suppressed) {
+        a->suppressed++;
+        APR_ARRAY_PUSH(a->silenced, oa_finding_t *) = f;
+    }
+    else {
+        APR_ARRAY_PUSH(oa_audit_selected(a->opts, r) ? a->findings : a->unselected,
+                       oa_finding_t *) = f;
+    }
     return f;
 }
 
@@ -726,23 +730,26 @@ static int skip_cmp(const void *x, const void *y)
 }
 
 /* The prediction: the first finding that stops httpd (reported ones first, then those
- * of rules not selected); else unknown when a file httpd reads at start was not
- * checked; else ok. */
+ * of rules not selected, then those a comment silences); else unknown when a file httpd
+ * reads at start was not checked; else ok. */
 static void startup(oa_audit_t *a)
 {
-    const apr_array_header_t *lists[2];
+    static const char *const why[] = {
+        "", ", not reported: the rule is not selected",
+        ", not reported: a '# ocsp-lint: disable' comment silences it"
+    };
+    const apr_array_header_t *lists[3];
     int i, l;
     lists[0] = a->findings;
     lists[1] = a->unselected;
-    for (l = 0; l < 2; l++) {
+    lists[2] = a->silenced;
+    for (l = 0; l < 3; l++) {
         for (i = 0; i < lists[l]->nelts; i++) {
             const oa_finding_t *f = APR_ARRAY_IDX(lists[l], i, const oa_finding_t *);
             if (f->fatal_startup) {
                 a->startup = OA_STARTUP_FAILS;
                 a->startup_reason = apr_psprintf(a->pool, "%s:%d: %s [%s%s]", f->d.file,
-                                                 f->d.line, f->d.message, f->rule->id,
-                                                 l ? ", not reported: the rule is not "
-                                                     "selected" : "");
+                                                 f->d.line, f->d.message, f->rule->id, why[l]);
                 return;
             }
         }
@@ -802,6 +809,7 @@ apr_status_t oa_audit_run(oa_audit_t **paudit, apr_pool_t *p, const oa_model_t *
     a->analyses = apr_array_make(p, 16, sizeof(oa_analysis_t *));
     a->findings = apr_array_make(p, 16, sizeof(oa_finding_t *));
     a->unselected = apr_array_make(p, 4, sizeof(oa_finding_t *));
+    a->silenced = apr_array_make(p, 4, sizeof(oa_finding_t *));
     a->skipped = apr_array_make(p, 4, sizeof(oa_skip_t *));
     a->skip_seen = apr_hash_make(p);
     a->startup = OA_STARTUP_OK;
@@ -824,6 +832,7 @@ apr_status_t oa_audit_run(oa_audit_t **paudit, apr_pool_t *p, const oa_model_t *
     qsort(a->findings->elts, (size_t)a->findings->nelts, sizeof(oa_finding_t *), finding_cmp);
     qsort(a->unselected->elts, (size_t)a->unselected->nelts, sizeof(oa_finding_t *),
           finding_cmp);
+    qsort(a->silenced->elts, (size_t)a->silenced->nelts, sizeof(oa_finding_t *), finding_cmp);
     qsort(a->skipped->elts, (size_t)a->skipped->nelts, sizeof(oa_skip_t *), skip_cmp);
     startup(a);
     /* each finding to its vhost's analysis: one lookup each, not a scan of every vhost

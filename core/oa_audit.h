@@ -76,6 +76,7 @@ typedef struct oa_finding_t {
     const oa_node_t *node;              /**< the directive it is about, or NULL */
     const char *fingerprint;            /**< set by oa_report_fingerprints, or NULL */
     int fatal_startup;                  /**< httpd will refuse to start because of this */
+    int suppressed;                     /**< a "# ocsp-lint: disable=" comment silences it */
 } oa_finding_t;
 
 struct oa_rule_t {
@@ -110,6 +111,8 @@ typedef struct oa_audit_opts_t {
                                              as when run on the server itself; default: its
                                              checks are skipped. Unreadable files are always
                                              skipped: httpd reads them as root. */
+    int show_suppressed;                /**< the reports also list the findings that
+                                             comments silence (a->silenced), marked so */
 } oa_audit_opts_t;
 
 struct oa_audit_t {
@@ -121,6 +124,9 @@ struct oa_audit_t {
     apr_array_header_t *analyses;       /**< oa_analysis_t *, SSL vhosts in model order */
     apr_array_header_t *findings;       /**< every oa_finding_t *, in report order */
     int suppressed;                     /**< findings silenced by comments */
+    apr_array_header_t *silenced;       /**< those oa_finding_t *, in report order: not
+                                             reported (unless show_suppressed), but httpd
+                                             still fails on them, so they count for startup */
     int baselined;                      /**< findings left out because a baseline has them
                                              (set by the host, ocsp-lint --baseline) */
     apr_array_header_t *skipped;        /**< oa_skip_t *: checks not made, in report order */

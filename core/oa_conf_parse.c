@@ -143,8 +143,17 @@ static apr_status_t process_line(st_t *st, const char *l)
          * for the directive or section on the next line */
         const char *r = oa_suppress_parse(st->p, l);
         if (r) {
+            const char *bad = oa_suppress_unknown(st->p, r);
             st->pending_suppress = r;
             st->pending_src = st->src;
+            if (bad) {
+                oa_rd_src_where(st->src, &file, &line);
+                oa_diag_add(st->conf->diags, OA_SEV_WARNING, file, line,
+                            "'# ocsp-lint: disable=' names no rule '%s': it silences nothing "
+                            "(rules are IDs such as OA203, families such as OA2, or names "
+                            "such as issuer-not-found; ocsp-lint --list-rules lists them)",
+                            bad);
+            }
         }
         return APR_SUCCESS;
     }

@@ -18,8 +18,33 @@ static void outs(oa_out_fn *out, void *ctx, const char *s)
     out(ctx, s, strlen(s));
 }
 
+static void finding_text(apr_pool_t *tmp, const oa_finding_t *f, oa_out_fn *out, void *ctx)
+{
+    const char *loc = f->d.line > 0 ? apr_psprintf(tmp, "%s:%d", f->d.file, f->d.line)
+                                    : f->d.file;
+    /* messages quote certificate contents (URLs, names): escaped for the terminal */
+    outs(out, ctx, apr_psprintf(tmp, "%s: %s%s: %s [%s %s]\n", oa_text_escape(tmp, loc),
+                                oa_severity_name(f->d.severity),
+                                f->suppressed ? " (suppressed)" : "",
+                                oa_text_escape(tmp, f->d.message), f->rule->id, f->rule->slug));
+    if (f->vh) {
+        outs(out, ctx, apr_psprintf(tmp, "    vhost: %s\n",
+                                    oa_text_escape(tmp, oa_vhost_label(tmp, f->vh))));
+    }
+    if (f->d.hint) {
+        outs(out, ctx, apr_psprintf(tmp, "    fix: %s\n", oa_text_escape(tmp, f->d.hint)));
+    }
+}
+
+/* the findings silenced by comments, when asked (--show-suppressed) */
+static const apr_array_header_t *shown_silenced(const oa_audit_t *a)
+{
+    return a->opts && a->opts->show_suppressed ? a->silenced : NULL;
+}
+
 void oa_report_findings_text(apr_pool_t *p, const oa_audit_t *a, oa_out_fn *out, void *ctx)
 {
+    const apr_array_header_t *silenced = shown_silenced(a);
     apr_pool_t *tmp;
     int i;
     /* the lines are scratch: a pool cleared per finding, not 500 bytes each kept */
@@ -28,21 +53,12 @@ void oa_report_findings_text(apr_pool_t *p, const oa_audit_t *a, oa_out_fn *out,
         oa_report_diag_text(tmp, APR_ARRAY_IDX(a->model->conf->diags, i, const oa_diag_t *), out, ctx);
     }
     for (i = 0; i < a->findings->nelts; i++) {
-        const oa_finding_t *f = APR_ARRAY_IDX(a->findings, i, const oa_finding_t *);
-        const char *loc;
         apr_pool_clear(tmp);
-        loc = f->d.line > 0 ? apr_psprintf(tmp, "%s:%d", f->d.file, f->d.line) : f->d.file;
-        /* messages quote certificate contents (URLs, names): escaped for the terminal */
-        outs(out, ctx, apr_psprintf(tmp, "%s: %s: %s [%s %s]\n", oa_text_escape(tmp, loc),
-                                    oa_severity_name(f->d.severity),
-                                    oa_text_escape(tmp, f->d.message), f->rule->id, f->rule->slug));
-        if (f->vh) {
-            outs(out, ctx, apr_psprintf(tmp, "    vhost: %s\n",
-                                        oa_text_escape(tmp, oa_vhost_label(tmp, f->vh))));
-        }
-        if (f->d.hint) {
-            outs(out, ctx, apr_psprintf(tmp, "    fix: %s\n", oa_text_escape(tmp, f->d.hint)));
-        }
+        finding_text(tmp, APR_ARRAY_IDX(a->findings, i, const oa_finding_t *), out, ctx);
+    }
+    for (i = 0; silenced && i < silenced->nelts; i++) {
+        apr_pool_clear(tmp);
+        finding_text(tmp, APR_ARRAY_IDX(silenced, i, const oa_finding_t *), out, ctx);
     }
     for (i = 0; i < a->skipped->nelts; i++) {
         const oa_skip_t *sk = APR_ARRAY_IDX(a->skipped, i, const oa_skip_t *);
@@ -205,6 +221,17 @@ void oa_report_findings_json(apr_pool_t *p, const oa_audit_t *a, const oa_report
         oa_json_obj_close(j);
     }
     oa_json_arr_close(j);
+    if (shown_silenced(a)) {
+        fps = oa_report_fingerprints(p, a->silenced, o->srcroot);
+        oa_json_arr_open(j, "suppressed_findings");
+        for (i = 0; i < a->silenced->nelts; i++) {
+            oa_json_obj_open(j, NULL);
+            oa_report_finding_members(j, APR_ARRAY_IDX(a->silenced, i, const oa_finding_t *));
+            oa_json_str(j, "fingerprint", APR_ARRAY_IDX(fps, i, const char *));
+            oa_json_obj_close(j);
+        }
+        oa_json_arr_close(j);
+    }
     oa_json_arr_open(j, "skipped");
     for (i = 0; i < a->skipped->nelts; i++) {
         oa_json_obj_open(j, NULL);
@@ -646,6 +673,15 @@ static void sarif_result(oa_json_t *j, apr_pool_t *p, const oa_report_opts_t *o,
     oa_json_obj_open(j, "partialFingerprints");
     oa_json_str(j, "ocspLintFinding/v1", fp);
     oa_json_obj_close(j);
+    if (f->suppressed) {
+        /* SARIF's own word for it: code scanning shows the alert as dismissed */
+        oa_json_arr_open(j, "suppressions");
+        oa_json_obj_open(j, NULL);
+        oa_json_str(j, "kind", "inSource");
+        oa_json_str(j, "justification", "a '# ocsp-lint: disable' comment above the directive");
+        oa_json_obj_close(j);
+        oa_json_arr_close(j);
+    }
     if (f->vh) {
         oa_json_obj_open(j, "properties");
         oa_json_str(j, "vhost", oa_vhost_label(p, f->vh));
@@ -668,6 +704,9 @@ void oa_report_findings_sarif(apr_pool_t *p, const oa_audit_t *a, const oa_repor
     }
     if (o->extra_findings) {
         apr_array_cat(all, o->extra_findings);
+    }
+    if (shown_silenced(a)) {
+        apr_array_cat(all, a->silenced);
     }
     fps = oa_report_fingerprints(p, all, o->srcroot);
     shown = all->nelts < SARIF_MAX_RESULTS ? all->nelts : SARIF_MAX_RESULTS;

@@ -33,7 +33,7 @@ enum {
     OPT_VHOSTS = 256, OPT_FORMAT, OPT_FAIL_ON, OPT_ENVVARS, OPT_NO_ENVVARS, OPT_NO_MODULE_FILES, OPT_HTTPD,
     OPT_HTTPD_VERSION, OPT_BUILTINS, OPT_VERSION, OPT_HELP, OPT_SELECT, OPT_SKIP, OPT_EXPLAIN,
     OPT_EXPIRY, OPT_LIST_RULES, OPT_DOCS_URI, OPT_ONLINE, OPT_TIMEOUT, OPT_PATH_MAP,
-    OPT_REQUIRE_FILES, OPT_SRCROOT, OPT_BASELINE, OPT_WRITE_BASELINE
+    OPT_REQUIRE_FILES, OPT_SHOW_SUPPRESSED, OPT_SRCROOT, OPT_BASELINE, OPT_WRITE_BASELINE
 };
 
 /* Output formats: a row each. */
@@ -74,6 +74,8 @@ static const apr_getopt_option_t options[] = {
       "/etc/apache2=conf; repeatable" },
     { "require-files", OPT_REQUIRE_FILES, 0, "a missing certificate or key file is an error "
       "(on the server itself); default: its checks are skipped" },
+    { "show-suppressed", OPT_SHOW_SUPPRESSED, 0, "also list the findings that '# ocsp-lint: "
+      "disable=' comments silence, marked so (they never change the exit status)" },
     { "srcroot", OPT_SRCROOT, 1, "SARIF/GitLab paths and fingerprints are relative to DIR "
       "(default: the current directory)" },
     { "baseline", OPT_BASELINE, 1, "report and fail only on findings not in this baseline file" },
@@ -463,6 +465,7 @@ static int parse_args(apr_pool_t *p, int argc, const char *const *argv, lint_opt
             break;
         }
         case OPT_REQUIRE_FILES: o->audit.require_files = 1; break;
+        case OPT_SHOW_SUPPRESSED: o->audit.show_suppressed = 1; break;
         case OPT_SRCROOT: o->srcroot = arg; break;
         case OPT_BASELINE: o->baseline = arg; break;
         case OPT_WRITE_BASELINE: o->write_baseline = arg; break;
@@ -1005,6 +1008,11 @@ static int run_audit(apr_pool_t *p, lint_opts_t *o, oa_conf_t *conf, oa_model_t 
     }
     if (o->write_baseline) {
         return LINT_EXIT_CLEAN;   /* the findings are now the accepted ones */
+    }
+    /* a gate never passes a config httpd refuses, whatever silences the finding that says
+     * so (a disable comment, --skip, --select, a baseline) */
+    if (!strcmp(audit->startup, OA_STARTUP_FAILS)) {
+        return LINT_EXIT_FINDINGS;
     }
     return worst >= o->fail_on ? LINT_EXIT_FINDINGS : LINT_EXIT_CLEAN;
 }

@@ -48,7 +48,8 @@ def rules(lint_bin):
 
 def test_options(complete):
     assert complete(["--fo"]) == ["--format"]
-    assert set(complete(["--s"])) == {"--server-root", "--select", "--skip", "--srcroot"}
+    assert set(complete(["--s"])) == {"--server-root", "--select", "--skip", "--srcroot",
+                                      "--show-suppressed"}
     assert "-q" in complete(["-"]) and "--list-rules" in complete(["--"])
 
 

@@ -587,3 +587,84 @@ def test_sarif_keeps_to_githubs_limits(tmp_path, lint_bin):
         "25003 results, of which the first 25000 are in this log"]
     assert notes[0]["level"] == "warning"
     assert len(gzip.compress(r.stdout.encode())) < 10 * 1024 * 1024
+
+
+# --------------------------------------------------------------------------- suppression
+
+def _silence_b(repo, words):
+    site = repo / "conf" / "sites-available" / "b.test.conf"
+    site.write_text(f"# ocsp-lint: disable={words} reviewed in change 123\n" + site.read_text())
+    return site
+
+
+def test_suppressed_findings_are_kept_out_and_shown_on_request(layout, validator,  # noqa: F811
+                                                               tmp_path):
+    """A disable comment silences the finding; --show-suppressed lists it, marked, in text,
+    JSON and SARIF (suppressions[] inSource); a word that names no rule is a warning."""
+    repo = tmp_path / "repo"
+    shutil.copytree(layout["repo"], repo, symlinks=True)
+    _, before = lint_json(MAPS_REPO + ["-f", MAIN], cwd=repo)
+    b201 = [f for f in before["findings"] if f["rule"] == "OA201" and f["vhost"] == "b.test"]
+    assert len(b201) == 1, before["findings"]
+    site = _silence_b(repo, "issuer-not-found,OA299")
+    _, doc = lint_json(MAPS_REPO + ["-f", MAIN], cwd=repo)
+    assert not [f for f in doc["findings"] if f["rule"] == "OA201" and f["vhost"] == "b.test"]
+    assert doc["summary"]["suppressed"] == before["summary"]["suppressed"] + 1
+    assert "suppressed_findings" not in doc
+    warn = [d for d in doc["diagnostics"] if "OA299" in d["message"]]
+    assert len(warn) == 1 and warn[0]["severity"] == "warning"
+    assert os.path.basename(warn[0]["file"]) == "b.test.conf" and warn[0]["line"] == 1
+    assert "names no rule 'OA299': it silences nothing" in warn[0]["message"]
+
+    _, shown = lint_json(MAPS_REPO + ["-f", MAIN, "--show-suppressed"], cwd=repo)
+    assert shown["findings"] == doc["findings"]
+    assert [(f["rule"], f["vhost"], f["line"]) for f in shown["suppressed_findings"]] == \
+        [("OA201", "b.test", b201[0]["line"] + 1)]
+
+    r = lint(MAPS_REPO + ["-f", MAIN, "--show-suppressed"], cwd=repo)
+    marked = [ln for ln in r.stdout.splitlines() if "(suppressed)" in ln]
+    assert len(marked) == 1 and "b.test.conf:" in marked[0]
+    assert ": error (suppressed): " in marked[0] and marked[0].endswith("[OA201 issuer-not-found]")
+
+    r = lint(MAPS_REPO + ["-f", MAIN, "--show-suppressed", "--format", "sarif"], cwd=repo)
+    results = json.loads(r.stdout)["runs"][0]["results"]
+    silenced = [x for x in results if x.get("suppressions")]
+    assert len(silenced) == 1 and silenced[0]["ruleId"] == "OA201"
+    assert silenced[0]["suppressions"][0]["kind"] == "inSource"
+    assert len(results) == len(doc["findings"]) + 1
+    path = tmp_path / "suppressed.sarif"
+    path.write_text(r.stdout)
+    found, out = validate(validator, path, tmp_path)
+    assert [f for f in found if f[0] in ("error", "warning")] == [], out
+
+
+def test_a_silenced_fatal_finding_still_fails_the_gate(tmp_path, lint_bin):
+    """httpd refuses to start (AH01958, no stapling cache) whatever silences OA101: the
+    prediction says so and the exit status is 1, not 0."""
+    mods = "/usr/lib/apache2/modules"
+    if not os.path.isfile(f"{mods}/mod_ssl.so"):
+        pytest.skip("Debian's apache2 modules are not installed")
+    conf = tmp_path / "a.conf"
+    conf.write_text(
+        f"LoadModule mpm_event_module {mods}/mod_mpm_event.so\n"
+        f"LoadModule authz_core_module {mods}/mod_authz_core.so\n"
+        f"LoadModule ssl_module {mods}/mod_ssl.so\n"
+        "Listen 127.0.0.1:8443 https\n"
+        "# ocsp-lint: disable=OA101 we know\n"
+        "<VirtualHost *:8443>\n"
+        "    ServerName a.test\n"
+        "    SSLEngine on\n"
+        "    SSLCertificateFile /nonexistent/a.pem\n"
+        "    SSLCertificateKeyFile /nonexistent/a.key\n"
+        "    SSLUseStapling on\n"
+        "</VirtualHost>\n")
+    r = lint(["--no-envvars", "--skip", "OA401,OA402", str(conf)])
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert r.stdout.splitlines()[-1].endswith("httpd would refuse to start")
+    assert "[OA101" not in r.stdout
+    r = lint(["--no-envvars", "--format", "json", str(conf)])
+    doc = json.loads(r.stdout)
+    assert r.returncode == 1 and doc["startup"] == "fails"
+    assert [f["rule"] for f in doc["findings"] if f["rule"] == "OA101"] == []
+    assert doc["startup_reason"].endswith(
+        "[OA101, not reported: a '# ocsp-lint: disable' comment silences it]")

@@ -794,6 +794,67 @@ static void refused(oa_audit_t *a)
     }
 }
 
+/* A directive at server level that every vhost inherits (SSLStaplingFakeTryLater off in
+ * apache2.conf) gave the same finding at the same line once per vhost: 2,000 lines for
+ * 1,000 vhosts. It is reported once, about the server (vh NULL), naming the vhosts. Each
+ * vhost's analysis keeps its own copy, so its verdict still counts it. */
+typedef struct {
+    oa_finding_t *f;                    /* the one reported */
+    apr_array_header_t *vhosts;         /* const oa_vhost_t *: those that inherit it */
+} inherited_t;
+
+static void merge_inherited(oa_audit_t *a)
+{
+    apr_hash_t *groups = apr_hash_make(a->pool);
+    apr_array_header_t *kept = apr_array_make(a->pool, a->findings->nelts, sizeof(oa_finding_t *));
+    apr_array_header_t *multi = apr_array_make(a->pool, 2, sizeof(inherited_t *));
+    int i;
+
+    for (i = 0; i < a->findings->nelts; i++) {
+        oa_finding_t *f = APR_ARRAY_IDX(a->findings, i, oa_finding_t *);
+        const char *key;
+        inherited_t *g;
+        if (!f->vh || !f->node || f->node == f->vh->node) {
+            APR_ARRAY_PUSH(kept, oa_finding_t *) = f;
+            continue;
+        }
+        key = apr_psprintf(a->pool, "%s\n%pp\n%d\n%s", f->rule->id, (const void *)f->node,
+                           (int)f->d.severity, f->d.message);
+        g = apr_hash_get(groups, key, APR_HASH_KEY_STRING);
+        if (!g) {
+            g = apr_pcalloc(a->pool, sizeof(*g));
+            g->f = f;
+            g->vhosts = apr_array_make(a->pool, 1, sizeof(const oa_vhost_t *));
+            apr_hash_set(groups, key, APR_HASH_KEY_STRING, g);
+            APR_ARRAY_PUSH(kept, oa_finding_t *) = f;
+        }
+        else if (g->vhosts->nelts == 1) {
+            APR_ARRAY_PUSH(multi, inherited_t *) = g;
+        }
+        APR_ARRAY_PUSH(g->vhosts, const oa_vhost_t *) = f->vh;
+    }
+    for (i = 0; i < multi->nelts; i++) {
+        inherited_t *g = APR_ARRAY_IDX(multi, i, inherited_t *);
+        const char *shown = "";
+        int n;
+        for (n = 0; n < g->vhosts->nelts && n < 5; n++) {
+            shown = apr_pstrcat(a->pool, shown, n ? ", " : "",
+                                oa_vhost_label(a->pool,
+                                               APR_ARRAY_IDX(g->vhosts, n, const oa_vhost_t *)),
+                                NULL);
+        }
+        g->f->d.message = apr_psprintf(a->pool, "%s (the same for %d vhosts: %s%s)",
+                                       g->f->d.message, g->vhosts->nelts, shown,
+                                       g->vhosts->nelts > n
+                                       ? apr_psprintf(a->pool, " and %d more", g->vhosts->nelts - n)
+                                       : "");
+        g->f->vh = NULL;
+    }
+    if (multi->nelts) {
+        a->findings = kept;
+    }
+}
+
 apr_status_t oa_audit_run(oa_audit_t **paudit, apr_pool_t *p, const oa_model_t *model,
                           oa_pki_t *pki, const oa_audit_opts_t *opts)
 {
@@ -844,6 +905,7 @@ apr_status_t oa_audit_run(oa_audit_t **paudit, apr_pool_t *p, const oa_model_t *
             APR_ARRAY_PUSH(an->findings, oa_finding_t *) = f;
         }
     }
+    merge_inherited(a);
     refused(a);
     *paudit = a;
     return APR_SUCCESS;

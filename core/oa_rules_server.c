@@ -29,10 +29,9 @@ void oa_rule_stapling_without_cache(oa_audit_t *a, const oa_rule_t *r)
                             "add one server-wide cache outside every <VirtualHost>, e.g. "
                             "SSLStaplingCache shmcb:${APACHE_RUN_DIR}/ssl_stapling(128000), "
                             "and load mod_socache_shmcb",
-                            "SSLUseStapling on for %s but no SSLStaplingCache is configured: "
+                            "SSLUseStapling on but no SSLStaplingCache is configured: "
                             "httpd will refuse to start (AH01958 \"SSLStapling: no stapling "
-                            "cache available\"), and apachectl -t does not notice",
-                            oa_vhost_label(a->pool, an->vh));
+                            "cache available\"), and apachectl -t does not notice");
         if (f) {
             f->fatal_startup = 1;
         }

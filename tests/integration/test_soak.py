@@ -36,7 +36,10 @@ from test_production_safety import KeepAliveLoad
 SLOT = 8.0                 # seconds per mode
 DURATION = 100.0           # seconds of soak
 REQUEST_LIMIT = 10.0       # no request of the load may take longer
-MODES = ("good", "garbage", "drip", "huge", "refused", "blackhole", "wrong-signer")
+# wrong-signer right after good: after a mode that marks the responder down (drip, refused,
+# blackhole) the module waits its retry interval (10 s here, longer than a slot) before it
+# asks again, and probes without status_request meanwhile, as it should
+MODES = ("good", "wrong-signer", "garbage", "drip", "huge", "refused", "blackhole")
 
 
 class HostileResponder(S.F.Managed):

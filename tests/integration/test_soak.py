@@ -33,12 +33,13 @@ import httpd as H
 import status_helpers as S
 from test_production_safety import KeepAliveLoad
 
-SLOT = 8.0                 # seconds per mode
-DURATION = 100.0           # seconds of soak
+# A mode that makes the responder fail (drip, refused, blackhole) makes the module wait its
+# retry interval (OcspAuditResponderInterval, at least 10 s) before it asks again, and
+# probe without status_request meanwhile, as it should; with a round every 5 s the next
+# question comes within 15 s, so each mode lasts longer than that.
+SLOT = 16.0                # seconds per mode
+DURATION = 7 * SLOT        # seconds of soak: every mode at least once
 REQUEST_LIMIT = 10.0       # no request of the load may take longer
-# wrong-signer right after good: after a mode that marks the responder down (drip, refused,
-# blackhole) the module waits its retry interval (10 s here, longer than a slot) before it
-# asks again, and probes without status_request meanwhile, as it should
 MODES = ("good", "wrong-signer", "garbage", "drip", "huge", "refused", "blackhole")
 
 

@@ -80,6 +80,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     oa_tls_probe_t tls;
     oa_responder_check_t resp;
     oa_status_rec_t recs[2];
+    oa_status_view_t view;
+    oa_status_server_t srv;
     apr_time_t now = APR_TIME_C(1800000000) * APR_USEC_PER_SEC;
     apr_size_t out = 0;
     int i;
@@ -138,11 +140,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (i = 0; i < 2; i++) {
         (void)oa_status_level(&recs[i], now);
     }
-    oa_status_html(p, recs, 2, now, fuzz_sink, &out);
-    oa_status_html_fragment(p, recs, 2, now, fuzz_sink, &out);
+    /* the query string is the admin's input: the fuzzer's text, and links to rule pages */
+    oa_status_view_parse(&view, text);
+    view.docs_url = (flags & 2) ? "https://docs.example/rules/" : NULL;
+    memset(&srv, 0, sizeof(srv));
+    srv.version = text;
+    srv.rounds = flags;
+    srv.round_end = (flags & 4) ? now : 0;
+    srv.round_duration = apr_time_from_msec(flags);
+    oa_status_html(p, recs, 2, now, (flags & 16) ? NULL : &view, fuzz_sink, &out);
+    oa_status_html_fragment(p, recs, 2, now, &view, fuzz_sink, &out);
     oa_status_auto(p, recs, 2, now, check_auto, &out);
     oa_status_json(p, recs, 2, now, fuzz_sink, &out);
-    oa_status_prometheus(p, recs, 2, now, check_prometheus, p);
+    oa_status_prometheus(p, recs, 2, now, (flags & 32) ? NULL : &srv, check_prometheus, p);
     apr_pool_destroy(p);
     return 0;
 }

@@ -622,17 +622,26 @@ int oa_audit_selected(const oa_audit_opts_t *o, const oa_rule_t *r)
     return in;
 }
 
+const char *oa_rule_list_unknown(apr_pool_t *p, const char *list, int all_ok)
+{
+    char *last, *t;
+    for (t = apr_strtok(apr_pstrdup(p, list), ", ", &last); t; t = apr_strtok(NULL, ", ", &last)) {
+        if (!(all_ok && !strcasecmp(t, "all")) && !oa_rule_find(t) && !oa_rule_family_known(t)) {
+            return t;
+        }
+    }
+    return NULL;
+}
+
 const char *oa_audit_opts_add_rules(apr_pool_t *p, oa_audit_opts_t *opts, int skip,
                                     const char *list)
 {
-    char *last, *t;
     apr_array_header_t **dst = skip ? &opts->skip : &opts->select;
-    for (t = apr_strtok(apr_pstrdup(p, list), ", ", &last); t; t = apr_strtok(NULL, ", ", &last)) {
-        if (!oa_rule_find(t) && !oa_rule_family_known(t)) {
-            return apr_psprintf(p, "no rule '%s' (rules are OA101..., families such as OA2, "
-                                "or names such as issuer-not-found; ocsp-lint --list-rules "
-                                "lists them)", t);
-        }
+    const char *bad = oa_rule_list_unknown(p, list, 0);
+    if (bad) {
+        return apr_psprintf(p, "no rule '%s' (rules are OA101..., families such as OA2, "
+                            "or names such as issuer-not-found; ocsp-lint --list-rules "
+                            "lists them)", bad);
     }
     if (!*dst) {
         *dst = apr_array_make(p, 2, sizeof(const char *));

@@ -149,6 +149,10 @@ const oa_rule_t *oa_rule_find(const char *id_or_slug);
 /** Is word a family of rules that exist: "OA2" for OA2xx, "OA20" for OA20x? */
 int oa_rule_family_known(const char *word);
 
+/** The first word of a rule list ("OA201,chain-order OA3", commas or spaces) that names no
+ *  rule: not an ID, a slug or a family, nor "all" when all_ok. NULL: every word does. */
+const char *oa_rule_list_unknown(apr_pool_t *p, const char *list, int all_ok);
+
 /**
  * Setters shared by ocsp-lint's flags and the module's directives: NULL, or the error
  * message (the module returns it to httpd, the linter prints it).

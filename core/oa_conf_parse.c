@@ -3,6 +3,7 @@
  * server/core.c, modules/core/mod_macro.c, modules/metadata/mod_version.c): one line
  * at a time, through one table of the directives httpd runs while reading.
  */
+#include "oa_audit.h"
 #include "oa_conf_reader.h"
 
 /* ------------------------------------------------------------------ the command table */
@@ -143,7 +144,7 @@ static apr_status_t process_line(st_t *st, const char *l)
          * for the directive or section on the next line */
         const char *r = oa_suppress_parse(st->p, l);
         if (r) {
-            const char *bad = oa_suppress_unknown(st->p, r);
+            const char *bad = oa_rule_list_unknown(st->p, r, 1);
             st->pending_suppress = r;
             st->pending_src = st->src;
             if (bad) {

@@ -1,12 +1,10 @@
 #include <string.h>
-#include <strings.h>
 
 #include <apr_hash.h>
 #include <apr_lib.h>
 #include <apr_strings.h>
 #include <apr_file_io.h>
 
-#include "oa_audit.h"
 #include "oa_suppress.h"
 
 #define MAX_FILE (64 * 1024 * 1024)
@@ -29,17 +27,6 @@ const char *oa_suppress_parse(apr_pool_t *p, const char *comment)
     const char *m = strstr(comment, "ocsp-lint:");
     if (m && (m = strstr(m, "disable=")) != NULL) {
         return apr_pstrmemdup(p, m + 8, strcspn(m + 8, " \t\r\n"));
-    }
-    return NULL;
-}
-
-const char *oa_suppress_unknown(apr_pool_t *p, const char *list)
-{
-    char *last, *t;
-    for (t = apr_strtok(apr_pstrdup(p, list), ", ", &last); t; t = apr_strtok(NULL, ", ", &last)) {
-        if (strcasecmp(t, "all") && !oa_rule_find(t) && !oa_rule_family_known(t)) {
-            return t;
-        }
     }
     return NULL;
 }

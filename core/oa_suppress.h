@@ -27,10 +27,4 @@ void oa_suppress_mark_tree(oa_suppress_cache_t *c, oa_node_t *first);
 /** The rule list of a comment line ("# ocsp-lint: disable=A,B why"), or NULL. */
 const char *oa_suppress_parse(apr_pool_t *p, const char *comment);
 
-/**
- * The first word of a disable list that names no rule (not an ID, a slug, a family such
- * as OA2, or "all"): a typo that silences nothing. NULL when every word names rules.
- */
-const char *oa_suppress_unknown(apr_pool_t *p, const char *list);
-
 #endif

@@ -42,6 +42,14 @@ cd "$dir"
 echo 1000 > db/serial
 echo "unique_subject = no" > db/index.txt.attr
 
+# what every server certificate has; its section adds the revocation info it tests
+leaf='basicConstraints = critical, CA:false
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+subjectAltName = DNS:${ENV::OA_SAN}'
+
 cat > ca.cnf <<EOF
 [ ca ]
 default_ca = int_ca
@@ -77,60 +85,30 @@ subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
 
 [ v3_leaf ]
-basicConstraints = critical, CA:false
-keyUsage = critical, digitalSignature, keyEncipherment
-extendedKeyUsage = serverAuth
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-subjectAltName = DNS:\${ENV::OA_SAN}
+$leaf
 authorityInfoAccess = OCSP;URI:$url, caIssuers;URI:http://127.0.0.1/int.der
 $crldp
 
 [ v3_leaf_noocsp ]
-basicConstraints = critical, CA:false
-keyUsage = critical, digitalSignature, keyEncipherment
-extendedKeyUsage = serverAuth
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-subjectAltName = DNS:\${ENV::OA_SAN}
+$leaf
 crlDistributionPoints = URI:$crl_noocsp
 
 [ v3_leaf_muststaple ]
-basicConstraints = critical, CA:false
-keyUsage = critical, digitalSignature, keyEncipherment
-extendedKeyUsage = serverAuth
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-subjectAltName = DNS:\${ENV::OA_SAN}
+$leaf
 authorityInfoAccess = OCSP;URI:$url
 tlsfeature = status_request
 $crldp
 
 [ v3_leaf_muststaple_noocsp ]
-basicConstraints = critical, CA:false
-keyUsage = critical, digitalSignature, keyEncipherment
-extendedKeyUsage = serverAuth
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-subjectAltName = DNS:\${ENV::OA_SAN}
+$leaf
 crlDistributionPoints = URI:$crl_noocsp
 tlsfeature = status_request
 
 [ v3_leaf_norevinfo ]
-basicConstraints = critical, CA:false
-keyUsage = critical, digitalSignature, keyEncipherment
-extendedKeyUsage = serverAuth
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-subjectAltName = DNS:\${ENV::OA_SAN}
+$leaf
 
 [ v3_leaf_httpsocsp ]
-basicConstraints = critical, CA:false
-keyUsage = critical, digitalSignature, keyEncipherment
-extendedKeyUsage = serverAuth
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-subjectAltName = DNS:\${ENV::OA_SAN}
+$leaf
 authorityInfoAccess = OCSP;URI:https://127.0.0.1:1/ocsp
 $crldp
 

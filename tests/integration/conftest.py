@@ -75,6 +75,18 @@ def workdir(tmp_path):
 
 
 @pytest.fixture
+def helpers_stopped():
+    """Stops what a test left running of the helpers it started (responders, Prometheus,
+    servers), and fails it for leaving them; those running before (a module-scoped
+    fixture's responder) stay."""
+    import status_helpers as S
+    before = S.running()
+    yield
+    left = S.stop_all(keep=before)
+    assert not left, f"helpers left running by the test: {left}"
+
+
+@pytest.fixture
 def free_port():
     """A function returning a free 127.0.0.1 TCP port each time it is called."""
     return H.free_port

@@ -41,6 +41,8 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 import httpd as H
 import schemas
 import ocsp_fixtures as F
@@ -56,6 +58,12 @@ PAGE_PATH = "/index.html"
 
 def module_path():
     return os.environ.get("OA_MODULE") or DEFAULT_MODULE
+
+
+def require_module():
+    """Fail (not skip) the test when the module under test is not built."""
+    if not os.path.isfile(module_path()):
+        pytest.fail(f"mod_ocsp_audit is not built: {module_path()} (make, or set OA_MODULE)")
 
 
 # --------------------------------------------------------------------------- shared

@@ -31,12 +31,8 @@ TOP = S.HERE.parent.parent
 NAME = "www.test"
 
 
-@pytest.fixture(autouse=True)
-def _stop_helpers():
-    before = S.running()
-    yield
-    left = S.stop_all(keep=before)
-    assert not left, f"helpers left running by the test: {left}"
+# every helper process a test starts is stopped by it (conftest.helpers_stopped)
+pytestmark = pytest.mark.usefixtures("helpers_stopped")
 
 
 def _fast_rules(dest):
@@ -60,8 +56,7 @@ def test_fleet_alerts(httpd_bin, lint_bin, workdir):
         if os.environ.get("CI"):
             pytest.fail(why)
         pytest.skip(why)
-    if not os.path.isfile(S.module_path()):
-        pytest.fail(f"mod_ocsp_audit is not built: {S.module_path()}")
+    S.require_module()
     rport, hole = H.free_port(), H.free_port()
     pki = S.make_pki(workdir / "pki", f"http://127.0.0.1:{rport}/")
     dead = S.make_pki(workdir / "pki-dead", f"http://127.0.0.1:{hole}/")

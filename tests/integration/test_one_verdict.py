@@ -13,7 +13,6 @@ Run:  /usr/bin/python3 -m pytest tests/integration/test_one_verdict.py
 """
 
 import json
-import os
 
 import pytest
 
@@ -21,12 +20,8 @@ import httpd as H
 import status_helpers as S
 
 
-@pytest.fixture(autouse=True)
-def _stop_helpers():
-    before = S.running()
-    yield
-    left = S.stop_all(keep=before)
-    assert not left, f"helpers left running by the test: {left}"
+# every helper process a test starts is stopped by it (conftest.helpers_stopped)
+pytestmark = pytest.mark.usefixtures("helpers_stopped")
 
 
 # vhost -> (leaf, full chain, stapling, the state every output must give)
@@ -49,8 +44,7 @@ def _probe(port, name):
 
 
 def test_linter_probe_and_page_agree(httpd_bin, lint_bin, workdir):
-    if not os.path.isfile(S.module_path()):
-        pytest.fail(f"mod_ocsp_audit is not built: {S.module_path()}")
+    S.require_module()
     rport = H.free_port()
     pki = S.make_pki(workdir / "pki", f"http://127.0.0.1:{rport}/")
     cert, key = H.make_test_cert(workdir / "snakeoil", cn="default.test",

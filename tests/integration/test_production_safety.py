@@ -27,7 +27,6 @@ Run:  /usr/bin/python3 -m pytest tests/integration/test_production_safety.py
 
 import http.client
 import json
-import os
 import re
 import socket
 import subprocess
@@ -40,17 +39,8 @@ import httpd as H
 import status_helpers as S
 
 
-@pytest.fixture(autouse=True)
-def _stop_helpers():
-    before = S.running()
-    yield
-    left = S.stop_all(keep=before)
-    assert not left, f"helpers left running by the test: {left}"
-
-
-def _module():
-    if not os.path.isfile(S.module_path()):
-        pytest.fail(f"mod_ocsp_audit is not built: {S.module_path()}")
+# every helper process a test starts is stopped by it (conftest.helpers_stopped)
+pytestmark = pytest.mark.usefixtures("helpers_stopped")
 
 
 class KeepAliveLoad:
@@ -122,7 +112,7 @@ def test_graceful_restarts_mid_round(httpd_bin, workdir):
     """Item 0: the crash at graceful restarts. Each new generation's watchdog starts a
     round at once; with 1,000 vhosts it is still running 2.5 s later when the next
     restart tells that generation's child to exit."""
-    _module()
+    S.require_module()
     rport = H.free_port()
     pki = S.make_pki(workdir / "pki", f"http://127.0.0.1:{rport}/")
     vhosts = [S.Vhost(f"v{i}.test", pki.cert("good"), pki.key("good")) for i in range(1000)]
@@ -174,7 +164,7 @@ def test_graceful_restarts_mid_round(httpd_bin, workdir):
 # --------------------------------------------------------------------------- 1
 
 def test_strict_mode_never_kills_a_restart(httpd_bin, workdir):
-    _module()
+    S.require_module()
     rport = H.free_port()
     pki = S.make_pki(workdir / "pki", f"http://127.0.0.1:{rport}/")
     S.add_leaf(pki, "nochain")
@@ -235,7 +225,7 @@ def test_responders_asked_politely(httpd_bin, workdir):
     it), never about the unstapled one. Its questions are told from mod_ssl's by their
     User-Agent in the access log of a proxy (SSLOCSPProxyURL, which both use); the
     responder's own log counts every request by serial number."""
-    _module()
+    S.require_module()
     rport, pport = H.free_port(), H.free_port()
     pki = S.make_pki(workdir / "pki", f"http://127.0.0.1:{rport}/")
     S.add_leaf(pki, "unstapled")
@@ -293,7 +283,7 @@ def _proxy_conf(root, port, backend_port):
 
 
 def test_ocsp_proxy_url(httpd_bin, workdir):
-    _module()
+    S.require_module()
     rport, pport = H.free_port(), H.free_port()
     # a responder name that does not resolve: only the proxy reaches it
     url = f"http://ocsp.invalid:{rport}/"
@@ -336,7 +326,7 @@ def test_ocsp_proxy_url(httpd_bin, workdir):
 # --------------------------------------------------------------------------- 5
 
 def test_one_log_line_per_outage(httpd_bin, workdir):
-    _module()
+    S.require_module()
     rport = H.free_port()
     pki = S.make_pki(workdir / "pki", f"http://127.0.0.1:{rport}/")
     vhosts = [S.Vhost(f"v{i:02d}.test", pki.cert(("good", "muststaple")[i % 2]),
@@ -369,7 +359,7 @@ def test_one_log_line_per_outage(httpd_bin, workdir):
 # --------------------------------------------------------------------------- 6
 
 def test_staple_checked_with_configured_issuer(httpd_bin, workdir):
-    _module()
+    S.require_module()
     rport = H.free_port()
     pki = S.make_pki(workdir / "pki", f"http://127.0.0.1:{rport}/")
     # leaf.test serves the leaf alone; full.test the same leaf with its chain: mod_ssl
@@ -472,7 +462,7 @@ def test_unreadable_responder_answer(lint_bin, workdir):
 def test_peer_bytes_never_reach_the_log_raw(httpd_bin, workdir):
     """A responder whose reason phrase carries an escape sequence and a forged log line:
     OA00022 says it escaped."""
-    _module()
+    S.require_module()
     rport = H.free_port()
     pki = S.make_pki(workdir / "pki", f"http://127.0.0.1:{rport}/")
     site = S.Site(workdir / "site", [S.Vhost("good.test", pki.cert("good"), pki.key("good"))],

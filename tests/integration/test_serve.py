@@ -28,12 +28,8 @@ import httpd as H
 import status_helpers as S
 
 
-@pytest.fixture(autouse=True)
-def _stop_helpers():
-    before = S.running()
-    yield
-    left = S.stop_all(keep=before)
-    assert not left, f"helpers left running by the test: {left}"
+# every helper process a test starts is stopped by it (conftest.helpers_stopped)
+pytestmark = pytest.mark.usefixtures("helpers_stopped")
 
 
 class Process(S.F.Managed):

@@ -27,7 +27,6 @@ import socket
 import threading
 import time
 
-import pytest
 
 import httpd as H
 import status_helpers as S
@@ -173,8 +172,7 @@ def _counts(pids):
 
 
 def test_soak_hostile_responder(httpd_bin, workdir):
-    if not os.path.isfile(S.module_path()):
-        pytest.fail(f"mod_ocsp_audit is not built: {S.module_path()}")
+    S.require_module()
     hport, gport, wport = H.free_port(), H.free_port(), H.free_port()
     pki = S.make_pki(workdir / "pki", f"http://127.0.0.1:{hport}/")
     vhosts = [S.Vhost(f"v{i:02d}.test", pki.cert(("good", "muststaple")[i % 2]),

@@ -63,12 +63,8 @@ STANDARD = {  # vhost -> (leaf, full chain, SSLUseStapling, expected live.staple
 SITE_EXTRA = []
 
 
-@pytest.fixture(autouse=True)
-def _stop_helpers():
-    before = S.running()    # a module-scoped fixture's responder stays
-    yield
-    left = S.stop_all(keep=before)
-    assert not left, f"helpers left running by the test: {left}"
+# every helper process a test starts is stopped by it (conftest.helpers_stopped)
+pytestmark = pytest.mark.usefixtures("helpers_stopped")
 
 
 def _keep_tmp():
@@ -85,11 +81,6 @@ def standard_vhosts(pki, base):
     vs.append(S.Vhost(ODD_NAME, pki.cert("good"), pki.key("good"), aliases=ODD_ALIAS_WORDS,
                       include_dir=base / ODD_DIR))
     return vs
-
-
-def ensure_module():
-    if not os.path.isfile(S.module_path()):
-        pytest.fail(f"mod_ocsp_audit is not built: {S.module_path()} (make -C /work/build)")
 
 
 # --------------------------------------------------------------------------- a shared site
@@ -114,7 +105,7 @@ class Running:
 def standard_site(httpd_bin):
     """One PKI, its responder and an apache2 (event MPM) with the standard vhosts plus the
     odd one, for the read-only tests; the first probe round is done when it is handed out."""
-    ensure_module()
+    S.require_module()
     base = S.make_tmpdir("oa-status-")
     try:
         rport = H.free_port()
@@ -494,7 +485,7 @@ def test_html_states_and_filters_in_chromium(standard_site):
 # --------------------------------------------------------------------------- 3
 
 def test_responder_outage(httpd_bin, workdir):
-    ensure_module()
+    S.require_module()
     interval = 5
     rport = H.free_port()
     pki = S.make_pki(workdir / "pki", f"http://127.0.0.1:{rport}/")
@@ -621,7 +612,7 @@ def test_responder_outage(httpd_bin, workdir):
 
 @pytest.mark.parametrize("mpm", S.MPMS)
 def test_every_mpm(httpd_bin, workdir, mpm):
-    ensure_module()
+    S.require_module()
     rport = H.free_port()
     pki = S.make_pki(workdir / "pki", f"http://127.0.0.1:{rport}/")
     vhosts = [S.Vhost("good.test", pki.cert("good"), pki.key("good")),
@@ -666,7 +657,7 @@ def test_every_mpm(httpd_bin, workdir, mpm):
 # --------------------------------------------------------------------------- 6
 
 def test_graceful_restarts_under_load(httpd_bin, workdir):
-    ensure_module()
+    S.require_module()
     rport = H.free_port()
     pki = S.make_pki(workdir / "pki", f"http://127.0.0.1:{rport}/")
     S.add_leaf(pki, "nochain")
@@ -765,7 +756,7 @@ def test_graceful_restarts_under_load(httpd_bin, workdir):
 # --------------------------------------------------------------------------- 7
 
 def test_probe_not_on_request_path(httpd_bin, workdir):
-    ensure_module()
+    S.require_module()
     hole_port = H.free_port()
     pki = S.make_pki(workdir / "pki", f"http://127.0.0.1:{hole_port}/")
     vhosts = [S.Vhost("good.test", pki.cert("good"), pki.key("good"))]

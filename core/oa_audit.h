@@ -52,6 +52,8 @@ typedef struct oa_certinfo_t {
     const char *why;                    /**< the reason, when not active */
     const char *unknown;                /**< why the issuer could not be judged here (a
                                              chain or CA file is missing), or NULL */
+    const struct oa_crl_check_t *crl;   /**< its CRL as checked online (`--online`), or
+                                             NULL: the verdict then knows of it */
 } oa_certinfo_t;
 
 /** One SSL vhost, analysed. */

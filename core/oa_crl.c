@@ -617,6 +617,7 @@ apr_status_t oa_crl_check(oa_crl_check_t **pr, apr_pool_t *p, oa_crl_cache_t *ca
 
     *pr = r;
     defaults(&d, o);
+    r->checked_at = d.now;
     if (!cert) {
         r->verdict = OA_CRL_ERROR;
         r->message = "no certificate to look up";

@@ -103,6 +103,7 @@ typedef struct oa_crl_check_t {
     const char *ip;
     apr_interval_time_t t_dns, t_connect, t_response, t_total; /**< of the fetch used */
     int cached;                     /**< answered with a CRL fetched earlier */
+    apr_time_t checked_at;          /**< when the check was made (opts now) */
 } oa_crl_check_t;
 
 /** The first http:// URI of the certificate's CRL distribution points: oa_x509_crl_url()

@@ -19,6 +19,7 @@
 #include <openssl/x509v3.h>
 
 #include "oa_pki.h"
+#include "oa_crl.h"
 #include "oa_probe.h"
 
 #define DEFAULT_TIMEOUT apr_time_from_sec(5)
@@ -687,4 +688,13 @@ oa_responder_check_t *oa_responder_check_once(oa_responder_cache_t *c, apr_pool_
     apr_thread_cond_broadcast(c->cv);
     apr_thread_mutex_unlock(c->lock);
     return r;
+}
+
+void oa_probe_crl_opts(oa_crl_opts_t *co, const oa_probe_opts_t *po)
+{
+    memset(co, 0, sizeof(*co));
+    co->timeout = po->timeout;
+    co->skew = po->skew;
+    co->now = po->now;
+    co->user_agent = po->user_agent;
 }

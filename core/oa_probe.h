@@ -115,6 +115,12 @@ oa_responder_check_t *oa_responder_check_once(oa_responder_cache_t *c, apr_pool_
                                               X509 *leaf, X509 *issuer, const char *url,
                                               const oa_probe_opts_t *o, int *pskipped);
 
+struct oa_crl_opts_t;
+
+/** The options of CRL checks (core/oa_crl.h) that go with these probe options: the same
+ *  timeout, skew, clock and User-Agent. */
+void oa_probe_crl_opts(struct oa_crl_opts_t *co, const oa_probe_opts_t *po);
+
 /** "HOST[:PORT]" and "[v6]:PORT" into parts (default port 443). NULL or the error. */
 const char *oa_probe_parse_target(apr_pool_t *p, const char *target, const char **phost,
                                   apr_port_t *pport);

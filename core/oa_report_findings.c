@@ -259,6 +259,7 @@ void oa_report_findings_json(apr_pool_t *p, const oa_audit_t *a, const oa_report
             oa_json_str(j, "state", oa_state_name(v.state));
             oa_json_str(j, "reason", v.reason);
             oa_json_str(j, "fix", v.fix);
+            oa_json_str(j, "revocation", oa_revocation_name(v.revocation));
         }
         oa_json_arr_open(j, "certificates");
         for (k = 0; k < an->certs->nelts; k++) {

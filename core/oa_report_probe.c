@@ -119,6 +119,7 @@ void oa_report_crl_json(oa_json_t *j, apr_pool_t *p, const char *key, const oa_c
     oa_json_str(j, "format", c->format);
     oa_json_int(j, "size", (long long)c->size);
     oa_json_bool(j, "cached", c->cached);
+    jtime(j, p, "checked_at", c->checked_at);
     oa_json_str(j, "ip", c->ip);
     /* the phases under the names a responder check gives them */
     oa_json_int(j, "dns_ms", (long long)apr_time_as_msec(c->t_dns));
@@ -130,8 +131,8 @@ void oa_report_crl_json(oa_json_t *j, apr_pool_t *p, const char *key, const oa_c
 
 void oa_report_probe_json(oa_json_t *j, apr_pool_t *p, const char *target, const char *host,
                           int port, int addresses, const oa_tls_probe_t *t,
-                          const oa_responder_check_t *resp, const char *problem,
-                          const oa_verdict_t *v)
+                          const oa_responder_check_t *resp, const oa_crl_check_t *crl,
+                          const char *problem, const oa_verdict_t *v)
 {
     apr_time_t na;
     oa_json_obj_open(j, NULL);
@@ -146,6 +147,7 @@ void oa_report_probe_json(oa_json_t *j, apr_pool_t *p, const char *target, const
     oa_json_str(j, "state", oa_state_name(v->state));
     oa_json_str(j, "reason", v->reason);
     oa_json_str(j, "fix", v->fix);
+    oa_json_str(j, "revocation", oa_revocation_name(v->revocation));
     oa_json_str(j, "ip", t->conn ? t->conn->ip : NULL);
     oa_json_str(j, "error", t->error_class);
     oa_json_str(j, "message", t->error);
@@ -172,6 +174,9 @@ void oa_report_probe_json(oa_json_t *j, apr_pool_t *p, const char *target, const
         oa_responder_view_t rv;
         oa_responder_view_of_check(&rv, resp, apr_time_now());
         oa_report_responder_json(j, p, "responder", &rv);
+    }
+    if (crl) {
+        oa_report_crl_json(j, p, "crl", crl);
     }
     oa_json_obj_close(j);
 }

@@ -55,7 +55,8 @@ void oa_report_ocsp_info_json(oa_json_t *j, apr_pool_t *p, const oa_ocsp_info_t 
 /** One probe of `ocsp-lint probe --format json` (docs/json-output.md). */
 void oa_report_probe_json(oa_json_t *j, apr_pool_t *p, const char *target, const char *host,
                           int port, int addresses, const oa_tls_probe_t *tls,
-                          const oa_responder_check_t *resp, const char *problem,
+                          const oa_responder_check_t *resp,
+                          const struct oa_crl_check_t *crl, const char *problem,
                           const oa_verdict_t *verdict);
 
 #endif /* OA_REPORT_PROBE_H */

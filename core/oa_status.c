@@ -66,6 +66,15 @@ static void cert_identity(oa_status_rec_t *rec, X509 *x)
     BN_free(bn);
 }
 
+/* the certificate's first http:// CRL distribution point */
+static void crl_url(oa_status_rec_t *rec, X509 *x)
+{
+    apr_pool_t *p;
+    apr_pool_create(&p, NULL);
+    oa_status_strcpy(rec->crl.url, sizeof(rec->crl.url), oa_x509_crl_url(p, x));
+    apr_pool_destroy(p);
+}
+
 void oa_status_from_analysis(oa_status_rec_t *rec, const oa_analysis_t *an)
 {
     const oa_vhost_t *vh = an->vh;
@@ -89,6 +98,7 @@ void oa_status_from_analysis(oa_status_rec_t *rec, const oa_analysis_t *an)
                 rec->cert_not_after = 0;
             }
             cert_identity(rec, ci->leaf);
+            crl_url(rec, ci->leaf);
             break;
         }
     }
@@ -107,7 +117,7 @@ void oa_status_from_analysis(oa_status_rec_t *rec, const oa_analysis_t *an)
 
 void oa_status_from_probe(oa_status_rec_t *rec, const char *name, const char *address,
                           const oa_tls_probe_t *tls, const oa_responder_check_t *resp,
-                          apr_time_t now)
+                          const oa_crl_check_t *crl, apr_time_t now)
 {
     apr_pool_t *p;
     memset(rec, 0, sizeof(*rec));
@@ -124,8 +134,66 @@ void oa_status_from_probe(oa_status_rec_t *rec, const char *name, const char *ad
         }
         cert_identity(rec, tls->leaf);
         apr_pool_destroy(p);
+        crl_url(rec, tls->leaf);
     }
     oa_status_update(rec, tls, resp, now);
+    if (crl) {
+        oa_status_update_crl(rec, crl, now);
+    }
+}
+
+static int ms_of(apr_interval_time_t t)
+{
+    return (int)apr_time_as_msec(t);
+}
+
+void oa_status_update_crl(oa_status_rec_t *rec, const oa_crl_check_t *c, apr_time_t now)
+{
+    rec->crl.checked = 1;
+    rec->crl.checked_at = now;
+    rec->crl.verdict = (int)c->verdict;
+    if (c->url) {
+        oa_status_strcpy(rec->crl.url, sizeof(rec->crl.url), c->url);
+    }
+    oa_status_strcpy(rec->crl.message, sizeof(rec->crl.message), c->message);
+    rec->crl.this_update = c->this_update;
+    rec->crl.next_update = c->next_update;
+    rec->crl.revoked_at = c->revoked_at;
+    oa_status_strcpy(rec->crl.reason, sizeof(rec->crl.reason), c->reason);
+    rec->crl.entries = c->entries;
+    rec->crl.size = (apr_int64_t)c->size;
+    oa_status_strcpy(rec->crl.format, sizeof(rec->crl.format), c->format);
+    rec->crl.cached = c->cached;
+    rec->crl.dns_ms = ms_of(c->t_dns);
+    rec->crl.connect_ms = ms_of(c->t_connect);
+    rec->crl.latency_ms = ms_of(c->t_response);
+    rec->crl.total_ms = ms_of(c->t_total);
+}
+
+static const char *opt(const char *s)
+{
+    return *s ? s : NULL;
+}
+
+void oa_status_crl_check(oa_crl_check_t *c, const oa_status_rec_t *r)
+{
+    memset(c, 0, sizeof(*c));
+    c->url = opt(r->crl.url);
+    c->verdict = r->crl.checked ? (oa_crl_verdict_e)r->crl.verdict : OA_CRL_NONE;
+    c->message = opt(r->crl.message);
+    c->this_update = r->crl.this_update;
+    c->next_update = r->crl.next_update;
+    c->revoked_at = r->crl.revoked_at;
+    c->reason = opt(r->crl.reason);
+    c->entries = r->crl.entries;
+    c->format = opt(r->crl.format);
+    c->size = (apr_size_t)r->crl.size;
+    c->cached = r->crl.cached;
+    c->checked_at = r->crl.checked_at;
+    c->t_dns = apr_time_from_msec(r->crl.dns_ms);
+    c->t_connect = apr_time_from_msec(r->crl.connect_ms);
+    c->t_response = apr_time_from_msec(r->crl.latency_ms);
+    c->t_total = apr_time_from_msec(r->crl.total_ms);
 }
 
 void oa_status_update(oa_status_rec_t *rec, const oa_tls_probe_t *tls,
@@ -205,6 +273,11 @@ void oa_status_verdict(oa_verdict_t *v, apr_pool_t *p, const oa_status_rec_t *r,
     f.responder_up = r->responder_up;
     f.responder_error = r->responder_error;
     f.stops_at = r->stop_at;
+    f.cert_known = *r->cert_serial != '\0';
+    f.crl_url = r->crl.url;
+    f.crl_checked = r->crl.checked;
+    f.crl = (oa_crl_verdict_e)r->crl.verdict;
+    f.crl_message = r->crl.message;
     f.now = now;
     oa_verdict_decide(v, p, &f);
 }
@@ -463,21 +536,55 @@ static const char *responder_cell(apr_pool_t *p, const oa_status_rec_t *r, apr_t
                        h(p, r->responder_url), via);
 }
 
+/* the revocation path, coloured by how it stands */
+static const char *revocation_cell(apr_pool_t *p, const oa_status_rec_t *r,
+                                   const oa_verdict_t *v, apr_time_t now, const char **pcls)
+{
+    static const struct {
+        const char *words, *cls;
+    } paths[] = {
+        [OA_REVOCATION_UNKNOWN] = { "not known", "" },
+        [OA_REVOCATION_STAPLE] = { "OCSP staple", "good" },
+        [OA_REVOCATION_OCSP] = { "OCSP (clients ask the responder)", "" },
+        [OA_REVOCATION_CRL_UNCHECKED] = { "CRL, not checked yet", "" },
+        [OA_REVOCATION_CRL_FRESH] = { "CRL fresh", "good" },
+        [OA_REVOCATION_CRL_STALE] = { "CRL stale", "warn" },
+        [OA_REVOCATION_CRL_UNREACHABLE] = { "CRL unreachable", "warn" },
+        [OA_REVOCATION_CRL_INVALID] = { "CRL invalid", "warn" },
+        [OA_REVOCATION_REVOKED] = { "<b>revoked</b>", "bad" },
+        [OA_REVOCATION_NONE] = { "none: no OCSP responder, no CRL", "warn" },
+    };
+    *pcls = paths[v->revocation].cls;
+    if (!r->crl.checked) {
+        return apr_psprintf(p, "%s%s", paths[v->revocation].words, *r->crl.url
+                            ? apr_psprintf(p, "<br><span class=\"small mono\">CRL %s</span>",
+                                           h(p, r->crl.url)) : "");
+    }
+    return apr_psprintf(p, "%s<br><span class=\"small\">CRL %s: %s%s, checked %s</span>"
+                        "<br><span class=\"small mono\">%s</span>", paths[v->revocation].words,
+                        oa_crl_verdict_name((oa_crl_verdict_e)r->crl.verdict),
+                        r->crl.next_update ? "next update " : "",
+                        r->crl.next_update ? when(p, r->crl.next_update, now)
+                                           : h(p, r->crl.message),
+                        when(p, r->crl.checked_at, now), h(p, r->crl.url));
+}
+
 static void html_row(apr_pool_t *p, const oa_status_rec_t *r, const oa_verdict_t *v,
                      apr_time_t now, const oa_status_view_t *view, oa_out_fn *out, void *ctx)
 {
     static const char *const cls[] = { "good", "warn", "bad" };
-    const char *scls, *ccls, *rcls, *staple, *cert, *resp;
+    const char *scls, *ccls, *rcls, *vcls, *staple, *cert, *resp, *rev;
     staple = staple_cell(p, r, now, v, &scls);
     cert = cert_cell(p, r, now, &ccls);
     resp = responder_cell(p, r, now, &rcls);
+    rev = revocation_cell(p, r, v, now, &vcls);
     outs(out, ctx, apr_psprintf(p,
         "<tr class=\"%s\" data-vhost=\"%s\" data-state=\"%s\">"
         "<td><b>%s</b> <span class=\"small\">%s</span><br>"
         "<span class=\"small\">%s &middot; %s:%d</span></td>"
         "<td class=\"%s\"><span class=\"state\">%s</span> %s%s%s%s%s</td>"
         "<td class=\"%s\">%s%s</td><td class=\"%s\">%s</td><td class=\"%s\">%s</td>"
-        "<td>%s</td></tr>\n",
+        "<td class=\"%s\">%s</td><td>%s</td></tr>\n",
         cls[v->level], h(p, r->name), oa_state_name(v->state),
         h(p, r->name), h(p, r->aliases), h(p, r->addresses), h(p, r->file), r->line,
         cls[v->level], oa_state_name(v->state), h(p, v->reason ? v->reason : ""),
@@ -485,7 +592,7 @@ static void html_row(apr_pool_t *p, const oa_status_rec_t *r, const oa_verdict_t
         v->fix ? "</span>" : "", findings_links(p, r, view),
         scls, staple, *r->probe_error
             ? apr_psprintf(p, "<br><span class=\"small\">%s</span>", h(p, r->probe_error)) : "",
-        ccls, cert, rcls, resp,
+        ccls, cert, rcls, resp, vcls, rev,
         r->checked_at ? when(p, r->checked_at, now) : "pending"));
 }
 
@@ -535,7 +642,7 @@ void oa_status_html_fragment(apr_pool_t *p, const oa_status_rec_t *recs, int n, 
     state_counts(p, vs, n, out, ctx);
     outs(out, ctx, "<table class=\"oa\" id=\"vhosts\"><thead><tr><th>virtual host</th>"
          "<th>verdict</th><th>staple</th><th>certificate</th><th>responder</th>"
-         "<th>last probe</th></tr></thead><tbody>\n");
+         "<th>revocation</th><th>last probe</th></tr></thead><tbody>\n");
     /* errors first, then warnings, then the rest: readable at a glance with 1,000 rows */
     for (lvl = OA_LEVEL_ERROR; lvl >= OA_LEVEL_GOOD; lvl--) {
         for (i = 0; i < n; i++) {
@@ -593,10 +700,18 @@ void oa_status_auto(apr_pool_t *p, const oa_status_rec_t *recs, int n, apr_time_
             i, oa_text_escape(p, r->responder_error),
             i, ts(p, r->stop_at), i, oa_chain_name(r->chain)));
         outs(out, ctx, apr_psprintf(p, "OcspAudit[%d]Level: %s\nOcspAudit[%d]State: %s\n"
-                                    "OcspAudit[%d]Reason: %s\nOcspAudit[%d]Fix: %s\n",
+                                    "OcspAudit[%d]Reason: %s\nOcspAudit[%d]Fix: %s\n"
+                                    "OcspAudit[%d]Revocation: %s\nOcspAudit[%d]CrlUrl: %s\n"
+                                    "OcspAudit[%d]CrlVerdict: %s\n"
+                                    "OcspAudit[%d]CrlNextUpdate: %s\n",
                                     i, oa_level_name(vs[i].level), i, oa_state_name(vs[i].state),
                                     i, oa_text_escape(p, vs[i].reason ? vs[i].reason : ""),
-                                    i, oa_text_escape(p, vs[i].fix ? vs[i].fix : "")));
+                                    i, oa_text_escape(p, vs[i].fix ? vs[i].fix : ""),
+                                    i, oa_revocation_name(vs[i].revocation),
+                                    i, oa_text_escape(p, r->crl.url),
+                                    i, r->crl.checked ? oa_crl_verdict_name((oa_crl_verdict_e)
+                                                                            r->crl.verdict) : "",
+                                    i, ts(p, r->crl.next_update)));
     }
 }
 
@@ -667,6 +782,7 @@ void oa_status_json(apr_pool_t *p, const oa_status_rec_t *recs, int n, apr_time_
         oa_json_str(j, "state", oa_state_name(vs[i].state));
         oa_json_str(j, "reason", vs[i].reason);
         oa_json_str(j, "fix", vs[i].fix);
+        oa_json_str(j, "revocation", oa_revocation_name(vs[i].revocation));
         oa_json_obj_open(j, "config");
         oa_json_str(j, "stapling", r->config_stapling);
         oa_json_str(j, "reason", *r->config_reason ? r->config_reason : NULL);
@@ -695,6 +811,14 @@ void oa_status_json(apr_pool_t *p, const oa_status_rec_t *recs, int n, apr_time_
             oa_responder_view_t rv;
             record_responder(&rv, r);
             oa_report_responder_json(j, p, "responder", &rv);
+        }
+        if (r->crl.checked) {
+            oa_crl_check_t c;
+            oa_status_crl_check(&c, r);
+            oa_report_crl_json(j, p, "crl", &c);
+        }
+        else {
+            oa_json_null(j, "crl");
         }
         oa_json_obj_close(j);
         oa_json_obj_close(j);

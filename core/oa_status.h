@@ -11,6 +11,7 @@
 #include <apr_time.h>
 
 #include "oa_audit.h"
+#include "oa_crl.h"
 #include "oa_json.h"
 #include "oa_probe.h"
 #include "oa_verdict.h"
@@ -29,6 +30,22 @@ typedef enum {
 
 /** "unknown", "complete", "self-signed", "issuer-missing". */
 const char *oa_chain_name(oa_chain_e c);
+
+/** The last check of the served certificate's CRL (core/oa_crl.h). Plain data. */
+typedef struct oa_status_crl_t {
+    char url[OA_STATUS_STR];        /**< its first http:// distribution point, "" none */
+    int checked;                    /**< a check was made: the fields below are set */
+    int verdict;                    /**< oa_crl_verdict_e */
+    char message[OA_STATUS_STR];
+    apr_time_t checked_at;          /**< when it was last checked */
+    apr_time_t this_update, next_update, revoked_at;
+    char reason[32];                /**< the revocation's reason code, "" none */
+    int entries;
+    apr_int64_t size;               /**< bytes of the CRL fetched */
+    char format[8];                 /**< der, pem */
+    int cached;                     /**< the check used a CRL fetched earlier */
+    int dns_ms, connect_ms, latency_ms, total_ms; /**< of that fetch */
+} oa_status_crl_t;
 
 /** One vhost. Plain data only: it is copied into shared memory as it is. */
 typedef struct oa_status_rec_t {
@@ -81,6 +98,8 @@ typedef struct oa_status_rec_t {
     /* what comes next */
     apr_time_t stop_at;             /**< when stapling will stop if the responder stays
                                          down (the cached staple's nextUpdate), else 0 */
+    /* the served certificate's CRL */
+    oa_status_crl_t crl;
 } oa_status_rec_t;
 
 /** Fill the identity and configuration verdict of a record from an audit. */
@@ -92,7 +111,7 @@ void oa_status_from_analysis(oa_status_rec_t *rec, const oa_analysis_t *an);
  */
 void oa_status_from_probe(oa_status_rec_t *rec, const char *name, const char *address,
                           const oa_tls_probe_t *tls, const oa_responder_check_t *resp,
-                          apr_time_t now);
+                          const oa_crl_check_t *crl, apr_time_t now);
 
 /**
  * Fold a probe and a responder check (either may be NULL) into the record, at time now:
@@ -100,6 +119,12 @@ void oa_status_from_probe(oa_status_rec_t *rec, const char *name, const char *ad
  */
 void oa_status_update(oa_status_rec_t *rec, const oa_tls_probe_t *tls,
                       const oa_responder_check_t *resp, apr_time_t now);
+
+/** Fold a CRL check of the served certificate into the record, made at time now. */
+void oa_status_update_crl(oa_status_rec_t *rec, const oa_crl_check_t *crl, apr_time_t now);
+
+/** The record's CRL check, as core/oa_crl.h gives one (for the renderers). */
+void oa_status_crl_check(oa_crl_check_t *c, const oa_status_rec_t *rec);
 
 /** The verdict of a record (oa_verdict.h): what every rendering of the page shows. */
 void oa_status_verdict(oa_verdict_t *v, apr_pool_t *p, const oa_status_rec_t *rec,

@@ -89,11 +89,11 @@ static double secs(apr_time_t t)
 
 /* what a per-vhost family says */
 typedef enum { V_LEVEL, V_STAPLED, V_STATUS, V_VERIFIED, V_THIS, V_NEXT, V_PRODUCED, V_LEFT,
-               V_STOP, V_MUST, V_CHECKED, V_RESP_CHECKED } value_e;
+               V_STOP, V_MUST, V_CHECKED, V_RESP_CHECKED, V_CRL_NEXT, V_CRL_CHECKED } value_e;
 
 /* the per-vhost families: a row each, with what decides whether a vhost has a sample */
 typedef enum { HAS_ALWAYS, HAS_PROBED, HAS_STAPLE, HAS_THIS, HAS_NEXT, HAS_PRODUCED,
-               HAS_STOP, HAS_CERT, HAS_RESPONDER, HAS_RESPONDER_UP } has_e;
+               HAS_STOP, HAS_CERT, HAS_RESPONDER, HAS_RESPONDER_UP, HAS_CRL, HAS_CRL_NEXT } has_e;
 
 typedef struct {
     const char *name;
@@ -137,6 +137,10 @@ static double value(value_e what, const oa_status_rec_t *r, const oa_verdict_t *
         return secs(r->checked_at);
     case V_RESP_CHECKED:
         return secs(r->responder_checked_at);
+    case V_CRL_NEXT:
+        return secs(r->crl.next_update);
+    case V_CRL_CHECKED:
+        return secs(r->crl.checked_at);
     }
     return 0;
 }
@@ -167,6 +171,10 @@ static const vhost_metric_t vhost_metrics[] = {
       HAS_PROBED, V_CHECKED },
     { "ocsp_audit_responder_last_check_timestamp_seconds", "When the module last asked the "
       "OCSP responder (or saw a fresh staple from it).", HAS_RESPONDER, V_RESP_CHECKED },
+    { "ocsp_audit_crl_next_update_timestamp_seconds", "The nextUpdate of the served "
+      "certificate's CRL, as last fetched (Unix time).", HAS_CRL_NEXT, V_CRL_NEXT },
+    { "ocsp_audit_crl_last_check_timestamp_seconds", "When the served certificate's CRL was "
+      "last checked.", HAS_CRL, V_CRL_CHECKED },
 };
 
 static int has(has_e h, const oa_status_rec_t *r)
@@ -192,6 +200,10 @@ static int has(has_e h, const oa_status_rec_t *r)
         return r->responder_checked;
     case HAS_RESPONDER_UP:
         return r->responder_checked && r->responder_up;
+    case HAS_CRL:
+        return r->crl.checked;
+    case HAS_CRL_NEXT:
+        return r->crl.checked && r->crl.next_update;
     }
     return 0;
 }
@@ -294,6 +306,24 @@ void oa_status_prometheus(apr_pool_t *p, const oa_status_rec_t *recs, int n, apr
         for (k = 0; k < 3; k++) {
             sample(&m, "ocsp_audit_responder_latency_seconds", apr_psprintf(p,
                    "%s,phase=\"%s\"", lbl[i], phases[k]), ms[k] / 1000.0);
+        }
+    }
+    family(&m, "ocsp_audit_vhost_revocation", "How clients learn that the served certificate "
+           "is revoked (path: staple, ocsp, crl, crl-fresh, crl-stale, crl-unreachable, "
+           "crl-invalid, revoked, none, unknown); always 1.");
+    for (i = 0; i < n; i++) {
+        sample(&m, "ocsp_audit_vhost_revocation", apr_psprintf(p, "%s,path=\"%s\"", lbl[i],
+               oa_revocation_name(vs[i].revocation)), 1);
+    }
+    family(&m, "ocsp_audit_crl_ok", "1 when the served certificate's CRL was fetched, is "
+           "signed by its issuer, is current and does not list it; 0 otherwise (verdict "
+           "says why).");
+    for (i = 0; i < n; i++) {
+        if (has(HAS_CRL, &recs[i])) {
+            sample(&m, "ocsp_audit_crl_ok", apr_psprintf(p, "%s,url=\"%s\",verdict=\"%s\"",
+                   lbl[i], esc(p, recs[i].crl.url),
+                   oa_crl_verdict_name((oa_crl_verdict_e)recs[i].crl.verdict)),
+                   recs[i].crl.verdict == OA_CRL_OK);
         }
     }
     family(&m, "ocsp_audit_config_findings", "Configuration findings of the vhost by "

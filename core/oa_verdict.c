@@ -29,6 +29,38 @@ const char *oa_state_name(oa_state_e state)
     return (state >= OA_STATE_STAPLED && state <= OA_STATE_UNKNOWN) ? names[state] : "unknown";
 }
 
+const char *oa_revocation_name(oa_revocation_e r)
+{
+    static const char *const names[] = {
+        "unknown", "staple", "ocsp", "crl", "crl-fresh", "crl-stale", "crl-unreachable",
+        "crl-invalid", "revoked", "none"
+    };
+    return (r >= OA_REVOCATION_UNKNOWN && r <= OA_REVOCATION_NONE) ? names[r] : "unknown";
+}
+
+oa_revocation_e oa_revocation_of_crl(oa_crl_verdict_e v)
+{
+    switch (v) {
+    case OA_CRL_OK:
+        return OA_REVOCATION_CRL_FRESH;
+    case OA_CRL_NONE:
+    case OA_CRL_NO_ISSUER:        /* not the CRL's fault: nothing known of it */
+    case OA_CRL_CANCELLED:
+        return OA_REVOCATION_UNKNOWN;
+    case OA_CRL_STALE:
+    case OA_CRL_FUTURE:
+        return OA_REVOCATION_CRL_STALE;
+    case OA_CRL_REVOKED:
+        return OA_REVOCATION_REVOKED;
+    case OA_CRL_URL:
+    case OA_CRL_MALFORMED:
+    case OA_CRL_BAD_SIGNATURE:
+        return OA_REVOCATION_CRL_INVALID;
+    default:                      /* the network's classes, http, too-large */
+        return OA_REVOCATION_CRL_UNREACHABLE;
+    }
+}
+
 oa_predict_e oa_predict_from_name(const char *name)
 {
     static const struct {
@@ -122,6 +154,19 @@ static int revoked(oa_verdict_t *v, apr_pool_t *p, const oa_verdict_facts_t *f)
     return 1;
 }
 
+static int crl_revoked(oa_verdict_t *v, apr_pool_t *p, const oa_verdict_facts_t *f)
+{
+    if (!f->crl_checked || f->crl != OA_CRL_REVOKED) {
+        return 0;
+    }
+    set(v, OA_LEVEL_ERROR, OA_STATE_REVOKED,
+        apr_psprintf(p, "%s (CRL %s)", has(f->crl_message) ? f->crl_message
+                     : "the CRL lists the certificate as revoked: clients that check CRLs "
+                       "refuse it", has(f->crl_url) ? f->crl_url : "?"),
+        "replace the certificate");
+    return 1;
+}
+
 static int must_staple(oa_verdict_t *v, apr_pool_t *p, const oa_verdict_facts_t *f)
 {
     int offline_none = !f->probed && (f->predicted == OA_PREDICT_OFF
@@ -186,8 +231,9 @@ static int no_ocsp_url(oa_verdict_t *v, apr_pool_t *p, const oa_verdict_facts_t 
     }
     set(v, OA_LEVEL_WARNING, OA_STATE_NO_OCSP_URL,
         apr_psprintf(p, "the certificate names no OCSP responder: there is nothing to staple, "
-                     "and clients check revocation through its CRL%s%s",
-                     has(f->crl_url) ? " " : "", has(f->crl_url) ? f->crl_url : ""),
+                     "and clients check revocation through its CRL%s%s%s",
+                     has(f->crl_url) ? " " : "", has(f->crl_url) ? f->crl_url : "",
+                     (f->crl_checked && f->crl == OA_CRL_OK) ? ", which is current" : ""),
         f->md_staples ? "turn mod_md's stapling off for it (MDStapleOthers off, or MDStapling "
                         "off for its domain): mod_md cannot staple it either"
                       : "turn SSLUseStapling off for this vhost, or set SSLStaplingForceURL if "
@@ -306,9 +352,69 @@ static int stapled(oa_verdict_t *v, apr_pool_t *p, const oa_verdict_facts_t *f)
 }
 
 static const check_fn checks[] = {
-    unreachable, fatal, revoked, must_staple, bad_staple, self_signed, off, no_ocsp_url,
+    unreachable, fatal, revoked, crl_revoked, must_staple, bad_staple, self_signed, off, no_ocsp_url,
     unknown, broken, at_risk, no_staple, stapled
 };
+
+/* how clients learn of a revocation: the staple, else the CRL as checked, else the paths
+ * the certificate names */
+static oa_revocation_e revocation(const oa_verdict_t *v, const oa_verdict_facts_t *f)
+{
+    if (v->state == OA_STATE_REVOKED) {
+        return OA_REVOCATION_REVOKED;
+    }
+    if (!f->cert_known || f->self_signed || v->state == OA_STATE_UNREACHABLE
+        || v->state == OA_STATE_PENDING) {
+        return OA_REVOCATION_UNKNOWN;
+    }
+    if (f->probed ? staple_good(f) : f->predicted == OA_PREDICT_ACTIVE) {
+        return OA_REVOCATION_STAPLE;
+    }
+    if (f->crl_checked && oa_revocation_of_crl(f->crl) != OA_REVOCATION_UNKNOWN) {
+        return oa_revocation_of_crl(f->crl);
+    }
+    if (!f->no_ocsp_url) {
+        return OA_REVOCATION_OCSP;
+    }
+    return has(f->crl_url) ? OA_REVOCATION_CRL_UNCHECKED : OA_REVOCATION_NONE;
+}
+
+/* A CRL that is not healthy is a warning wherever it is: the only revocation path of a
+ * certificate without an OCSP responder, and the one clients without OCSP use. Said after
+ * the state's reason, with what to do. */
+static void crl_trouble(oa_verdict_t *v, apr_pool_t *p, const oa_verdict_facts_t *f)
+{
+    const char *what, *fix;
+    oa_revocation_e path = f->crl_checked ? oa_revocation_of_crl(f->crl)
+                                          : OA_REVOCATION_UNKNOWN;
+    if (path == OA_REVOCATION_UNKNOWN || path == OA_REVOCATION_CRL_FRESH
+        || path == OA_REVOCATION_REVOKED || !f->cert_known
+        || v->state == OA_STATE_UNREACHABLE) {
+        return;
+    }
+    switch (path) {
+    case OA_REVOCATION_CRL_STALE:
+        what = f->crl == OA_CRL_FUTURE ? "not valid yet" : "stale";
+        fix = f->crl == OA_CRL_FUTURE ? "check this server's clock, else tell the CA"
+            : "tell the CA: its CRL is not being renewed";
+        break;
+    case OA_REVOCATION_CRL_INVALID:
+        what = "not a valid CRL of the issuer";
+        fix = "tell the CA: clients cannot check revocation through this CRL";
+        break;
+    default:
+        what = "unreachable";
+        fix = "check that this server reaches the CRL's host (DNS, firewall, proxy), "
+              "else tell the CA";
+    }
+    v->reason = apr_psprintf(p, "%s; its CRL %s is %s (%s)", v->reason,
+                             has(f->crl_url) ? f->crl_url : "", what,
+                             has(f->crl_message) ? f->crl_message : oa_crl_verdict_name(f->crl));
+    v->fix = v->fix ? apr_psprintf(p, "%s; for the CRL: %s", v->fix, fix) : fix;
+    if (v->level < OA_LEVEL_WARNING) {
+        v->level = OA_LEVEL_WARNING;
+    }
+}
 
 void oa_verdict_decide(oa_verdict_t *v, apr_pool_t *p, const oa_verdict_facts_t *f)
 {
@@ -319,6 +425,8 @@ void oa_verdict_decide(oa_verdict_t *v, apr_pool_t *p, const oa_verdict_facts_t 
             break;
         }
     }
+    v->revocation = revocation(v, f);
+    crl_trouble(v, p, f);
     if (f->config_errors && v->level < OA_LEVEL_ERROR) {
         v->level = OA_LEVEL_ERROR;
         if (!v->fix) {
@@ -354,9 +462,16 @@ void oa_verdict_of_analysis(oa_verdict_t *v, apr_pool_t *p, const oa_analysis_t 
     for (i = 0; i < an->certs->nelts; i++) {
         const oa_certinfo_t *ci = APR_ARRAY_IDX(an->certs, i, const oa_certinfo_t *);
         if (ci->leaf && !ci->replaced) {      /* the served certificate */
+            f.cert_known = 1;
             f.no_ocsp_url = !ci->url;
+            f.crl_url = oa_x509_crl_url(p, ci->leaf);
             f.self_signed = oa_x509_self_signed(ci->leaf);
             f.must_staple = ci->must_staple;
+            if (ci->crl) {                    /* --online */
+                f.crl_checked = 1;
+                f.crl = ci->crl->verdict;
+                f.crl_message = ci->crl->message;
+            }
             break;
         }
     }
@@ -364,7 +479,8 @@ void oa_verdict_of_analysis(oa_verdict_t *v, apr_pool_t *p, const oa_analysis_t 
 }
 
 void oa_verdict_of_probe(oa_verdict_t *v, apr_pool_t *p, const oa_tls_probe_t *tls,
-                         const oa_responder_check_t *resp, apr_time_t now)
+                         const oa_responder_check_t *resp, const oa_crl_check_t *crl,
+                         apr_time_t now)
 {
     oa_verdict_facts_t f;
     memset(&f, 0, sizeof(f));
@@ -378,10 +494,18 @@ void oa_verdict_of_probe(oa_verdict_t *v, apr_pool_t *p, const oa_tls_probe_t *t
     f.staple_verified = tls->staple_present && tls->staple.verified;
     f.next_update = tls->staple.next_update;
     if (tls->leaf) {
+        f.cert_known = 1;
         f.self_signed = tls->self_signed;
         f.chain_lacks_issuer = !tls->chain_complete;
         f.no_ocsp_url = !oa_x509_ocsp_url(p, tls->leaf);
+        f.crl_url = oa_x509_crl_url(p, tls->leaf);
         f.must_staple = tls->must_staple;
+    }
+    if (crl) {
+        f.crl_checked = 1;
+        f.crl = crl->verdict;
+        f.crl_message = crl->message;
+        f.crl_url = crl->url ? crl->url : f.crl_url;
     }
     if (resp && resp->verdict) {
         f.responder_checked = 1;

@@ -14,6 +14,8 @@
 #include <apr_pools.h>
 #include <apr_time.h>
 
+#include "oa_crl.h"
+
 /** How a vhost stands: its colour. */
 typedef enum {
     OA_LEVEL_GOOD = 0,
@@ -60,6 +62,29 @@ typedef enum {
  *  "pending", "unknown". */
 const char *oa_state_name(oa_state_e state);
 
+/** How clients can learn that the served certificate is revoked: the revocation path it
+ *  has, and how that path stands. */
+typedef enum {
+    OA_REVOCATION_UNKNOWN = 0,      /**< not known: not probed, no certificate, self-signed */
+    OA_REVOCATION_STAPLE,           /**< a good staple is served (offline: will be) */
+    OA_REVOCATION_OCSP,             /**< not stapled: clients ask the OCSP responder */
+    OA_REVOCATION_CRL_UNCHECKED,    /**< a CRL distribution point, not checked */
+    OA_REVOCATION_CRL_FRESH,        /**< its CRL is signed by the issuer and current */
+    OA_REVOCATION_CRL_STALE,        /**< its CRL is past nextUpdate, or not yet valid */
+    OA_REVOCATION_CRL_UNREACHABLE,  /**< its CRL cannot be fetched (network, HTTP, size) */
+    OA_REVOCATION_CRL_INVALID,      /**< its CRL is not a CRL of the issuer */
+    OA_REVOCATION_REVOKED,          /**< the staple or the CRL says revoked */
+    OA_REVOCATION_NONE              /**< neither an OCSP responder nor a CRL: clients
+                                         cannot learn of a revocation */
+} oa_revocation_e;
+
+/** "unknown", "staple", "ocsp", "crl", "crl-fresh", "crl-stale", "crl-unreachable",
+ *  "crl-invalid", "revoked", "none". */
+const char *oa_revocation_name(oa_revocation_e r);
+
+/** The revocation path of a CRL check's verdict (OA_REVOCATION_UNKNOWN for OA_CRL_NONE). */
+oa_revocation_e oa_revocation_of_crl(oa_crl_verdict_e v);
+
 /** What is known of one vhost; zero means "not known". */
 typedef struct oa_verdict_facts_t {
     /* the configuration */
@@ -71,6 +96,7 @@ typedef struct oa_verdict_facts_t {
     int md_staples;                  /**< mod_md staples it */
     int no_ocsp_url;                 /**< the certificate names no OCSP responder */
     const char *crl_url;             /**< its CRL distribution point, when known */
+    int cert_known;                  /**< the served certificate is known */
     int self_signed;
     int must_staple;
     /* a live handshake */
@@ -91,6 +117,10 @@ typedef struct oa_verdict_facts_t {
     int responder_up;
     const char *responder_error;
     apr_time_t stops_at;             /**< stapling stops then if the responder stays down */
+    /* its CRL (core/oa_crl.h) */
+    int crl_checked;                 /**< a check was made: crl and crl_message are set */
+    oa_crl_verdict_e crl;
+    const char *crl_message;
     apr_time_t now;
 } oa_verdict_facts_t;
 
@@ -100,6 +130,7 @@ typedef struct oa_verdict_t {
     const char *reason;              /**< one sentence, for people */
     const char *fix;                 /**< one sentence, or NULL when there is nothing to do */
     apr_time_t stops_at;             /**< when stapling stops, or 0 */
+    oa_revocation_e revocation;      /**< how clients learn of a revocation */
 } oa_verdict_t;
 
 /** The verdict for the facts. Strings are in p (or static). */
@@ -113,9 +144,10 @@ struct oa_responder_check_t;
 void oa_verdict_of_analysis(oa_verdict_t *v, apr_pool_t *p, const struct oa_analysis_t *an,
                             apr_time_t now);
 
-/** A probe's verdict: a handshake (may have failed) and the responder check (may be
- *  NULL: not asked). */
+/** A probe's verdict: a handshake (may have failed), the responder check and the CRL
+ *  check (either may be NULL: not made). */
 void oa_verdict_of_probe(oa_verdict_t *v, apr_pool_t *p, const struct oa_tls_probe_t *tls,
-                         const struct oa_responder_check_t *resp, apr_time_t now);
+                         const struct oa_responder_check_t *resp,
+                         const oa_crl_check_t *crl, apr_time_t now);
 
 #endif /* OA_VERDICT_H */

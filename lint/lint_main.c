@@ -345,29 +345,21 @@ static int online_crl_failed(const online_t *on)
     return on->crl && on->crl->verdict != OA_CRL_OK;
 }
 
-static void crl_opts(oa_crl_opts_t *co, const oa_probe_opts_t *po)
-{
-    memset(co, 0, sizeof(*co));
-    co->timeout = po->timeout;
-    co->skew = po->skew;
-    co->now = po->now;
-    co->user_agent = po->user_agent;
-}
-
 static apr_array_header_t *online_checks(apr_pool_t *p, const oa_audit_t *a,
                                          const oa_probe_opts_t *po)
 {
     apr_array_header_t *out = apr_array_make(p, 8, sizeof(online_t));
     oa_responder_cache_t *cache = oa_responder_cache_make(p);
     oa_crl_cache_t *crls = oa_crl_cache_make(p);
-    apr_hash_t *seen = apr_hash_make(p);
+    apr_hash_t *seen = apr_hash_make(p), *crl_of = apr_hash_make(p);
     oa_crl_opts_t co;
     int i, k;
-    crl_opts(&co, po);
+    oa_probe_crl_opts(&co, po);
     for (i = 0; i < a->analyses->nelts; i++) {
         const oa_analysis_t *an = APR_ARRAY_IDX(a->analyses, i, const oa_analysis_t *);
         for (k = 0; k < an->certs->nelts; k++) {
-            const oa_certinfo_t *ci = APR_ARRAY_IDX(an->certs, k, const oa_certinfo_t *);
+            /* the CRL check goes into the certificate's facts: the vhosts' verdicts */
+            oa_certinfo_t *ci = APR_ARRAY_IDX(an->certs, k, oa_certinfo_t *);
             const char *fp, *crl_url = ci->leaf ? oa_x509_crl_url(p, ci->leaf) : NULL;
             online_t *o;
             if (!ci->leaf || !ci->issuer || !(ci->url || ci->ocsp_url || crl_url)) {
@@ -375,6 +367,7 @@ static apr_array_header_t *online_checks(apr_pool_t *p, const oa_audit_t *a,
             }
             fp = oa_x509_fingerprint(p, ci->leaf);
             if (apr_hash_get(seen, fp, APR_HASH_KEY_STRING)) {
+                ci->crl = apr_hash_get(crl_of, fp, APR_HASH_KEY_STRING);
                 continue;   /* one line per certificate */
             }
             apr_hash_set(seen, fp, APR_HASH_KEY_STRING, fp);
@@ -389,6 +382,8 @@ static apr_array_header_t *online_checks(apr_pool_t *p, const oa_audit_t *a,
             }
             if (crl_url) {
                 oa_crl_check(&o->crl, p, crls, ci->leaf, ci->issuer, crl_url, &co);
+                ci->crl = o->crl;
+                apr_hash_set(crl_of, fp, APR_HASH_KEY_STRING, o->crl);
             }
         }
     }

@@ -17,6 +17,7 @@
 #include "lint.h"
 #include "oa_report_probe.h"
 #include "oa_verdict.h"
+#include "oa_crl.h"
 #include "oa_json.h"
 #include "oa_pki.h"
 #include "oa_probe.h"
@@ -40,6 +41,7 @@ typedef struct {
     apr_pool_t *pool;
     oa_tls_probe_t *tls;
     oa_responder_check_t *resp;
+    oa_crl_check_t *crl;        /* NULL: not checked (no CRL distribution point, no issuer) */
     const char *problem;        /* NULL: all good */
     oa_verdict_t verdict;
 } job_t;
@@ -55,17 +57,28 @@ struct work_t {
     apr_thread_mutex_t *lock;
     oa_probe_opts_t opts;
     int responder;
+    oa_crl_cache_t *crls;       /* NULL: --no-crl; else one fetch per distribution point */
+    oa_crl_opts_t crl_opts;
     int progress;
     int stream;                 /* text: print each job as it ends (under the lock) */
     int color;                  /* ANSI colours: a terminal, and NO_COLOR unset */
     apr_pool_t *pool;
 };
 
+/* a CRL check that found something wrong with the CRL (not a revocation) */
+static int crl_trouble(const oa_crl_check_t *c)
+{
+    return c && c->verdict != OA_CRL_OK && c->verdict != OA_CRL_REVOKED;
+}
+
 static const char *problem_of(apr_pool_t *p, job_t *j)
 {
     const oa_tls_probe_t *t = j->tls;
     if (t->error) {
         return t->error;
+    }
+    if (j->crl && j->crl->verdict == OA_CRL_REVOKED) {
+        return j->crl->message;
     }
     if (t->status_request_kills) {
         return apr_psprintf(p, "asking for a staple is what kills the handshake (%s); "
@@ -93,6 +106,10 @@ static const char *problem_of(apr_pool_t *p, job_t *j)
     if (j->resp && strcmp(j->resp->verdict, "ok")) {
         return apr_psprintf(p, "responder: %s%s%s", j->resp->verdict,
                             j->resp->message ? ": " : "", j->resp->message ? j->resp->message : "");
+    }
+    if (crl_trouble(j->crl)) {
+        return apr_psprintf(p, "CRL: %s: %s", oa_crl_verdict_name(j->crl->verdict),
+                            j->crl->message);
     }
     return NULL;
 }
@@ -126,7 +143,7 @@ static void run_job(work_t *w, void *item)
     if (!j->addr) {
         j->tls = dns_failure(j->pool, j->t);
         j->problem = problem_of(j->pool, j);
-        oa_verdict_of_probe(&j->verdict, j->pool, j->tls, NULL, apr_time_now());
+        oa_verdict_of_probe(&j->verdict, j->pool, j->tls, NULL, NULL, apr_time_now());
         return;
     }
     oa_probe_tls_at(&j->tls, j->pool, j->t->host, j->addr, j->t->sni, &w->opts);
@@ -134,8 +151,15 @@ static void run_job(work_t *w, void *item)
     if (w->responder && j->tls->leaf && j->tls->issuer) {
         oa_responder_check(&j->resp, j->pool, j->tls->leaf, j->tls->issuer, NULL, &w->opts);
     }
+    /* the served certificate's CRL, when it names one and its issuer is known (a
+     * self-signed certificate has no CA to revoke it) */
+    if (w->crls && j->tls->leaf && j->tls->issuer && !j->tls->self_signed
+        && oa_x509_crl_url(j->pool, j->tls->leaf)) {
+        oa_crl_check(&j->crl, j->pool, w->crls, j->tls->leaf, j->tls->issuer, NULL,
+                     &w->crl_opts);
+    }
     j->problem = problem_of(j->pool, j);
-    oa_verdict_of_probe(&j->verdict, j->pool, j->tls, j->resp, apr_time_now());
+    oa_verdict_of_probe(&j->verdict, j->pool, j->tls, j->resp, j->crl, apr_time_now());
 }
 
 static void print_text(const work_t *w, job_t *j);
@@ -293,6 +317,17 @@ static void print_text(const work_t *w, job_t *j)
         }
         printf("\n");
     }
+    if (j->crl) {
+        const oa_crl_check_t *c = j->crl;
+        printf("    crl %s: %s: %s", oa_text_escape(p, c->url), oa_crl_verdict_name(c->verdict),
+               oa_text_escape(p, c->message));
+        if (c->ip) {
+            printf(" (%sdns %s, connect %s, response %s)", c->cached ? "cached; " : "",
+                   ms(p, c->t_dns), ms(p, c->t_connect), ms(p, c->t_response));
+        }
+        printf("\n");
+    }
+    printf("    revocation: %s\n", oa_revocation_name(j->verdict.revocation));
     if (j->problem) {
         printf("    problem: %s\n", oa_text_escape(p, j->problem));
     }
@@ -302,8 +337,8 @@ static void print_text(const work_t *w, job_t *j)
 static void print_json(oa_json_t *js, apr_pool_t *p, job_t *j)
 {
     oa_report_probe_json(js, p, j->t->target, j->t->host, j->t->port,
-                         j->t->addrs ? j->t->addrs->nelts : 0, j->tls, j->resp, j->problem,
-                         &j->verdict);
+                         j->t->addrs ? j->t->addrs->nelts : 0, j->tls, j->resp, j->crl,
+                         j->problem, &j->verdict);
 }
 
 #define MAX_CLOCK_OFFSET (100L * 366 * 86400)
@@ -314,6 +349,7 @@ static const apr_getopt_option_t probe_options[] = {
     { "timeout", 't', 1, "seconds for each phase: DNS, connect, handshake, response (default 5)" },
     { "concurrency", 'j', 1, "hosts probed at once (default 8)" },
     { "no-responder", 'R', 0, "do not query the OCSP responder" },
+    { "no-crl", 'C', 0, "do not fetch the served certificate's CRL" },
     { "skew", 'k', 1, "seconds of clock difference tolerated (default 300)" },
     { "clock-offset", 'o', 1, "judge as if the clock were this many seconds ahead (for "
       "drills; negative: behind; at most 100 years either way)" },
@@ -326,14 +362,16 @@ static void probe_usage(FILE *out)
     int i;
     fprintf(out, "usage: ocsp-lint probe [options] HOST[:PORT]...\n\n"
             "Check live servers as a client would: a TLS handshake with SNI and the\n"
-            "status_request extension, the staple it gets, and the OCSP responder.\n"
+            "status_request extension, the staple it gets, the OCSP responder and the\n"
+            "certificate's CRL.\n"
             "Probe every node behind a name with --sni NAME node1:443 node2:443 ...\n\n");
     for (i = 0; probe_options[i].name; i++) {
         fprintf(out, "  --%s%s\n        %s\n", probe_options[i].name,
                 probe_options[i].has_arg ? " ARG" : "", probe_options[i].description);
     }
-    fprintf(out, "\nExit codes: 0 every host staples a good, verified response and its responder\n"
-            "answers; 1 a problem was found; 2 usage error.\n");
+    fprintf(out, "\nExit codes: 0 every host staples a good, verified response, its responder\n"
+            "answers and its CRL (when it names one) is current and does not list it; 1 a\n"
+            "problem was found; 2 usage error.\n");
 }
 
 static int positive(const char *s, long max, long *out)
@@ -499,7 +537,7 @@ int lint_probe_main(apr_pool_t *p, int argc, const char *const *argv)
 {
     apr_getopt_t *g;
     apr_status_t rv;
-    int ch, i, problems = 0, json = 0, conc = 8;
+    int ch, i, problems = 0, json = 0, conc = 8, nocrl = 0;
     const char *arg, *sni = NULL;
     work_t w;
     long v;
@@ -539,6 +577,7 @@ int lint_probe_main(apr_pool_t *p, int argc, const char *const *argv)
             conc = (int)v;
             break;
         case 'R': w.responder = 0; break;
+        case 'C': nocrl = 1; break;
         case 'k':
             if (!positive(arg, 86400 * 7, &v)) {
                 fprintf(stderr, "ocsp-lint probe: --skew takes seconds\n");
@@ -593,6 +632,10 @@ int lint_probe_main(apr_pool_t *p, int argc, const char *const *argv)
         APR_ARRAY_PUSH(targets, target_t *) = t;
     }
     apr_thread_mutex_create(&w.lock, APR_THREAD_MUTEX_DEFAULT, p);
+    if (!nocrl) {
+        w.crls = oa_crl_cache_make(p);
+        oa_probe_crl_opts(&w.crl_opts, &w.opts);
+    }
 
     /* every address of every name, each probed on its own: a cluster behind one name */
     run_all(&w, p, targets, resolve_target, conc, 0, 0);

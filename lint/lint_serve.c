@@ -25,6 +25,7 @@
 #include <apr_thread_mutex.h>
 
 #include "lint.h"
+#include "oa_crl.h"
 #include "oa_probe.h"
 #include "oa_status.h"
 
@@ -47,6 +48,8 @@ typedef struct {
     int running, max_running;   /* probes under way, and the bound */
     oa_probe_opts_t opts;
     int responder;
+    oa_crl_cache_t *crls;       /* NULL: --no-crl; each CRL kept until its nextUpdate */
+    oa_crl_opts_t crl_opts;
     unsigned long probes, hits, refused;
 } serve_t;
 
@@ -84,6 +87,7 @@ static char *probe_exposition(serve_t *sv, const char *target, const char *host,
     apr_pool_t *p;
     oa_tls_probe_t *tls;
     oa_responder_check_t *resp = NULL;
+    oa_crl_check_t *crl = NULL;
     oa_status_rec_t rec;
     oa_status_server_t srv;
     sbuf_t b = { NULL, 0, 0 };
@@ -94,8 +98,12 @@ static char *probe_exposition(serve_t *sv, const char *target, const char *host,
     if (sv->responder && tls->leaf && tls->issuer) {
         oa_responder_check(&resp, p, tls->leaf, tls->issuer, NULL, &sv->opts);
     }
+    if (sv->crls && tls->leaf && tls->issuer && !tls->self_signed
+        && oa_x509_crl_url(p, tls->leaf)) {
+        oa_crl_check(&crl, p, sv->crls, tls->leaf, tls->issuer, NULL, &sv->crl_opts);
+    }
     now = apr_time_now();
-    oa_status_from_probe(&rec, sni ? sni : host, target, tls, resp, now);
+    oa_status_from_probe(&rec, sni ? sni : host, target, tls, resp, crl, now);
     memset(&srv, 0, sizeof(srv));
     srv.version = OA_VERSION;
     oa_status_prometheus(p, &rec, 1, now, &srv, to_sbuf, &b);
@@ -333,6 +341,7 @@ static void serve_usage(FILE *f)
             "  --timeout SECONDS    limit for each phase of a probe (1-300, default 5)\n"
             "  --concurrency N      probes at once (1-256, default 8)\n"
             "  --no-responder       do not ask the OCSP responder\n"
+            "  --no-crl             do not fetch the certificates' CRLs\n"
             "  --help               this help\n\n"
             "It probes any target it is asked for: listen on loopback, or let only your\n"
             "Prometheus servers reach it.\n");
@@ -355,7 +364,8 @@ int lint_serve_main(apr_pool_t *p, int argc, const char *const *argv)
 {
     static const apr_getopt_option_t opts[] = {
         { "listen", 'l', 1, "" }, { "cache", 'c', 1, "" }, { "timeout", 't', 1, "" },
-        { "concurrency", 'j', 1, "" }, { "no-responder", 'R', 0, "" }, { "help", 'h', 0, "" },
+        { "concurrency", 'j', 1, "" }, { "no-responder", 'R', 0, "" }, { "no-crl", 'C', 0, "" },
+        { "help", 'h', 0, "" },
         { NULL, 0, 0, NULL }
     };
     const char *listen = "127.0.0.1:9653", *arg, *host, *err;
@@ -366,7 +376,7 @@ int lint_serve_main(apr_pool_t *p, int argc, const char *const *argv)
     struct MHD_Daemon *d;
     sigset_t stop;
     long v;
-    int opt, sig, conc = 8;
+    int opt, sig, conc = 8, nocrl = 0;
     apr_status_t rv;
 
     memset(&sv, 0, sizeof(sv));
@@ -398,6 +408,7 @@ int lint_serve_main(apr_pool_t *p, int argc, const char *const *argv)
             conc = (int)v;
             break;
         case 'R': sv.responder = 0; break;
+        case 'C': nocrl = 1; break;
         case 'h':
             serve_usage(stdout);
             return LINT_EXIT_CLEAN;
@@ -421,6 +432,12 @@ int lint_serve_main(apr_pool_t *p, int argc, const char *const *argv)
     sv.cache = apr_hash_make(sv.pool);
     sv.max_running = conc;
     sv.opts.ssl_ctx = oa_probe_ssl_ctx();
+    if (!nocrl) {
+        apr_pool_t *cp;   /* the cache allocates under its own lock */
+        apr_pool_create(&cp, p);
+        sv.crls = oa_crl_cache_make(cp);
+        oa_probe_crl_opts(&sv.crl_opts, &sv.opts);
+    }
 
     /* SIGINT and SIGTERM end it: blocked in every thread, waited for here */
     sigemptyset(&stop);

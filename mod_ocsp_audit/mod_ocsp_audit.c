@@ -42,6 +42,7 @@ typedef struct {
     int strict;                /* OcspAuditStrict On|Off */
     oa_audit_opts_t opts;      /* OcspAuditSelect / OcspAuditSkip / OcspAuditExpiryDays */
     int probe;                 /* OcspAuditProbe On|Off */
+    int crl;                   /* OcspAuditCRL On|Off */
     /* OcspAuditProbeInterval, OcspAuditProbeTimeout, OcspAuditResponderInterval (seconds)
      * and OcspAuditProbeConcurrency; 0: unset */
     long numbers[4];
@@ -72,6 +73,7 @@ static void *create_server_config(apr_pool_t *p, server_rec *s)
     c->enabled = OA_UNSET;
     c->strict = OA_UNSET;
     c->probe = OA_UNSET;
+    c->crl = OA_UNSET;
     return c;
 }
 
@@ -136,6 +138,16 @@ static const char *set_probe(cmd_parms *cmd, void *dc, int flag)
     return NULL;
 }
 
+static const char *set_crl(cmd_parms *cmd, void *dc, int flag)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    if (err) {
+        return err;
+    }
+    get_conf(cmd->server)->crl = flag;
+    return NULL;
+}
+
 /* the numeric directives; cmd->info is the number_e */
 static const char *set_probe_number(cmd_parms *cmd, void *dc, const char *arg)
 {
@@ -190,6 +202,9 @@ static const command_rec ocsp_audit_cmds[] = {
                   (void *)NUM_RESPONDER_INTERVAL, RSRC_CONF,
                   "seconds between questions to the OCSP responder of one certificate "
                   "(default 3600, as often as mod_ssl asks)"),
+    AP_INIT_FLAG("OcspAuditCRL", set_crl, NULL, RSRC_CONF,
+                 "On (default) to check the CRL of each SSL vhost's certificate, at most once "
+                 "per its nextUpdate"),
     AP_INIT_TAKE1("OcspAuditDocsURL", set_docs_url, NULL, RSRC_CONF,
                   "where the status page links rule IDs to: URL + \"OA201.md\" "
                   "(default the project's rule pages; none: no links)"),
@@ -400,6 +415,7 @@ static int ocsp_audit_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_
         pc.timeout = apr_time_from_sec(number(c, NUM_TIMEOUT));
         pc.responder_interval = apr_time_from_sec(number(c, NUM_RESPONDER_INTERVAL));
         pc.concurrency = (int)number(c, NUM_CONCURRENCY);
+        pc.crl = FLAG_VALUE(c->crl, 1);
         /* copies what the probes and the status page keep into pconf and the shm */
         ocsp_audit_probe_init(pconf, s, audit, &pc);
     }

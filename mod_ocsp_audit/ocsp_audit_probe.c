@@ -19,6 +19,11 @@
  *   once per OcspAuditResponderInterval per certificate (less a jitter of up to a tenth),
  *   and a failing one at most every OCSP_AUDIT_RETRY_DOWN. A handshake that brought a
  *   fresh, verified staple shows the responder answered mod_ssl: no request then.
+ * - CRLs (OcspAuditCRL): the served certificate's CRL distribution point is fetched in
+ *   phase 1 too, through one cache per child keyed by URL (a thousand vhosts of one CA:
+ *   one fetch). A vhost's CRL is due when the one held reaches its nextUpdate (plus a
+ *   jitter), never sooner than OcspAuditResponderInterval after the last check, and a
+ *   failing one at most every OCSP_AUDIT_RETRY_DOWN.
  * - Logging: state changes are collected over a round and logged at its end, one line
  *   per cause (a responder, a staple state) with the vhosts it affects.
  *
@@ -43,6 +48,7 @@
 
 #include <openssl/x509.h>
 
+#include "oa_crl.h"
 #include "oa_net.h"
 #include "oa_pki.h"
 #include "oa_status.h"
@@ -67,6 +73,7 @@ typedef struct {
     const char *url;             /* what mod_ssl asks: SSLStaplingForceURL, else the AIA */
     const char *proxy;           /* SSLOCSPProxyURL */
     int ask;                     /* stapled with a usable URL: the responder may be asked */
+    const char *crl_url;         /* its CRL distribution point, when it is checked */
     apr_uint32_t jitter_seed;
 } target_t;
 
@@ -121,6 +128,7 @@ typedef struct prober_t {
     apr_time_t started;
     apr_pool_t *round_pool;
     oa_responder_cache_t *responders;
+    oa_crl_cache_t *crls;         /* the child's: CRLs are kept until their nextUpdate */
     apr_hash_t *groups;           /* "kind\ncause" -> event_group_t */
     apr_array_header_t *order;    /* event_group_t *, first seen first */
     resp_state_t *states;         /* per target; each written by the worker probing it */
@@ -351,34 +359,89 @@ static void probe_opts(worker_t *w, const target_t *tg, oa_probe_opts_t *o)
     o->user_agent = USER_AGENT;
 }
 
+/* Is the CRL of this certificate due? Not before the CRL last seen reaches its
+ * nextUpdate (plus a jitter of up to a tenth of the interval, at most 240 s, fixed per
+ * certificate), not sooner than the interval after the last check; a CRL that could not
+ * be used at most every OCSP_AUDIT_RETRY_DOWN (or the interval, when that is shorter). */
+static int crl_due(const prober_t *pr, const target_t *tg, const oa_status_rec_t *was,
+                   apr_time_t now)
+{
+    apr_interval_time_t iv = pr->ctx->conf.responder_interval, span = iv / 10, jitter;
+    if (!was->crl.checked) {
+        return 1;
+    }
+    if (was->crl.verdict != OA_CRL_OK && was->crl.verdict != OA_CRL_REVOKED) {
+        return now >= was->crl.checked_at + (iv < OCSP_AUDIT_RETRY_DOWN ? iv
+                                                                        : OCSP_AUDIT_RETRY_DOWN);
+    }
+    if (span > apr_time_from_sec(240)) {
+        span = apr_time_from_sec(240);
+    }
+    jitter = (apr_interval_time_t)(tg->jitter_seed % 1000) * (span / 1000);
+    return now >= was->crl.checked_at + iv && now >= was->crl.next_update + jitter;
+}
+
 /* phase 1: the responder of target i, when it is due */
+static void check_responder(worker_t *w, int i, const oa_probe_opts_t *o, X509 *leaf)
+{
+    prober_t *pr = w->pr;
+    const target_t *tg = &pr->ctx->targets[i];
+    oa_responder_check_t *resp;
+    oa_status_rec_t rec;
+
+    /* the round pool: other vhosts with this certificate reuse the answer, and a
+     * responder that failed is not waited on again for its other certificates */
+    resp = oa_responder_check_once(pr->responders, w->round_pool, leaf, o->issuer_hint,
+                                   tg->url, o, NULL);
+    if (resp) {
+        ocsp_audit_shm_read(i, &rec);
+        oa_status_update(&rec, NULL, resp, apr_time_now());
+        ocsp_audit_shm_write(i, &rec);
+    }
+}
+
+/* phase 1: the CRL of target i, when it is due; through the child's cache */
+static void check_crl(worker_t *w, int i, const oa_probe_opts_t *o, X509 *leaf)
+{
+    const target_t *tg = &w->pr->ctx->targets[i];
+    oa_crl_check_t *crl;
+    oa_crl_opts_t co;
+    oa_status_rec_t rec;
+
+    oa_probe_crl_opts(&co, o);
+    co.retry = OCSP_AUDIT_RETRY_DOWN;
+    oa_crl_check(&crl, w->scratch, w->pr->crls, leaf, o->issuer_hint, tg->crl_url, &co);
+    ocsp_audit_shm_read(i, &rec);
+    oa_status_update_crl(&rec, crl, apr_time_now());
+    ocsp_audit_shm_write(i, &rec);
+}
+
+/* phase 1: what target i's certificate depends on, the responder and the CRL */
 static void probe_responder(worker_t *w, int i)
 {
     prober_t *pr = w->pr;
     const target_t *tg = &pr->ctx->targets[i];
     resp_state_t *st = &pr->states[i];
-    oa_responder_check_t *resp;
     oa_status_rec_t rec;
     oa_probe_opts_t o;
     apr_time_t now = apr_time_now();
+    int ask, crl;
 
     ocsp_audit_shm_read(i, &rec);
     st->was_down = (unsigned char)responder_down(&rec);
     st->was_stop = rec.stop_at;
-    if (!tg->ask || !responder_due(pr, tg, &rec, now)) {
+    ask = tg->ask && responder_due(pr, tg, &rec, now);
+    crl = tg->crl_url && pr->crls && crl_due(pr, tg, &rec, now);
+    if (!ask && !crl) {
         return;
     }
     apr_pool_clear(w->scratch);
     probe_opts(w, tg, &o);
-    /* the round pool: other vhosts with this certificate reuse the answer, and a
-     * responder that failed is not waited on again for its other certificates */
-    resp = oa_responder_check_once(pr->responders, w->round_pool,
-                                   from_der(w->scratch, tg->leaf_der, tg->leaf_len),
-                                   o.issuer_hint, tg->url, &o, NULL);
-    if (resp) {
-        ocsp_audit_shm_read(i, &rec);
-        oa_status_update(&rec, NULL, resp, apr_time_now());
-        ocsp_audit_shm_write(i, &rec);
+    if (ask) {
+        check_responder(w, i, &o, from_der(w->scratch, tg->leaf_der, tg->leaf_len));
+    }
+    if (crl) {
+        check_crl(w, i, &o, from_der(w->scratch, tg->leaf_der, tg->leaf_len));
     }
 }
 
@@ -602,6 +665,11 @@ void ocsp_audit_probe_child_init(apr_pool_t *pchild, server_rec *s)
     apr_thread_mutex_create(&amutex, APR_THREAD_MUTEX_DEFAULT, pr->pool);
     apr_allocator_mutex_set(alloc, amutex);
     apr_pool_create(&pr->round_pool, pr->pool);
+    if (cur_ctx->conf.crl) {
+        apr_pool_t *cp;   /* the cache allocates under its own lock */
+        apr_pool_create(&cp, pr->pool);
+        pr->crls = oa_crl_cache_make(cp);
+    }
     apr_thread_mutex_create(&pr->lock, APR_THREAD_MUTEX_DEFAULT, pp);
     apr_thread_cond_create(&pr->cv, pp);
     apr_pool_pre_cleanup_register(pchild, pr, prober_stop);
@@ -671,6 +739,11 @@ static void make_target(apr_pool_t *pconf, target_t *tg, const oa_analysis_t *an
         tg->url = ci->url ? apr_pstrdup(pconf, ci->url) : NULL;
         tg->ask = tg->issuer_der && !strcmp(ci->stapling, OA_STAPLING_ACTIVE)
                   && ci->url_usable > 0;
+        /* a CRL is verified with the issuer: none known, or self-signed, nothing to do */
+        if (tg->issuer_der && !oa_x509_self_signed(ci->leaf)) {
+            const char *u = oa_x509_crl_url(pconf, ci->leaf);
+            tg->crl_url = u ? apr_pstrdup(pconf, u) : NULL;
+        }
     }
     if (tg->leaf_der) {
         apr_ssize_t len = tg->leaf_len;

@@ -17,6 +17,7 @@ typedef struct {
     apr_interval_time_t timeout;           /* OcspAuditProbeTimeout */
     int concurrency;                       /* OcspAuditProbeConcurrency */
     apr_interval_time_t responder_interval; /* OcspAuditResponderInterval */
+    int crl;                               /* OcspAuditCRL */
 } ocsp_audit_probe_conf_t;
 
 /** How often a failing responder is asked again, at the most (mod_ssl's default

@@ -181,6 +181,11 @@ static void carry_over(oa_status_rec_t *rec, const oa_status_rec_t *old)
     memcpy(rec->responder_error, old->responder_error, sizeof(rec->responder_error));
     rec->responder_down_since = old->responder_down_since;
     rec->stop_at = old->stop_at;
+    /* the CRL check, while the certificate and its distribution point are the same: a
+     * renewed certificate is checked anew */
+    if (!strcmp(rec->cert_serial, old->cert_serial) && !strcmp(rec->crl.url, old->crl.url)) {
+        rec->crl = old->crl;
+    }
 }
 
 static const char *vhost_key(apr_pool_t *p, const oa_status_rec_t *r)

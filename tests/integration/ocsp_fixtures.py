@@ -140,15 +140,28 @@ def open_tree(path, files=False):
             p.chmod(p.stat().st_mode | 0o644)
 
 
-def run_pki_script(directory, ocsp_url, timeout=300):
-    """tools/make-test-pki.sh DIRECTORY OCSP_URL; raises HarnessError when it fails.
-    Returns the directory as Path."""
-    r = subprocess.run(["sh", str(PKI_SCRIPT), str(directory), ocsp_url], capture_output=True,
+def run_pki_script(directory, ocsp_url, timeout=300, crl_url=None):
+    """tools/make-test-pki.sh DIRECTORY OCSP_URL [CRL_URL]; raises HarnessError when it
+    fails. Returns the directory as Path."""
+    r = subprocess.run(["sh", str(PKI_SCRIPT), str(directory), ocsp_url]
+                       + ([crl_url] if crl_url else []), capture_output=True,
                        text=True, env=H.minimal_env(), timeout=timeout, stdin=subprocess.DEVNULL)
     if r.returncode != 0:
         raise H.HarnessError(f"make-test-pki.sh failed (exit {r.returncode}):\n"
                              f"{r.stdout}{r.stderr}")
     return Path(directory)
+
+
+def make_crls(pki_dir, out_dir, timeout=300):
+    """tools/make-test-crls.sh PKI_DIR OUT_DIR: the PKI's CRLs, one per fault (fresh.der,
+    fresh.pem, stale.der, future.der, badsig.der, garbage.crl, toolarge.crl)."""
+    r = subprocess.run(["sh", str(PROJECT_DIR / "tools" / "make-test-crls.sh"), str(pki_dir),
+                        str(out_dir)], capture_output=True, text=True, env=H.minimal_env(),
+                       timeout=timeout, stdin=subprocess.DEVNULL)
+    if r.returncode != 0:
+        raise H.HarnessError(f"make-test-crls.sh failed (exit {r.returncode}):\n"
+                             f"{r.stdout}{r.stderr}")
+    return Path(out_dir)
 
 
 def make_pki(directory, ocsp_url):

@@ -101,9 +101,9 @@ class Pki:
         return self.dir / f"{leaf}.key"
 
 
-def make_pki(directory, ocsp_url):
-    """tools/make-test-pki.sh DIRECTORY OCSP_URL -> Pki."""
-    readable_tree(F.run_pki_script(directory, ocsp_url))
+def make_pki(directory, ocsp_url, crl_url=None):
+    """tools/make-test-pki.sh DIRECTORY OCSP_URL [CRL_URL] -> Pki."""
+    readable_tree(F.run_pki_script(directory, ocsp_url, crl_url=crl_url))
     return Pki(directory, ocsp_url)
 
 

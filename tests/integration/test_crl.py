@@ -72,14 +72,8 @@ def crl_setup(lint_bin, httpd_bin):
     port = H.free_port()
     url = f"http://127.0.0.1:{port}/int.crl"
     pki = base / "pki"
-    r = subprocess.run(["sh", str(F.PKI_SCRIPT), str(pki), "http://127.0.0.1:9/ocsp", url],
-                       capture_output=True, text=True, env=H.minimal_env(), timeout=300)
-    assert r.returncode == 0, r.stdout + r.stderr
-    crls = base / "crls"
-    r = subprocess.run(["sh", str(F.PROJECT_DIR / "tools" / "make-test-crls.sh"), str(pki),
-                        str(crls)], capture_output=True, text=True, env=H.minimal_env(),
-                       timeout=300)
-    assert r.returncode == 0, r.stdout + r.stderr
+    F.run_pki_script(pki, "http://127.0.0.1:9/ocsp", crl_url=url)
+    crls = F.make_crls(pki, base / "crls")
     www = base / "www"
     www.mkdir()
     F.open_tree(base, files=True)
@@ -213,3 +207,169 @@ def test_black_holed_distribution_point_times_out_once(crl_setup, trickle):
     assert accepted == 1
     assert elapsed < TIMEOUT + SLACK, elapsed
     assert r.returncode == 1
+
+
+# --------------------------------------------------------------------------- probe and page
+
+# the revocation path each CRL verdict gives (core/oa_verdict.c, docs/json-output.md)
+PATH_OF = {"ok": "crl-fresh", "revoked": "revoked", "stale": "crl-stale",
+           "future": "crl-stale", "bad-signature": "crl-invalid", "malformed": "crl-invalid",
+           "too-large": "crl-unreachable", "http": "crl-unreachable",
+           "refused": "crl-unreachable", "timeout": "crl-unreachable"}
+# ... and the level of a vhost with stapling off: the CRL alone decides
+LEVEL_OF = {"ok": "good", "revoked": "error"}
+
+
+def module_site(setup, workdir):
+    """apache2 with mod_ocsp_audit serving good/revoked/noocsp.test with stapling off (so
+    that only the CRL is looked at), OcspAuditProbeTimeout as the linter's --timeout."""
+    import status_helpers as S
+    S.require_module()
+    vhosts = [S.Vhost(f"{n}.test", setup["pki"] / f"{n}-fullchain.pem", setup["pki"] / f"{n}.key",
+                      stapling=False) for n in CERTS]
+    site = S.Site(workdir / "site", vhosts, H.free_port(), H.free_port(),
+                  probe_timeout=TIMEOUT).write()
+    site.check()
+    return S, site
+
+
+def probe(port, name):
+    t0 = time.monotonic()
+    r = H.run_lint(["probe", "--format", "json", "--timeout", str(TIMEOUT), "--sni",
+                    f"{name}.test", f"127.0.0.1:{port}"], timeout=60)
+    assert r.data, f"probe {name}: exit {r.returncode}: {r.stderr}"
+    (p,) = r.data["probes"]
+    return p, time.monotonic() - t0, r.returncode
+
+
+def all_three(setup, workdir):
+    """The CRL as the linter (--online), the probe and the status page see it, each
+    vhost's: {name: (crl, level, revocation)} per output, and the elapsed times."""
+    S, site = module_site(setup, workdir)
+    out, times = {}, {}
+    crls, times["lint"], lint = lint_online(setup)
+    lint_vh = {v["name"].split(".")[0]: v for v in lint.data["vhosts"]}
+    out["lint"] = {n: (crls[n], lint_vh[n]["level"], lint_vh[n]["revocation"]) for n in CERTS}
+    with site.instance(workdir / "run"):
+        t0 = time.monotonic()
+        doc = S.wait_first_round(site.http_port, timeout=60)
+        times["page"] = time.monotonic() - t0
+        page = {v["name"].split(".")[0]: v for v in doc["vhosts"]}
+        out["page"] = {n: (page[n]["live"]["crl"], page[n]["level"], page[n]["revocation"])
+                       for n in CERTS}
+        probes = {n: probe(site.https_port, n) for n in CERTS}
+        out["probe"] = {n: (p.get("crl"), p["level"], p["revocation"])
+                        for n, (p, _, _) in probes.items()}
+        times["probe"] = max(t for _, t, _ in probes.values())
+        extra = {"auto": S.get_auto(site.http_port),
+                 "prom": S.get_prometheus(site.http_port).text,
+                 "exits": {n: rc for n, (_, _, rc) in probes.items()}, "page": page,
+                 "probes": {n: p for n, (p, _, _) in probes.items()}}
+    return out, times, extra
+
+
+def expected(verdict):
+    """CERTS -> the CRL verdict each must get when the distribution point gives `verdict`
+    to a certificate it does not list."""
+    want = dict.fromkeys(CERTS, verdict)
+    if verdict in ("ok", "stale", "future"):
+        want["revoked"] = "revoked"     # listed: revoked, whatever the dates say
+    return want
+
+
+def assert_same_everywhere(out, verdict, url):
+    problems = []
+    for name, want in expected(verdict).items():
+        for where, got in out.items():
+            crl, level, path = got[name]
+            if crl is None or crl["verdict"] != want or crl["url"] != url:
+                problems.append(f"{name}: {where}: crl {crl and crl['verdict']}, expected {want}")
+            if path != PATH_OF[want]:
+                problems.append(f"{name}: {where}: revocation {path}, expected {PATH_OF[want]}")
+            # the level is the CRL's alone for noocsp (no OCSP URL) and for a listed
+            # certificate; the others' OCSP URL leads nowhere, and the probe, which has no
+            # configuration, says so. Nor can it tell stapling off from a missing staple:
+            # a warning, whatever the CRL says.
+            lvl = "warning" if where == "probe" and want == "ok" else LEVEL_OF.get(want,
+                                                                                 "warning")
+            if (name == "noocsp" or want == "revoked") and level != lvl:
+                problems.append(f"{name}: {where}: level {level}, expected {lvl}")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("crl_file,verdict", [
+    ("fresh.der", "ok"),
+    ("fresh.pem", "ok"),
+    ("stale.der", "stale"),
+    ("badsig.der", "bad-signature"),
+    ("toolarge.crl", "too-large"),
+    (None, "http"),
+])
+def test_linter_probe_and_page_classify_the_crl_alike(crl_setup, workdir, crl_file, verdict):
+    h, log = serve(crl_setup, crl_file, workdir)
+    with h:
+        out, times, extra = all_three(crl_setup, workdir)
+        fetches = [ln for ln in log.read_text().splitlines() if "/int.crl" in ln]
+    assert_same_everywhere(out, verdict, crl_setup["url"])
+    assert times["probe"] < PROMPT + 1 and times["lint"] < PROMPT + 1, times
+    # one fetch for the linter, one per probe (3), one for the module's three vhosts
+    assert len(fetches) == 1 + 3 + 1, fetches
+    page = extra["page"]
+    if verdict == "ok":
+        # a certificate that cannot be stapled with a healthy CRL is not an error
+        assert page["noocsp"]["level"] == "good" and page["noocsp"]["state"] == "off"
+        assert extra["exits"]["revoked"] == 1
+        assert extra["probes"]["revoked"]["problem"].startswith("the CRL lists the certificate")
+        assert "the CRL lists the certificate" in page["revoked"]["reason"]
+        assert page["revoked"]["state"] == "revoked"
+        auto = extra["auto"]
+        assert "Revocation: crl-fresh\n" in auto and "Revocation: revoked\n" in auto, auto
+        assert f"CrlUrl: {crl_setup['url']}\n" in auto
+        prom = extra["prom"]
+        assert 'ocsp_audit_vhost_revocation{vhost="revoked.test",address="*:' in prom
+        assert 'path="revoked"} 1' in prom and 'path="crl-fresh"} 1' in prom
+        assert f'url="{crl_setup["url"]}",verdict="ok"}} 1' in prom
+        assert f'url="{crl_setup["url"]}",verdict="revoked"}} 0' in prom
+    else:
+        assert set(extra["exits"].values()) == {1}, extra["exits"]
+        for name in ("good", "noocsp"):
+            said = [v[name]["reason"].split("; its CRL ", 1) for v in (page, extra["probes"])]
+            assert all(len(x) == 2 for x in said), said
+            assert said[0][1] == said[1][1], said      # the CRL in the same words
+            assert page[name]["fix"], page[name]
+
+
+def test_unreachable_distribution_point_alike_everywhere(crl_setup, workdir):
+    F.assert_port_free(crl_setup["port"])
+    out, times, _ = all_three(crl_setup, workdir)
+    assert_same_everywhere(out, "refused", crl_setup["url"])
+    assert times["probe"] < PROMPT + 1 and times["lint"] < PROMPT, times
+
+
+def test_black_holed_distribution_point_alike_everywhere(crl_setup, workdir):
+    """Each output gives up after its timeout, once per distribution point: the page's
+    three vhosts share one wait, and the fetch it reports took no longer than that."""
+    with F.BlackHole(crl_setup["port"]) as bh:
+        out, times, extra = all_three(crl_setup, workdir)
+        accepted = bh.accepted
+    assert_same_everywhere(out, "timeout", crl_setup["url"])
+    assert accepted == 1 + 3 + 1, accepted
+    assert times["probe"] < TIMEOUT + SLACK + 1, times
+    totals = [extra["page"][n]["live"]["crl"]["total_ms"] for n in CERTS]
+    assert max(totals) < (TIMEOUT + SLACK) * 1000, totals
+
+
+def test_module_fetches_a_shared_crl_once_across_rounds(crl_setup, workdir):
+    """Politeness: three vhosts of one CA, three probe rounds: one fetch of their CRL,
+    and the page says it was checked then (not at every round)."""
+    h, log = serve(crl_setup, "fresh.der", workdir)
+    with h:
+        S, site = module_site(crl_setup, workdir)
+        with site.instance(workdir / "run") as inst:
+            S.wait_rounds(inst, 3, timeout=60)
+            doc = S.get_json(site.http_port)
+        fetches = [ln for ln in log.read_text().splitlines() if "/int.crl" in ln]
+    assert len(fetches) == 1, fetches
+    checked = {v["live"]["crl"]["checked_at"] for v in doc["vhosts"]}
+    assert len(checked) == 1, checked
+    assert sorted(v["live"]["crl"]["cached"] for v in doc["vhosts"]) == [False, True, True]

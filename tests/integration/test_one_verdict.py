@@ -13,10 +13,12 @@ Run:  /usr/bin/python3 -m pytest tests/integration/test_one_verdict.py
 """
 
 import json
+import shutil
 
 import pytest
 
 import httpd as H
+import ocsp_fixtures as F
 import status_helpers as S
 
 
@@ -24,13 +26,15 @@ import status_helpers as S
 pytestmark = pytest.mark.usefixtures("helpers_stopped")
 
 
-# vhost -> (leaf, full chain, stapling, the state every output must give)
+# vhost -> (leaf, full chain, stapling, the state every output must give, the revocation
+# path every output must give); every leaf names the CRL the site serves, fresh
 CASES = {
-    "good.test": ("good", True, True, "stapled"),
-    "noocsp.test": ("noocsp", True, True, "no-ocsp-url"),
-    "off.test": ("good", True, False, "off"),
-    "revoked.test": ("revoked", True, True, "revoked"),
+    "good.test": ("good", True, True, "stapled", "staple"),
+    "noocsp.test": ("noocsp", True, True, "no-ocsp-url", "crl-fresh"),
+    "off.test": ("good", True, False, "off", "crl-fresh"),
+    "revoked.test": ("revoked", True, True, "revoked", "revoked"),
 }
+REVOCATION = {"default.test": "unknown", "fatal.test": "crl-fresh"}
 OFFLINE_DECIDES = ("noocsp.test", "off.test", "default.test")
 
 
@@ -45,12 +49,14 @@ def _probe(port, name):
 
 def test_linter_probe_and_page_agree(httpd_bin, lint_bin, workdir):
     S.require_module()
-    rport = H.free_port()
-    pki = S.make_pki(workdir / "pki", f"http://127.0.0.1:{rport}/")
+    rport, http_port = H.free_port(), H.free_port()
+    # the CRL distribution point is the site's own plain-HTTP port
+    pki = S.make_pki(workdir / "pki", f"http://127.0.0.1:{rport}/",
+                     crl_url=f"http://127.0.0.1:{http_port}/int.crl")
     cert, key = H.make_test_cert(workdir / "snakeoil", cn="default.test",
                                  names=("default.test",))
     vhosts = [S.Vhost(name, pki.cert(leaf, chain), pki.key(leaf), stapling=stapling)
-              for name, (leaf, chain, stapling, _) in CASES.items()]
+              for name, (leaf, chain, stapling, _, _) in CASES.items()]
     # a self-signed default vhost, as Debian's default-ssl with the snakeoil certificate
     vhosts.append(S.Vhost("default.test", cert, key, stapling=False))
     # an https responder URL: mod_ssl fails every handshake that asks for a staple (a
@@ -59,13 +65,17 @@ def test_linter_probe_and_page_agree(httpd_bin, lint_bin, workdir):
     S.add_leaf(pki, "fatal")
     vhosts.append(S.Vhost("fatal.test", pki.cert("fatal"), pki.key("fatal"),
                           extra=["SSLStaplingForceURL https://127.0.0.1:1/"]))
-    site = S.Site(workdir / "site", vhosts, H.free_port(), H.free_port()).write()
+    site = S.Site(workdir / "site", vhosts, http_port, H.free_port()).write()
     site.check()
     S.readable_tree(workdir / "snakeoil")
-    lint = H.run_lint([str(site.conf), "--format", "json"], timeout=120)
-    assert lint.data, f"ocsp-lint: exit {lint.returncode}: {lint.stderr}"
-    offline = {v["name"]: v for v in lint.data["vhosts"]}
+    crls = F.make_crls(pki.dir, workdir / "crls")
+    shutil.copyfile(crls / "fresh.der", site.root / "htdocs" / "int.crl")
+    S.readable_tree(site.root / "htdocs")
     with S.Responder(pki, rport), site.instance(workdir / "run"):
+        # --online: the linter checks the CRL too, and its verdicts say what it found
+        lint = H.run_lint([str(site.conf), "--format", "json", "--online"], timeout=120)
+        assert lint.data, f"ocsp-lint: exit {lint.returncode}: {lint.stderr}"
+        offline = {v["name"]: v for v in lint.data["vhosts"]}
         page = {v["name"]: v for v in S.wait_first_round(site.http_port)["vhosts"]}
         probe = {name: _probe(site.https_port, name) for name in page}
         plain = _probe(site.http_port, "good.test")
@@ -75,6 +85,11 @@ def test_linter_probe_and_page_agree(httpd_bin, lint_bin, workdir):
         want = {"default.test": "self-signed", "fatal.test": "fatal"}.get(name) or CASES[name][3]
         if pv["state"] != want:
             problems.append(f"{name}: the page says {pv['state']}, expected {want}")
+        path = REVOCATION.get(name) or CASES[name][4]
+        for where, v in (("probe", pr), ("page", pv), ("ocsp-lint", lv or {})):
+            if v.get("revocation") != path:
+                problems.append(f"{name}: {where} says revocation {v.get('revocation')}, "
+                                f"expected {path}")
         if name == "off.test":
             # a probe without the configuration cannot tell stapling off from a staple
             # mod_ssl could not fetch: it says so, as a warning

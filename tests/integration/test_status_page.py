@@ -200,6 +200,9 @@ def _auto_checks(doc, auto_text):
             "ResponderUp": {True: "1", False: "0", None: ""}[resp["reachable"]],
             "ResponderError": resp["message"] or "",
             "StaplingStopsAt": live["stapling_stops_at"] or "",
+            "Level": v["level"], "State": v["state"], "Revocation": v["revocation"],
+            "CrlVerdict": (live["crl"] or {}).get("verdict") or "",
+            "CrlNextUpdate": (live["crl"] or {}).get("next_update") or "",
         }
         for k, val in expect.items():
             if row.get(k) != val:
@@ -235,7 +238,9 @@ def _prometheus_checks(doc, prom_text):
                 "ocsp_audit_stapling_stop_timestamp_seconds", "ocsp_audit_must_staple",
                 "ocsp_audit_responder_last_check_timestamp_seconds", "ocsp_audit_build_info",
                 "ocsp_audit_vhosts", "ocsp_audit_probe_round_duration_seconds",
-                "ocsp_audit_probe_round_end_timestamp_seconds")
+                "ocsp_audit_probe_round_end_timestamp_seconds", "ocsp_audit_vhost_revocation",
+                "ocsp_audit_crl_ok", "ocsp_audit_crl_next_update_timestamp_seconds",
+                "ocsp_audit_crl_last_check_timestamp_seconds")
     for f in families:
         if prom["types"].get(f) != "gauge":
             problems.append(f"{f}: TYPE {prom['types'].get(f)!r}, not gauge")
@@ -277,6 +282,17 @@ def _prometheus_checks(doc, prom_text):
              float(epoch(live["next_update"])) if live["next_update"] else None)
         want("ocsp_audit_vhost_level", {"good": 0.0, "warning": 1.0, "error": 2.0}[v["level"]])
         want("ocsp_audit_vhost_verdict", 1.0, level=v["level"], state=v["state"])
+        want("ocsp_audit_vhost_revocation", 1.0, path=v["revocation"])
+        crl = live["crl"]
+        if crl is None:
+            want("ocsp_audit_crl_last_check_timestamp_seconds", None)
+        else:
+            want("ocsp_audit_crl_ok", 1.0 if crl["verdict"] == "ok" else 0.0, url=crl["url"],
+                 verdict=crl["verdict"])
+            want("ocsp_audit_crl_last_check_timestamp_seconds",
+                 float(epoch(crl["checked_at"])))
+            want("ocsp_audit_crl_next_update_timestamp_seconds",
+                 float(epoch(crl["next_update"])) if crl["next_update"] else None)
         for st in STATUSES:
             want("ocsp_audit_staple_status", 1.0 if live["staple"] == st else 0.0, status=st)
         want("ocsp_audit_staple_verified", 1.0 if live["verified"] else 0.0)

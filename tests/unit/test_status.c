@@ -123,6 +123,7 @@ START_TEST(auto_lines)
     recs3(r);
     strcpy(r[0].responder_error, "two\nlines \033[31mred\033[0m\r");
     strcpy(r[2].name, "\033]0;title\007p\xc2\x9b" "2J.test");
+    strcpy(r[1].crl.url, "http://ca.test/\033[2Jx\ny.crl");
     buf = apr_pstrdup(tp, "");
     oa_status_auto(tp, r, 3, T0, to_buf, NULL);
     /* peers' bytes never reach the output raw: one line per value, no ESC, no CSI */
@@ -135,13 +136,14 @@ START_TEST(auto_lines)
         for (c = buf; *c; c++) {
             lines += *c == '\n';
         }
-        ck_assert_int_eq(lines, 5 + 3 * 19);   /* 19 lines a vhost: ServedChain and the verdict */
+        ck_assert_int_eq(lines, 5 + 3 * 23);   /* 23 lines a vhost: the verdict, the CRL */
     }
     ck_assert_ptr_nonnull(strstr(buf, "OcspAudit[2]Name: \\x1b]0;title\\x07p\\u009b2J.test\n"));
     ck_assert_ptr_nonnull(strstr(buf, "OcspAuditVhosts: 3\nOcspAuditStapledGood: 1\n"));
     ck_assert_ptr_nonnull(strstr(buf, "OcspAudit[0]Name: good.test\n"));
     ck_assert_ptr_nonnull(strstr(buf, "OcspAudit[0]SecondsLeft: 7200\n"));
     ck_assert_ptr_nonnull(strstr(buf, "OcspAudit[1]Staple: none\n"));
+    ck_assert_ptr_nonnull(strstr(buf, "OcspAudit[1]CrlUrl: http://ca.test/\\x1b[2Jx\\ny.crl\n"));
     ck_assert_ptr_nonnull(strstr(buf, "OcspAudit[0]ResponderError: two\\nlines "
                                       "\\x1b[31mred\\x1b[0m\\r\n"));
 }

@@ -197,6 +197,73 @@ START_TEST(self_signed_and_must_staple)
 }
 END_TEST
 
+/* the revocation column: the staple, else the CRL as checked, else what the certificate
+ * names; a CRL in trouble is a warning, a CRL that lists the certificate an error */
+START_TEST(revocation_paths)
+{
+    ck_assert_str_eq(oa_revocation_name(OA_REVOCATION_CRL_UNCHECKED), "crl");
+    ck_assert_str_eq(oa_revocation_name(OA_REVOCATION_NONE), "none");
+    ck_assert_int_eq(oa_revocation_of_crl(OA_CRL_TIMEOUT), OA_REVOCATION_CRL_UNREACHABLE);
+    ck_assert_int_eq(oa_revocation_of_crl(OA_CRL_TOO_LARGE), OA_REVOCATION_CRL_UNREACHABLE);
+    ck_assert_int_eq(oa_revocation_of_crl(OA_CRL_FUTURE), OA_REVOCATION_CRL_STALE);
+    ck_assert_int_eq(oa_revocation_of_crl(OA_CRL_BAD_SIGNATURE), OA_REVOCATION_CRL_INVALID);
+    ck_assert_int_eq(oa_revocation_of_crl(OA_CRL_NO_ISSUER), OA_REVOCATION_UNKNOWN);
+
+    live_good();
+    f.cert_known = 1;
+    VERDICT("good", "stapled");
+    ck_assert_str_eq(oa_revocation_name(v.revocation), "staple");
+    f.crl_url = "http://ca.test/int.crl";
+    f.crl_checked = 1;
+    f.crl = OA_CRL_OK;
+    VERDICT("good", "stapled");                     /* both paths healthy */
+    ck_assert_str_eq(oa_revocation_name(v.revocation), "staple");
+    f.crl = OA_CRL_STALE;
+    f.crl_message = "the CRL's nextUpdate is past";
+    VERDICT("warning", "stapled");                  /* stapled, but the CRL is stale */
+    ck_assert_ptr_nonnull(strstr(v.reason, "its CRL http://ca.test/int.crl is stale"));
+    ck_assert_ptr_nonnull(strstr(v.fix, "tell the CA"));
+    f.crl = OA_CRL_REVOKED;
+    f.crl_message = "the CRL lists the certificate (serial 1F) as revoked";
+    VERDICT("error", "revoked");                    /* a good staple does not outweigh it */
+    ck_assert_str_eq(oa_revocation_name(v.revocation), "revoked");
+    ck_assert_ptr_nonnull(strstr(v.reason, "(CRL http://ca.test/int.crl)"));
+
+    /* no OCSP URL, stapling off: the CRL is the only path */
+    fresh();
+    f.live = f.probed = 1;
+    f.cert_known = f.no_ocsp_url = 1;
+    f.staple = "none";
+    f.crl_url = "http://ca.test/int.crl";
+    VERDICT("good", "off");
+    ck_assert_str_eq(oa_revocation_name(v.revocation), "crl");
+    f.crl_checked = 1;
+    f.crl = OA_CRL_OK;
+    VERDICT("good", "off");                         /* a healthy CRL: not an error */
+    ck_assert_str_eq(oa_revocation_name(v.revocation), "crl-fresh");
+    f.crl = OA_CRL_REFUSED;
+    f.crl_message = "connection refused";
+    VERDICT("warning", "off");
+    ck_assert_str_eq(oa_revocation_name(v.revocation), "crl-unreachable");
+    ck_assert_ptr_nonnull(strstr(v.fix, "reaches the CRL's host"));
+    f.crl = OA_CRL_NO_ISSUER;                       /* not the CRL's fault */
+    VERDICT("good", "off");
+    ck_assert_str_eq(oa_revocation_name(v.revocation), "crl");
+    f.crl_checked = 0;
+    f.crl_url = NULL;
+    VERDICT("good", "off");
+    ck_assert_str_eq(oa_revocation_name(v.revocation), "none");
+
+    /* self-signed: no CA, no path to judge */
+    fresh();
+    f.live = f.probed = 1;
+    f.cert_known = f.self_signed = f.no_ocsp_url = 1;
+    f.staple = "none";
+    VERDICT("good", "self-signed");
+    ck_assert_str_eq(oa_revocation_name(v.revocation), "unknown");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("oa_verdict");
@@ -207,6 +274,7 @@ int main(void)
     tcase_add_test(tc, no_ocsp_url_same_everywhere);
     tcase_add_test(tc, live_states);
     tcase_add_test(tc, self_signed_and_must_staple);
+    tcase_add_test(tc, revocation_paths);
     suite_add_tcase(s, tc);
     return oa_test_run(s);
 }

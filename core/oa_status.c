@@ -8,6 +8,7 @@
 #include <openssl/bn.h>
 #include <openssl/x509.h>
 
+#include "oa_outbuf.h"
 #include "oa_report_probe.h"
 #include "oa_status.h"
 #include "oa_text.h"
@@ -294,8 +295,8 @@ int oa_status_level(const oa_status_rec_t *r, apr_time_t now)
 }
 
 /* the verdict of every record, once per rendering */
-static oa_verdict_t *verdicts(apr_pool_t *p, const oa_status_rec_t *recs, int n, apr_time_t now,
-                              int count[3])
+oa_verdict_t *oa_status_verdicts(apr_pool_t *p, const oa_status_rec_t *recs, int n,
+                                 apr_time_t now, int count[3])
 {
     oa_verdict_t *vs = apr_pcalloc(p, sizeof(*vs) * (apr_size_t)(n ? n : 1));
     int i;
@@ -317,353 +318,6 @@ static apr_int64_t left(apr_time_t t, apr_time_t now)
     return t ? (apr_int64_t)apr_time_sec(t - now) : 0;
 }
 
-static const char *human_left(apr_pool_t *p, apr_time_t t, apr_time_t now)
-{
-    apr_int64_t s = left(t, now);
-    if (!t) {
-        return "";
-    }
-    if (s < 0) {
-        return apr_psprintf(p, "passed %" APR_INT64_T_FMT "m ago", -s / 60);
-    }
-    if (s >= 86400) {
-        return apr_psprintf(p, "%" APR_INT64_T_FMT "d %" APR_INT64_T_FMT "h", s / 86400,
-                            (s % 86400) / 3600);
-    }
-    return apr_psprintf(p, "%" APR_INT64_T_FMT "h %02" APR_INT64_T_FMT "m", s / 3600,
-                        (s % 3600) / 60);
-}
-
-/* ------------------------------------------------------------------ HTML */
-
-static const char *h(apr_pool_t *p, const char *s)
-{
-    apr_size_t n = 0;
-    const char *c;
-    char *out, *o;
-    for (c = s; *c; c++) {
-        n += (*c == '<' || *c == '>') ? 4 : (*c == '&') ? 5 : (*c == '"' || *c == '\'') ? 6 : 1;
-    }
-    out = o = apr_palloc(p, n + 1);
-    for (c = s; *c; c++) {
-        switch (*c) {
-        case '<': memcpy(o, "&lt;", 4); o += 4; break;
-        case '>': memcpy(o, "&gt;", 4); o += 4; break;
-        case '&': memcpy(o, "&amp;", 5); o += 5; break;
-        case '"': memcpy(o, "&quot;", 6); o += 6; break;
-        case '\'': memcpy(o, "&#39;", 5); o += 5; break;
-        default: *o++ = *c;
-        }
-    }
-    *o = '\0';
-    return out;
-}
-
-static void outs(oa_out_fn *out, void *ctx, const char *s)
-{
-    out(ctx, s, strlen(s));
-}
-
-#define STATUS_CSS \
-    "table.oa{border-collapse:collapse;width:100%}\n" \
-    "table.oa th,table.oa td{border-bottom:1px solid #ddd;padding:4px 6px;text-align:left;" \
-    "vertical-align:top}\n" \
-    "table.oa th{background:#f3f3f3;position:sticky;top:0}\n" \
-    "td.good{background:#e3f5e3} td.warn{background:#fff3cd} td.bad{background:#f9d6d6}\n" \
-    "tr.bad td:first-child{border-left:4px solid #b00020}\n" \
-    "tr.warn td:first-child{border-left:4px solid #c79100}\n" \
-    "tr.good td:first-child{border-left:4px solid #2e7d32}\n" \
-    ".state{font-weight:600;font-family:ui-monospace,monospace}\n" \
-    ".small{color:#555;font-size:11px} .mono{font-family:ui-monospace,monospace}\n" \
-    "span.good,a.good{color:#17701c} span.warn,a.warn{color:#8a6100} " \
-    "span.bad,a.bad{color:#b00020}\n" \
-    "p.states a{margin-right:.8em}\n"
-
-void oa_status_view_parse(oa_status_view_t *v, const char *args)
-{
-    char buf[256], *kv, *last = NULL;
-    v->refresh = 0;
-    v->level = v->state = -1;
-    apr_cpystrn(buf, args ? args : "", sizeof(buf));
-    for (kv = apr_strtok(buf, "&", &last); kv; kv = apr_strtok(NULL, "&", &last)) {
-        int i;
-        if (!strncmp(kv, "refresh=", 8)) {
-            int r = atoi(kv + 8);
-            v->refresh = r < 5 ? (r > 0 ? 5 : 0) : r > 3600 ? 3600 : r;
-        }
-        for (i = OA_LEVEL_GOOD; !strncmp(kv, "level=", 6) && i <= OA_LEVEL_ERROR; i++) {
-            if (!strcmp(kv + 6, oa_level_name((oa_level_e)i))) {
-                v->level = i;
-            }
-        }
-        for (i = OA_STATE_STAPLED; !strncmp(kv, "state=", 6) && i <= OA_STATE_UNKNOWN; i++) {
-            if (!strcmp(kv + 6, oa_state_name((oa_state_e)i))) {
-                v->state = i;
-            }
-        }
-    }
-}
-
-void oa_status_html(apr_pool_t *p, const oa_status_rec_t *recs, int n, apr_time_t now,
-                    const oa_status_view_t *view, oa_out_fn *out, void *ctx)
-{
-    outs(out, ctx, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
-    if (view && view->refresh) {
-        outs(out, ctx, apr_psprintf(p, "<meta http-equiv=\"refresh\" content=\"%d\">",
-                                    view->refresh));
-    }
-    outs(out, ctx, "<title>OCSP stapling status</title>\n<style>\n"
-         "body{font:13px/1.35 system-ui,sans-serif;margin:1em;color:#222}\n"
-         "h1{font-size:18px;margin:0 0 .3em}\n"
-         "p.summary{font-size:14px;margin:.2em 0 .3em}\n" STATUS_CSS
-         "</style></head><body>\n<h1>OCSP stapling status</h1>\n");
-    oa_status_html_fragment(p, recs, n, now, view, out, ctx);
-    outs(out, ctx, apr_psprintf(p, "<p class=\"small\">Also as <a href=\"?auto\">?auto</a>, "
-         "<a href=\"?json\">?json</a>, <a href=\"?prometheus\">?prometheus</a>. "
-         "%s</p>\n</body></html>\n", (view && view->refresh)
-         ? apr_psprintf(p, "Reloads every %d s (<a href=\"?\">stop</a>).", view->refresh)
-         : "<a href=\"?refresh=30\">Reload every 30 s</a>."));
-}
-
-/* "8 s ago", "5 min ago", "3 h ago", "2 d ago" */
-static const char *ago(apr_pool_t *p, apr_time_t t, apr_time_t now)
-{
-    apr_int64_t s = apr_time_sec(now - t);
-    if (s < 0) {
-        s = 0;
-    }
-    return s < 120 ? apr_psprintf(p, "%" APR_INT64_T_FMT " s ago", s)
-         : s < 7200 ? apr_psprintf(p, "%" APR_INT64_T_FMT " min ago", s / 60)
-         : s < 172800 ? apr_psprintf(p, "%" APR_INT64_T_FMT " h ago", s / 3600)
-         : apr_psprintf(p, "%" APR_INT64_T_FMT " d ago", s / 86400);
-}
-
-/* a time to read: relative, the absolute one on hover */
-static const char *when(apr_pool_t *p, apr_time_t t, apr_time_t now)
-{
-    return t ? apr_psprintf(p, "<span title=\"%s\">%s</span>", h(p, oa_time_str(p, t)),
-                            t <= now ? ago(p, t, now) : human_left(p, t, now)) : "";
-}
-
-static const char *findings_links(apr_pool_t *p, const oa_status_rec_t *r,
-                                  const oa_status_view_t *view)
-{
-    char *copy = apr_pstrdup(p, r->finding_ids), *last, *id;
-    const char *s = "";
-    for (id = apr_strtok(copy, " ", &last); id; id = apr_strtok(NULL, " ", &last)) {
-        s = apr_pstrcat(p, s, *s ? " " : "", (view && view->docs_url)
-                        ? apr_psprintf(p, "<a href=\"%s%s.md\">%s</a>", h(p, view->docs_url),
-                                       h(p, id), h(p, id)) : h(p, id), NULL);
-    }
-    return *s ? apr_pstrcat(p, "<br><span class=\"small\">configuration findings: ", s,
-                            "</span>", NULL) : "";
-}
-
-/* the staple's cell is coloured when the staple is what the verdict is about */
-static const char *staple_class(oa_state_e state)
-{
-    switch (state) {
-    case OA_STATE_STAPLED:
-        return "good";
-    case OA_STATE_AT_RISK:
-        return "warn";
-    case OA_STATE_REVOKED:
-    case OA_STATE_BAD_STAPLE:
-    case OA_STATE_NO_STAPLE:
-        return "bad";
-    default:
-        return "";
-    }
-}
-
-static const char *staple_cell(apr_pool_t *p, const oa_status_rec_t *r, apr_time_t now,
-                               const oa_verdict_t *v, const char **pcls)
-{
-    *pcls = r->checked_at ? staple_class(v->state) : "";
-    return apr_psprintf(p, "%s%s%s%s%s", h(p, r->staple),
-        r->checked_at && strcmp(r->staple, "none")
-            ? (r->verified ? ", verified" : ", <b>not verified</b>") : "",
-        r->next_update ? apr_psprintf(p, "<br><span class=\"small\">until %s (%s)</span>",
-                                      h(p, ts(p, r->next_update)),
-                                      h(p, human_left(p, r->next_update, now))) : "",
-        r->stop_at ? apr_psprintf(p, "<br><span class=\"bad\">stapling stops %s</span>",
-                                  h(p, ts(p, r->stop_at))) : "",
-        r->staple_not_asked ? "<br><span class=\"small\">not asked in the last probe: the "
-                              "responder is down, and asking would make mod_ssl wait on "
-                              "it</span>" : "");
-}
-
-static const char *cert_cell(apr_pool_t *p, const oa_status_rec_t *r, apr_time_t now,
-                             const char **pcls)
-{
-    int expired = r->cert_not_after && r->cert_not_after < now;
-    int soon = r->cert_not_after && r->cert_not_after < now + apr_time_from_sec(14 * 86400);
-    *pcls = expired ? "bad" : (soon || r->chain == OA_CHAIN_NO_ISSUER) ? "warn" : "";
-    return apr_psprintf(p, "%s%s<br>chain: %s%s",
-        r->cert_not_after ? apr_psprintf(p, "%s <span title=\"%s\">%s</span>",
-                                         expired ? "expired" : "expires",
-                                         h(p, oa_time_str(p, r->cert_not_after)),
-                                         expired ? h(p, ago(p, r->cert_not_after, now))
-                                         : apr_psprintf(p, "in %s",
-                                                        h(p, human_left(p, r->cert_not_after,
-                                                                        now))))
-                          : "expiry not known",
-        r->must_staple ? "<br><b>Must-Staple</b>" : "",
-        r->chain ? oa_chain_name(r->chain) : "not probed yet",
-        r->chain == OA_CHAIN_NO_ISSUER && strcmp(r->staple, "none")
-            ? " <span class=\"small\">(the staple was checked with the configured issuer)"
-              "</span>" : "");
-}
-
-static const char *responder_cell(apr_pool_t *p, const oa_status_rec_t *r, apr_time_t now,
-                                  const char **pcls)
-{
-    const char *via = *r->responder_proxy ? apr_psprintf(p, " via %s", h(p, r->responder_proxy))
-                                          : "";
-    if (!r->responder_checked) {
-        *pcls = "";
-        return apr_psprintf(p, "<span class=\"small\">not asked%s</span>", *r->responder_url
-                            ? apr_psprintf(p, "<br>%s", h(p, r->responder_url)) : "");
-    }
-    *pcls = r->responder_up ? "good" : "bad";
-    return r->responder_up
-        ? apr_psprintf(p, "<span class=\"good\">up</span> %d ms, %s<br>"
-                       "<span class=\"small mono\">%s%s</span>", r->latency_ms,
-                       when(p, r->responder_checked_at, now), h(p, r->responder_url), via)
-        : apr_psprintf(p, "<span class=\"bad\">down</span> since %s<br>%s<br>"
-                       "<span class=\"small mono\">%s%s</span>",
-                       h(p, ts(p, r->responder_down_since)), h(p, r->responder_error),
-                       h(p, r->responder_url), via);
-}
-
-/* the revocation path, coloured by how it stands */
-static const char *revocation_cell(apr_pool_t *p, const oa_status_rec_t *r,
-                                   const oa_verdict_t *v, apr_time_t now, const char **pcls)
-{
-    static const struct {
-        const char *words, *cls;
-    } paths[] = {
-        [OA_REVOCATION_UNKNOWN] = { "not known", "" },
-        [OA_REVOCATION_STAPLE] = { "OCSP staple", "good" },
-        [OA_REVOCATION_OCSP] = { "OCSP (clients ask the responder)", "" },
-        [OA_REVOCATION_CRL_UNCHECKED] = { "CRL, not checked yet", "" },
-        [OA_REVOCATION_CRL_FRESH] = { "CRL fresh", "good" },
-        [OA_REVOCATION_CRL_STALE] = { "CRL stale", "warn" },
-        [OA_REVOCATION_CRL_UNREACHABLE] = { "CRL unreachable", "warn" },
-        [OA_REVOCATION_CRL_INVALID] = { "CRL invalid", "warn" },
-        [OA_REVOCATION_REVOKED] = { "<b>revoked</b>", "bad" },
-        [OA_REVOCATION_NONE] = { "none: no OCSP responder, no CRL", "warn" },
-    };
-    *pcls = paths[v->revocation].cls;
-    if (!r->crl.checked) {
-        return apr_psprintf(p, "%s%s", paths[v->revocation].words, *r->crl.url
-                            ? apr_psprintf(p, "<br><span class=\"small mono\">CRL %s</span>",
-                                           h(p, r->crl.url)) : "");
-    }
-    return apr_psprintf(p, "%s<br><span class=\"small\">CRL %s: %s%s, checked %s</span>"
-                        "<br><span class=\"small mono\">%s</span>", paths[v->revocation].words,
-                        oa_crl_verdict_name((oa_crl_verdict_e)r->crl.verdict),
-                        r->crl.next_update ? "next update " : "",
-                        r->crl.next_update ? when(p, r->crl.next_update, now)
-                                           : h(p, r->crl.message),
-                        when(p, r->crl.checked_at, now), h(p, r->crl.url));
-}
-
-static void html_row(apr_pool_t *p, const oa_status_rec_t *r, const oa_verdict_t *v,
-                     apr_time_t now, const oa_status_view_t *view, oa_out_fn *out, void *ctx)
-{
-    static const char *const cls[] = { "good", "warn", "bad" };
-    const char *scls, *ccls, *rcls, *vcls, *staple, *cert, *resp, *rev;
-    staple = staple_cell(p, r, now, v, &scls);
-    cert = cert_cell(p, r, now, &ccls);
-    resp = responder_cell(p, r, now, &rcls);
-    rev = revocation_cell(p, r, v, now, &vcls);
-    outs(out, ctx, apr_psprintf(p,
-        "<tr class=\"%s\" data-vhost=\"%s\" data-state=\"%s\">"
-        "<td><b>%s</b> <span class=\"small\">%s</span><br>"
-        "<span class=\"small\">%s &middot; %s:%d</span></td>"
-        "<td class=\"%s\"><span class=\"state\">%s</span> %s%s%s%s%s</td>"
-        "<td class=\"%s\">%s%s</td><td class=\"%s\">%s</td><td class=\"%s\">%s</td>"
-        "<td class=\"%s\">%s</td><td>%s</td></tr>\n",
-        cls[v->level], h(p, r->name), oa_state_name(v->state),
-        h(p, r->name), h(p, r->aliases), h(p, r->addresses), h(p, r->file), r->line,
-        cls[v->level], oa_state_name(v->state), h(p, v->reason ? v->reason : ""),
-        v->fix ? "<br><span class=\"small\">fix: " : "", v->fix ? h(p, v->fix) : "",
-        v->fix ? "</span>" : "", findings_links(p, r, view),
-        scls, staple, *r->probe_error
-            ? apr_psprintf(p, "<br><span class=\"small\">%s</span>", h(p, r->probe_error)) : "",
-        ccls, cert, rcls, resp, vcls, rev,
-        r->checked_at ? when(p, r->checked_at, now) : "pending"));
-}
-
-static int shown(const oa_verdict_t *v, const oa_status_view_t *view)
-{
-    return !view || ((view->level < 0 || (int)v->level == view->level)
-                     && (view->state < 0 || (int)v->state == view->state));
-}
-
-/* "by state: stapled 3, at-risk 1, ..." with a link to each */
-static void state_counts(apr_pool_t *p, const oa_verdict_t *vs, int n, oa_out_fn *out,
-                         void *ctx)
-{
-    int counts[OA_STATE_UNKNOWN + 1] = { 0 }, i;
-    outs(out, ctx, "<p class=\"states small\">by state: ");
-    for (i = 0; i < n; i++) {
-        counts[vs[i].state]++;
-    }
-    for (i = 0; i <= OA_STATE_UNKNOWN; i++) {
-        if (counts[i]) {
-            outs(out, ctx, apr_psprintf(p, "<a href=\"?state=%s\">%s %d</a>",
-                                        oa_state_name((oa_state_e)i),
-                                        oa_state_name((oa_state_e)i), counts[i]));
-        }
-    }
-    outs(out, ctx, "<a href=\"?\">all</a></p>\n");
-}
-
-void oa_status_html_fragment(apr_pool_t *p, const oa_status_rec_t *recs, int n, apr_time_t now,
-                             const oa_status_view_t *view, oa_out_fn *out, void *ctx)
-{
-    int i, lvl, count[3], pending = 0, listed = 0;
-    oa_verdict_t *vs = verdicts(p, recs, n, now, count);
-
-    for (i = 0; i < n; i++) {
-        pending += !recs[i].checked_at;
-    }
-    outs(out, ctx, apr_psprintf(p, "<p class=\"summary\" id=\"summary\">%d SSL virtual host%s: "
-                                "<a class=\"good\" href=\"?level=good\">%d good</a>, "
-                                "<a class=\"warn\" href=\"?level=warning\">%d warning%s</a>, "
-                                "<a class=\"bad\" href=\"?level=error\">%d error%s</a>%s "
-                                "<span class=\"small\">at %s</span></p>\n",
-                                n, n == 1 ? "" : "s", count[0], count[1], count[1] == 1 ? "" : "s",
-                                count[2], count[2] == 1 ? "" : "s",
-                                pending ? apr_psprintf(p, ", %d not probed yet", pending) : "",
-                                h(p, ts(p, now))));
-    state_counts(p, vs, n, out, ctx);
-    outs(out, ctx, "<table class=\"oa\" id=\"vhosts\"><thead><tr><th>virtual host</th>"
-         "<th>verdict</th><th>staple</th><th>certificate</th><th>responder</th>"
-         "<th>revocation</th><th>last probe</th></tr></thead><tbody>\n");
-    /* errors first, then warnings, then the rest: readable at a glance with 1,000 rows */
-    for (lvl = OA_LEVEL_ERROR; lvl >= OA_LEVEL_GOOD; lvl--) {
-        for (i = 0; i < n; i++) {
-            if ((int)vs[i].level == lvl && shown(&vs[i], view)) {
-                html_row(p, &recs[i], &vs[i], now, view, out, ctx);
-                listed++;
-            }
-        }
-    }
-    outs(out, ctx, "</tbody></table>\n");
-    if (listed < n) {
-        outs(out, ctx, apr_psprintf(p, "<p class=\"small\">%d of %d shown. "
-                                    "<a href=\"?\">Show all</a>.</p>\n", listed, n));
-    }
-}
-
-void oa_status_css(oa_out_fn *out, void *ctx)
-{
-    outs(out, ctx, "<style>\n" STATUS_CSS "</style>\n");
-}
-
 /* ------------------------------------------------------------------ ?auto */
 
 
@@ -672,16 +326,19 @@ void oa_status_auto(apr_pool_t *p, const oa_status_rec_t *recs, int n, apr_time_
                     oa_out_fn *out, void *ctx)
 {
     int i, count[3], stapled = 0;
-    oa_verdict_t *vs = verdicts(p, recs, n, now, count);
+    oa_verdict_t *vs = oa_status_verdicts(p, recs, n, now, count);
+    oa_outbuf_t *b = oa_outbuf_make(p, out, ctx);
+    apr_pool_t *sp = p;
     for (i = 0; i < n; i++) {
         stapled += !strcmp(recs[i].staple, "good");
     }
-    outs(out, ctx, apr_psprintf(p, "OcspAuditVhosts: %d\nOcspAuditStapledGood: %d\n"
+    apr_pool_create(&p, sp);        /* what a vhost's lines need, cleared after them */
+    oa_outbuf_puts(b, apr_psprintf(p, "OcspAuditVhosts: %d\nOcspAuditStapledGood: %d\n"
                                 "OcspAuditGood: %d\nOcspAuditWarnings: %d\nOcspAuditErrors: %d\n",
                                 n, stapled, count[0], count[1], count[2]));
     for (i = 0; i < n; i++) {
         const oa_status_rec_t *r = &recs[i];
-        outs(out, ctx, apr_psprintf(p,
+        oa_outbuf_puts(b, apr_psprintf(p,
             "OcspAudit[%d]Name: %s\nOcspAudit[%d]Addresses: %s\nOcspAudit[%d]ConfigStapling: %s\n"
             "OcspAudit[%d]Findings: %s\nOcspAudit[%d]Staple: %s\nOcspAudit[%d]Verified: %d\n"
             "OcspAudit[%d]ThisUpdate: %s\nOcspAudit[%d]NextUpdate: %s\n"
@@ -699,7 +356,7 @@ void oa_status_auto(apr_pool_t *p, const oa_status_rec_t *recs, int n, apr_time_
             i, r->responder_checked ? apr_itoa(p, r->latency_ms) : "",
             i, oa_text_escape(p, r->responder_error),
             i, ts(p, r->stop_at), i, oa_chain_name(r->chain)));
-        outs(out, ctx, apr_psprintf(p, "OcspAudit[%d]Level: %s\nOcspAudit[%d]State: %s\n"
+        oa_outbuf_puts(b, apr_psprintf(p, "OcspAudit[%d]Level: %s\nOcspAudit[%d]State: %s\n"
                                     "OcspAudit[%d]Reason: %s\nOcspAudit[%d]Fix: %s\n"
                                     "OcspAudit[%d]Revocation: %s\nOcspAudit[%d]CrlUrl: %s\n"
                                     "OcspAudit[%d]CrlVerdict: %s\n"
@@ -712,7 +369,10 @@ void oa_status_auto(apr_pool_t *p, const oa_status_rec_t *recs, int n, apr_time_
                                     i, r->crl.checked ? oa_crl_verdict_name((oa_crl_verdict_e)
                                                                             r->crl.verdict) : "",
                                     i, ts(p, r->crl.next_update)));
+        apr_pool_clear(p);
     }
+    apr_pool_destroy(p);
+    oa_outbuf_flush(b);
 }
 
 /* ------------------------------------------------------------------ ?json */
@@ -758,9 +418,10 @@ static void record_responder(oa_responder_view_t *v, const oa_status_rec_t *r)
 void oa_status_json(apr_pool_t *p, const oa_status_rec_t *recs, int n, apr_time_t now,
                     oa_out_fn *out, void *ctx)
 {
-    oa_json_t *j = oa_json_make(p, out, ctx, 1);
+    oa_outbuf_t *b = oa_outbuf_make(p, out, ctx);
+    oa_json_t *j = oa_json_make(p, oa_outbuf_fn, b, 1);
     int i, count[3];
-    oa_verdict_t *vs = verdicts(p, recs, n, now, count);
+    oa_verdict_t *vs = oa_status_verdicts(p, recs, n, now, count);
     oa_json_obj_open(j, NULL);
     jtime(j, p, "generated_at", now);
     oa_json_obj_open(j, "summary");
@@ -826,4 +487,5 @@ void oa_status_json(apr_pool_t *p, const oa_status_rec_t *recs, int n, apr_time_
     oa_json_arr_close(j);
     oa_json_obj_close(j);
     oa_json_end(j);
+    oa_outbuf_flush(b);
 }

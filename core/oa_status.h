@@ -130,6 +130,10 @@ void oa_status_crl_check(oa_crl_check_t *c, const oa_status_rec_t *rec);
 void oa_status_verdict(oa_verdict_t *v, apr_pool_t *p, const oa_status_rec_t *rec,
                        apr_time_t now);
 
+/** The verdict of each of n records, in p; count[level] is how many have each level. */
+oa_verdict_t *oa_status_verdicts(apr_pool_t *p, const oa_status_rec_t *recs, int n,
+                                 apr_time_t now, int count[3]);
+
 /** How a record stands: 0 good, 1 warning, 2 error (the verdict's level). */
 int oa_status_level(const oa_status_rec_t *rec, apr_time_t now);
 
@@ -148,7 +152,7 @@ typedef struct oa_status_view_t {
  */
 void oa_status_view_parse(oa_status_view_t *v, const char *args);
 
-/** The renderings; every value is escaped for its format. view may be NULL (all
+/** The renderings (HTML: core/oa_status_html.c); every value is escaped for its format. view may be NULL (all
  *  vhosts, no links, no refresh). */
 void oa_status_html(apr_pool_t *p, const oa_status_rec_t *recs, int n, apr_time_t now,
                     const oa_status_view_t *view, oa_out_fn *out, void *ctx);

@@ -7,23 +7,33 @@
  * ssl_cert_not_after), its name is used, so that dashboards and alerts carry over; the
  * rest are ocsp_audit_*. Every value is a gauge; timestamps are Unix seconds.
  */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <apr_strings.h>
 
+#include "oa_outbuf.h"
 #include "oa_status.h"
 #include "oa_text.h"
 
+/* The exposition is written through a buffer: 10,000 vhosts make some 300,000 samples,
+ * and each is a few pieces copied in, not a formatted string of its own. */
 typedef struct {
     apr_pool_t *p;
-    oa_out_fn *out;
-    void *ctx;
+    oa_outbuf_t *b;
+    const char **lbl;           /* per vhost: vhost="...",address="..." */
+    apr_size_t *lbl_len;
 } prom_t;
+
+static void put(prom_t *m, const char *s, apr_size_t n)
+{
+    oa_outbuf_put(m->b, s, n);
+}
 
 static void emit(prom_t *m, const char *s)
 {
-    m->out(m->ctx, s, strlen(s));
+    oa_outbuf_puts(m->b, s);
 }
 
 /* a label value: UTF-8 with \\, \" and \n escaped, as the exposition format wants; bytes
@@ -65,21 +75,55 @@ static const char *esc(apr_pool_t *p, const char *s)
 
 static void family(prom_t *m, const char *name, const char *help)
 {
-    emit(m, apr_psprintf(m->p, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name));
+    emit(m, "# HELP ");
+    emit(m, name);
+    put(m, " ", 1);
+    emit(m, help);
+    emit(m, "\n# TYPE ");
+    emit(m, name);
+    emit(m, " gauge\n");
 }
 
-/* a value as Go's ParseFloat reads it: libc's %g (APR's drops the leading 0 of 0.012) */
-static const char *num(apr_pool_t *p, double v)
+/* a value as Go's ParseFloat reads it: libc's %.15g (APR's drops the leading 0 of 0.012);
+ * whole numbers below 10^15 (timestamps, counts, 0 and 1) are what %.15g makes of them,
+ * written without it */
+static void put_num(prom_t *m, double v)
 {
     char b[64];
-    snprintf(b, sizeof(b), "%.15g", v);
-    return apr_pstrdup(p, b);
+    if (v > -1e15 && v < 1e15 && v == (double)(long long)v && !(v == 0 && signbit(v))) {
+        oa_outbuf_int(m->b, (long long)v);
+        return;
+    }
+    put(m, b, (apr_size_t)snprintf(b, sizeof(b), "%.15g", v));
 }
 
+/* a sample of the server as a whole: name{labels} value */
 static void sample(prom_t *m, const char *name, const char *labels, double v)
 {
-    emit(m, apr_pstrcat(m->p, name, labels ? "{" : "", labels ? labels : "", labels ? "}" : "",
-                        " ", num(m->p, v), "\n", NULL));
+    emit(m, name);
+    if (labels) {
+        put(m, "{", 1);
+        emit(m, labels);
+        put(m, "}", 1);
+    }
+    put(m, " ", 1);
+    put_num(m, v);
+    put(m, "\n", 1);
+}
+
+/* a sample of vhost i: name{vhost="...",address="..."extra} value; extra is NULL or
+ * ",key=\"value\"..." */
+static void vsample(prom_t *m, const char *name, int i, const char *extra, double v)
+{
+    emit(m, name);
+    put(m, "{", 1);
+    put(m, m->lbl[i], m->lbl_len[i]);
+    if (extra) {
+        emit(m, extra);
+    }
+    put(m, "} ", 2);
+    put_num(m, v);
+    put(m, "\n", 1);
 }
 
 static double secs(apr_time_t t)
@@ -231,69 +275,87 @@ static void server_metrics(prom_t *m, const oa_status_server_t *srv, const int c
     }
 }
 
+/* ",key=\"value\"" for each of names */
+static const char **label_pieces(apr_pool_t *p, const char *key, const char *const *names,
+                                 int count)
+{
+    const char **out = apr_palloc(p, sizeof(*out) * (apr_size_t)count);
+    int k;
+    for (k = 0; k < count; k++) {
+        out[k] = apr_pstrcat(p, ",", key, "=\"", names[k], "\"", NULL);
+    }
+    return out;
+}
+
 void oa_status_prometheus(apr_pool_t *p, const oa_status_rec_t *recs, int n, apr_time_t now,
                           const oa_status_server_t *srv, oa_out_fn *out, void *ctx)
 {
     static const char *const sev[] = { "note", "warning", "error" };
     static const char *const statuses[] = { "good", "revoked", "unknown", "trylater", "none",
-                                            "error", "pending", NULL };
+                                            "error", "pending" };
     static const char *const phases[] = { "dns", "connect", "response" };
-    prom_t m;
-    const char **lbl = apr_palloc(p, sizeof(*lbl) * (apr_size_t)(n ? n : 1));
+    const apr_size_t nstat = sizeof(statuses) / sizeof(statuses[0]);
+    const char **status_l = label_pieces(p, "status", statuses, (int)nstat);
+    const char **sev_l = label_pieces(p, "severity", sev, 3);
+    const char **phase_l = label_pieces(p, "phase", phases, 3);
+    prom_t *m = apr_palloc(p, sizeof(*m));
     oa_verdict_t *vs = apr_palloc(p, sizeof(*vs) * (apr_size_t)(n ? n : 1));
     int i, k, count[3] = { 0, 0, 0 };
     apr_size_t f;
 
-    m.p = p;
-    m.out = out;
-    m.ctx = ctx;
+    m->p = p;
+    m->b = oa_outbuf_make(p, out, ctx);
+    m->lbl = apr_palloc(p, sizeof(*m->lbl) * (apr_size_t)(n ? n : 1));
+    m->lbl_len = apr_palloc(p, sizeof(*m->lbl_len) * (apr_size_t)(n ? n : 1));
     for (i = 0; i < n; i++) {
         oa_status_verdict(&vs[i], p, &recs[i], now);
         count[vs[i].level]++;
-        lbl[i] = apr_psprintf(p, "vhost=\"%s\",address=\"%s\"", esc(p, recs[i].name),
-                              esc(p, recs[i].addresses));
+        m->lbl[i] = apr_pstrcat(p, "vhost=\"", esc(p, recs[i].name), "\",address=\"",
+                                esc(p, recs[i].addresses), "\"", NULL);
+        m->lbl_len[i] = strlen(m->lbl[i]);
     }
-    server_metrics(&m, srv, count);
-    family(&m, "ocsp_audit_vhost_verdict", "The vhost's verdict as labels (level, state); "
+    server_metrics(m, srv, count);
+    family(m, "ocsp_audit_vhost_verdict", "The vhost's verdict as labels (level, state); "
            "always 1.");
     for (i = 0; i < n; i++) {
-        sample(&m, "ocsp_audit_vhost_verdict", apr_psprintf(p, "%s,level=\"%s\",state=\"%s\"",
-               lbl[i], oa_level_name(vs[i].level), oa_state_name(vs[i].state)), 1);
+        vsample(m, "ocsp_audit_vhost_verdict", i, apr_pstrcat(p, ",level=\"",
+                oa_level_name(vs[i].level), "\",state=\"", oa_state_name(vs[i].state), "\"",
+                NULL), 1);
     }
     for (f = 0; f < sizeof(vhost_metrics) / sizeof(vhost_metrics[0]); f++) {
         const vhost_metric_t *vm = &vhost_metrics[f];
-        family(&m, vm->name, vm->help);
+        family(m, vm->name, vm->help);
         for (i = 0; i < n; i++) {
             if (has(vm->has, &recs[i])) {
-                sample(&m, vm->name, lbl[i], value(vm->what, &recs[i], &vs[i], now));
+                vsample(m, vm->name, i, NULL, value(vm->what, &recs[i], &vs[i], now));
             }
         }
     }
-    family(&m, "ocsp_audit_staple_status", "1 for the status of the last staple (good, "
+    family(m, "ocsp_audit_staple_status", "1 for the status of the last staple (good, "
            "revoked, unknown, trylater, none, error, pending), 0 for the others.");
     for (i = 0; i < n; i++) {
-        for (k = 0; statuses[k]; k++) {
-            sample(&m, "ocsp_audit_staple_status", apr_psprintf(p, "%s,status=\"%s\"", lbl[i],
-                   statuses[k]), !strcmp(recs[i].staple, statuses[k]));
+        for (f = 0; f < nstat; f++) {
+            vsample(m, "ocsp_audit_staple_status", i, status_l[f],
+                    !strcmp(recs[i].staple, statuses[f]));
         }
     }
-    family(&m, "ssl_cert_not_after", "When the served certificate expires (Unix time).");
+    family(m, "ssl_cert_not_after", "When the served certificate expires (Unix time).");
     for (i = 0; i < n; i++) {
         if (has(HAS_CERT, &recs[i])) {
-            sample(&m, "ssl_cert_not_after", apr_psprintf(p, "%s,serial_no=\"%s\",issuer_cn="
-                   "\"%s\"", lbl[i], esc(p, recs[i].cert_serial), esc(p, recs[i].cert_issuer)),
-                   secs(recs[i].cert_not_after));
+            vsample(m, "ssl_cert_not_after", i, apr_pstrcat(p, ",serial_no=\"",
+                    esc(p, recs[i].cert_serial), "\",issuer_cn=\"", esc(p, recs[i].cert_issuer),
+                    "\"", NULL), secs(recs[i].cert_not_after));
         }
     }
-    family(&m, "ocsp_audit_responder_up", "1 when the OCSP responder answered the last "
+    family(m, "ocsp_audit_responder_up", "1 when the OCSP responder answered the last "
            "check.");
     for (i = 0; i < n; i++) {
         if (has(HAS_RESPONDER, &recs[i])) {
-            sample(&m, "ocsp_audit_responder_up", apr_psprintf(p, "%s,url=\"%s\"", lbl[i],
-                   esc(p, recs[i].responder_url)), recs[i].responder_up);
+            vsample(m, "ocsp_audit_responder_up", i, apr_pstrcat(p, ",url=\"",
+                    esc(p, recs[i].responder_url), "\"", NULL), recs[i].responder_up);
         }
     }
-    family(&m, "ocsp_audit_responder_latency_seconds", "The last check of the responder by "
+    family(m, "ocsp_audit_responder_latency_seconds", "The last check of the responder by "
            "phase: dns, connect, response.");
     for (i = 0; i < n; i++) {
         int ms[3];
@@ -304,34 +366,32 @@ void oa_status_prometheus(apr_pool_t *p, const oa_status_rec_t *recs, int n, apr
         ms[1] = recs[i].connect_ms;
         ms[2] = recs[i].latency_ms;
         for (k = 0; k < 3; k++) {
-            sample(&m, "ocsp_audit_responder_latency_seconds", apr_psprintf(p,
-                   "%s,phase=\"%s\"", lbl[i], phases[k]), ms[k] / 1000.0);
+            vsample(m, "ocsp_audit_responder_latency_seconds", i, phase_l[k], ms[k] / 1000.0);
         }
     }
-    family(&m, "ocsp_audit_vhost_revocation", "How clients learn that the served certificate "
+    family(m, "ocsp_audit_vhost_revocation", "How clients learn that the served certificate "
            "is revoked (path: staple, ocsp, crl, crl-fresh, crl-stale, crl-unreachable, "
            "crl-invalid, revoked, none, unknown); always 1.");
     for (i = 0; i < n; i++) {
-        sample(&m, "ocsp_audit_vhost_revocation", apr_psprintf(p, "%s,path=\"%s\"", lbl[i],
-               oa_revocation_name(vs[i].revocation)), 1);
+        vsample(m, "ocsp_audit_vhost_revocation", i, apr_pstrcat(p, ",path=\"",
+                oa_revocation_name(vs[i].revocation), "\"", NULL), 1);
     }
-    family(&m, "ocsp_audit_crl_ok", "1 when the served certificate's CRL was fetched, is "
+    family(m, "ocsp_audit_crl_ok", "1 when the served certificate's CRL was fetched, is "
            "signed by its issuer, is current and does not list it; 0 otherwise (verdict "
            "says why).");
     for (i = 0; i < n; i++) {
         if (has(HAS_CRL, &recs[i])) {
-            sample(&m, "ocsp_audit_crl_ok", apr_psprintf(p, "%s,url=\"%s\",verdict=\"%s\"",
-                   lbl[i], esc(p, recs[i].crl.url),
-                   oa_crl_verdict_name((oa_crl_verdict_e)recs[i].crl.verdict)),
-                   recs[i].crl.verdict == OA_CRL_OK);
+            vsample(m, "ocsp_audit_crl_ok", i, apr_pstrcat(p, ",url=\"", esc(p, recs[i].crl.url),
+                    "\",verdict=\"", oa_crl_verdict_name((oa_crl_verdict_e)recs[i].crl.verdict),
+                    "\"", NULL), recs[i].crl.verdict == OA_CRL_OK);
         }
     }
-    family(&m, "ocsp_audit_config_findings", "Configuration findings of the vhost by "
+    family(m, "ocsp_audit_config_findings", "Configuration findings of the vhost by "
            "severity.");
     for (i = 0; i < n; i++) {
         for (k = 2; k >= 0; k--) {
-            sample(&m, "ocsp_audit_config_findings", apr_psprintf(p, "%s,severity=\"%s\"",
-                   lbl[i], sev[k]), recs[i].findings[k]);
+            vsample(m, "ocsp_audit_config_findings", i, sev_l[k], recs[i].findings[k]);
         }
     }
+    oa_outbuf_flush(m->b);
 }

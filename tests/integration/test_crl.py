@@ -301,7 +301,9 @@ def assert_same_everywhere(out, verdict, url):
     ("fresh.der", "ok"),
     ("fresh.pem", "ok"),
     ("stale.der", "stale"),
+    ("future.der", "future"),
     ("badsig.der", "bad-signature"),
+    ("garbage.crl", "malformed"),
     ("toolarge.crl", "too-large"),
     (None, "http"),
 ])

@@ -7,7 +7,7 @@
  *   OA00003 nothing to audit (info)  OA00004 strict mode refuses to start (error)
  *   OA00005 strict mode at a restart: findings logged, the server keeps serving (error)
  *   OA00010 finding, error           OA00011 finding, warning   OA00012 finding, note
- *   OA00020..OA00027: the live probes (ocsp_audit_probe.c)
+ *   OA00020..OA00029: the live probes (ocsp_audit_probe.c)
  */
 #include <httpd.h>
 #include <http_config.h>

@@ -29,7 +29,8 @@
  *
  * Log numbers: OA00020 stopped stapling, OA00021 staples again, OA00022 responder down,
  * OA00023 responder back, OA00024 stapling will stop, OA00025 no live status,
- * OA00026 round done (debug), OA00027 round skipped (debug).
+ * OA00026 round done (debug), OA00027 round skipped (debug), OA00028 a CRL is not usable
+ * or lists the certificate, OA00029 a CRL is usable again.
  */
 #include <string.h>
 
@@ -87,7 +88,9 @@ typedef struct {
 /* what changed for a vhost's staple in a round, logged grouped by kind and cause */
 typedef enum {
     EV_STOPPED = 0,     /* OA00020 */
-    EV_STAPLES          /* OA00021 */
+    EV_STAPLES,         /* OA00021 */
+    EV_CRL_BAD,         /* OA00028 */
+    EV_CRL_OK           /* OA00029 */
 } event_e;
 
 typedef struct {
@@ -222,12 +225,24 @@ static void log_group(server_rec *s, apr_pool_t *p, const event_group_t *g)
 {
     const char *who = vhost_list(p, g->vhosts);
     /* what peers sent (an error text, a URL) is escaped: no forged log lines, no ESC */
-    if (g->kind == EV_STOPPED) {
+    switch (g->kind) {
+    case EV_STOPPED:
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "OA00020: stopped stapling (staple %s%s%s)"
                      ": %s", g->cause, g->detail ? ": " : "", oa_text_escape(p, g->detail), who);
-    }
-    else {
+        break;
+    case EV_STAPLES:
         ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, "OA00021: staples again: %s", who);
+        break;
+    case EV_CRL_BAD:
+        /* a listed certificate is an error; a CRL clients cannot use, a warning */
+        ap_log_error(APLOG_MARK, strcmp(g->cause, "revoked") ? APLOG_WARNING : APLOG_ERR, 0,
+                     s, "OA00028: CRL %s: %s; affects %s", g->cause,
+                     oa_text_escape(p, g->detail), who);
+        break;
+    case EV_CRL_OK:
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, "OA00029: CRL %s is usable again; "
+                     "affects %s", oa_text_escape(p, g->detail), who);
+        break;
     }
 }
 
@@ -408,12 +423,28 @@ static void check_crl(worker_t *w, int i, const oa_probe_opts_t *o, X509 *leaf)
     oa_crl_opts_t co;
     oa_status_rec_t rec;
 
+    int before;
+
     oa_probe_crl_opts(&co, o);
-    co.retry = OCSP_AUDIT_RETRY_DOWN;
+    /* the cache keeps a failure no longer than crl_due waits to try again */
+    co.retry = w->pr->ctx->conf.responder_interval < OCSP_AUDIT_RETRY_DOWN
+               ? w->pr->ctx->conf.responder_interval : OCSP_AUDIT_RETRY_DOWN;
     oa_crl_check(&crl, w->scratch, w->pr->crls, leaf, o->issuer_hint, tg->crl_url, &co);
+    if (crl->verdict == OA_CRL_CANCELLED) {
+        return;     /* the child is stopping: nothing was learnt */
+    }
     ocsp_audit_shm_read(i, &rec);
+    before = rec.crl.checked ? rec.crl.verdict : -1;
     oa_status_update_crl(&rec, crl, apr_time_now());
     ocsp_audit_shm_write(i, &rec);
+    /* each change of the CRL's state, logged at the round's end grouped by cause */
+    if (crl->verdict != OA_CRL_OK && (int)crl->verdict != before) {
+        note_event(w->pr, EV_CRL_BAD, oa_crl_verdict_name(crl->verdict),
+                   apr_psprintf(w->scratch, "%s: %s", tg->crl_url, crl->message), tg->name);
+    }
+    else if (crl->verdict == OA_CRL_OK && before >= 0 && before != OA_CRL_OK) {
+        note_event(w->pr, EV_CRL_OK, NULL, tg->crl_url, tg->name);
+    }
 }
 
 /* phase 1: what target i's certificate depends on, the responder and the CRL */

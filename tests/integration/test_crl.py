@@ -375,3 +375,34 @@ def test_module_fetches_a_shared_crl_once_across_rounds(crl_setup, workdir):
     checked = {v["live"]["crl"]["checked_at"] for v in doc["vhosts"]}
     assert len(checked) == 1, checked
     assert sorted(v["live"]["crl"]["cached"] for v in doc["vhosts"]) == [False, True, True]
+
+
+def test_module_logs_each_change_of_a_crl_once(crl_setup, workdir):
+    """OA00028 when the CRL cannot be used (one line for the three vhosts that share it),
+    OA00029 when it can again, OA00028 at error level for the certificate it lists; with
+    OcspAuditResponderInterval 10, a failed CRL is fetched again after 10 s."""
+    F.assert_port_free(crl_setup["port"])
+    S, site = module_site(crl_setup, workdir)
+    site.responder_interval = 10
+    site.write()
+    with site.instance(workdir / "run") as inst:
+        S.wait_first_round(site.http_port)
+        S.wait_rounds(inst, 1, timeout=30)
+        log = inst.error_log_text()
+        bad = S.log_lines(log, "OA00028")
+        assert len(bad) == 1, bad
+        assert "[ocsp_audit:warn]" in bad[0] and "CRL refused: " + crl_setup["url"] in bad[0]
+        assert "affects 3 vhosts" in bad[0], bad
+        (workdir / "static").mkdir()
+        h, _ = serve(crl_setup, "fresh.der", workdir / "static")
+        with h:
+            ok = S.wait_for(lambda: S.log_lines(inst.error_log_text(), "OA00029"), 40, 0.5)
+            S.wait_rounds(inst, 1, timeout=30)
+            log = inst.error_log_text()
+    back = S.log_lines(log, "OA00029")
+    assert ok and len(back) == 1, back
+    assert f"CRL {crl_setup['url']} is usable again; affects 2 vhosts" in back[0], back
+    revoked = [ln for ln in S.log_lines(log, "OA00028") if "CRL revoked" in ln]
+    assert len(revoked) == 1 and "[ocsp_audit:error]" in revoked[0], revoked
+    assert "revoked.test" in revoked[0] and "keyCompromise" in revoked[0]
+    assert len(S.log_lines(log, "OA00028")) == 2     # nothing logged twice

@@ -79,6 +79,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     oa_ocsp_info_t info, bare;
     oa_tls_probe_t tls;
     oa_responder_check_t resp;
+    oa_crl_check_t crl;
     oa_status_rec_t recs[2];
     oa_status_view_t view;
     oa_status_server_t srv;
@@ -137,6 +138,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     oa_status_update(&recs[0], &tls, &resp, now + apr_time_from_sec(60));
     oa_status_update(&recs[1], &tls, NULL, now);
     oa_status_update(&recs[1], NULL, &resp, now);
+    /* a CRL check as the module folds it in: every verdict, the peer's words */
+    memset(&crl, 0, sizeof(crl));
+    crl.url = text;
+    crl.verdict = (oa_crl_verdict_e)(flags % (OA_CRL_REVOKED + 1));
+    crl.message = text;
+    crl.reason = (flags & 8) ? text : NULL;
+    crl.format = (flags & 4) ? "pem" : NULL;
+    crl.next_update = (flags & 2) ? now + apr_time_from_sec(flags) : 0;
+    crl.revoked_at = (flags & 1) ? now : 0;
+    oa_status_update_crl(&recs[flags & 1], &crl, now);
+    oa_status_strcpy(recs[1].cert_serial, sizeof(recs[1].cert_serial), "1F");
     for (i = 0; i < 2; i++) {
         (void)oa_status_level(&recs[i], now);
     }

@@ -10,6 +10,7 @@
 
 #include "oa_report.h"
 #include "oa_report_findings.h"
+#include "oa_report_verdicts.h"
 #include "oa_verdict.h"
 #include "oa_text.h"
 
@@ -101,9 +102,13 @@ void oa_report_predictions_text(apr_pool_t *p, const oa_audit_t *a, oa_out_fn *o
     int i;
     for (i = 0; i < a->analyses->nelts; i++) {
         const oa_analysis_t *an = APR_ARRAY_IDX(a->analyses, i, const oa_analysis_t *);
+        oa_verdict_t v;
         outs(out, ctx, apr_psprintf(p, "stapling %-6s %s%s%s\n", an->stapling,
                                     oa_text_escape(p, oa_vhost_label(p, an->vh)),
                                     an->why ? ": " : "", oa_text_escape(p, an->why)));
+        /* the vhost's verdict, in the words of the probe and the status page */
+        oa_verdict_of_analysis(&v, p, an, a->now);
+        oa_report_verdict_text(p, &v, out, ctx);
     }
     outs(out, ctx, apr_psprintf(p, "startup: %s%s%s\n", a->startup,
                                 a->startup_reason ? ": " : "",
@@ -750,6 +755,10 @@ void oa_report_findings_sarif(apr_pool_t *p, const oa_audit_t *a, const oa_repor
     oa_json_arr_close(j);
     oa_json_obj_close(j);
     oa_json_arr_close(j);
+    /* each SSL vhost's verdict, as the JSON output's vhosts[] has it */
+    oa_json_obj_open(j, "properties");
+    oa_report_verdicts_members(j, p, a);
+    oa_json_obj_close(j);
     sarif_close(j);
 }
 

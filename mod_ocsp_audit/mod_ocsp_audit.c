@@ -6,6 +6,7 @@
  *   OA00001 loaded (info)            OA00002 audit summary (info/warning)
  *   OA00003 nothing to audit (info)  OA00004 strict mode refuses to start (error)
  *   OA00005 strict mode at a restart: findings logged, the server keeps serving (error)
+ *   OA00006 the verdict of a vhost that is not good (info)
  *   OA00010 finding, error           OA00011 finding, warning   OA00012 finding, note
  *   OA00020..OA00029: the live probes (ocsp_audit_probe.c)
  */
@@ -26,6 +27,7 @@
 
 #include "oa_audit.h"
 #include "oa_conf.h"
+#include "oa_verdict.h"
 #include "oa_vhost.h"
 #include "ocsp_audit_conftree.h"
 #include "ocsp_audit_probe.h"
@@ -279,6 +281,19 @@ static int run_audit(apr_pool_t *ptemp, server_rec *s, const char *when, oa_audi
                      f->rule->id, f->rule->slug,
                      f->vh ? oa_vhost_label(ptemp, f->vh) : "(server)", f->d.message,
                      f->d.hint ? " (fix: " : "", f->d.hint ? f->d.hint : "", f->d.hint ? ")" : "");
+    }
+    /* each vhost's verdict in the words of ocsp-lint, the probe and the page (at info:
+     * the findings above are what needs reading; this sums them up per vhost) */
+    for (i = 0; APLOG_IS_LEVEL(s, APLOG_INFO) && i < audit->analyses->nelts; i++) {
+        const oa_analysis_t *an = APR_ARRAY_IDX(audit->analyses, i, const oa_analysis_t *);
+        oa_verdict_t v;
+        oa_verdict_of_analysis(&v, ptemp, an, audit->now);
+        if (v.level != OA_LEVEL_GOOD) {
+            ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "OA00006: vhost %s: %s, %s: %s%s%s%s",
+                         oa_vhost_label(ptemp, an->vh), oa_level_name(v.level),
+                         oa_state_name(v.state), v.reason, v.fix ? " (fix: " : "",
+                         v.fix ? v.fix : "", v.fix ? ")" : "");
+        }
     }
     ap_log_error(APLOG_MARK, errors ? APLOG_WARNING : APLOG_INFO, 0, s,
                  "OA00002: mod_ocsp_audit %s: %d SSL virtual host%s, %d error%s, %d warning%s, "

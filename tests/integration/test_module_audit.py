@@ -1053,6 +1053,16 @@ def _compare_hosts(root, conf, defines=(), env=None, pre=(), module_post=(), lin
         msg += ["--- apache2 -t stderr:", r.stderr,
                 "--- ocsp-lint findings:"] + [f"  {M.finding_key(f)}" for f in lfind]
         pytest.fail("\n".join(msg))
+    # one verdict: the module's OA00006 lines (info) say what ocsp-lint's vhosts[] says
+    # of every vhost that is not good
+    mverd = sorted(ll.msg.split(": ", 2)[2] for ll in M.module_lines(r.stderr)
+                   if ll.msg.startswith("OA00006:"))
+    lverd = sorted(f"{v['level']}, {v['state']}: {v['reason']}"
+                   + (f" (fix: {v['fix']})" if v["fix"] else "")
+                   for v in lr.data.get("vhosts") or [] if v["level"] != "good")
+    assert mverd == lverd, f"verdicts: mod_ocsp_audit {mverd}\nocsp-lint {lverd}"
+    assert all(ll.level == "info" for ll in M.module_lines(r.stderr)
+               if ll.msg.startswith("OA00006:"))
     lsum = lr.data.get("summary") or {}
     if nothing:
         assert lsum.get("ssl_vhosts") == 0, \

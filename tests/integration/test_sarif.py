@@ -339,6 +339,25 @@ def test_sarif_findings_content(trees):
     assert {g[1] for g in got} == SARIF_LEVELS
 
 
+def test_sarif_and_verbose_text_carry_the_json_verdicts(trees):
+    """One verdict: the SARIF run's properties.vhosts[] and `-v`'s verdict lines say what
+    the JSON's vhosts[] says, vhost by vhost."""
+    conf, _ = trees["findings"]
+    jv = lint(conf, "json").data["vhosts"]
+    sv = lint(conf, "sarif").data["runs"][0]["properties"]["vhosts"]
+    assert len(jv) == len(sv) > 1, (jv, sv)
+    keys = ("level", "state", "reason", "fix", "revocation")
+    for j, s in zip(jv, sv):
+        assert {k: j[k] for k in keys} == {k: s[k] for k in keys}, (j, s)
+        assert (s["file"], s["line"]) == (j["file"], j["line"])
+        assert j["name"] in s["name"], s          # the vhost label: name (addresses)
+    r = H.run_lint(["-v", "-d", Path(conf).parent, conf, "--no-envvars"])
+    said = [ln[len("    verdict: "):] for ln in r.stdout.splitlines()
+            if ln.startswith("    verdict: ")]
+    assert said == [f"{j['level']}, {j['state']}: {j['reason']}" for j in jv], r.stdout
+    assert {j["level"] for j in jv} >= {"warning", "error"}, jv   # something to say
+
+
 def test_sarif_clean_config(trees):
     conf, _ = trees["clean"]
     r = lint(conf, "sarif", SKIP_ALWAYS + ["--fail-on", "note"])

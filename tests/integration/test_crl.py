@@ -261,7 +261,12 @@ def all_three(setup, workdir):
         out["probe"] = {n: (p.get("crl"), p["level"], p["revocation"])
                         for n, (p, _, _) in probes.items()}
         times["probe"] = max(t for _, t, _ in probes.values())
-        extra = {"auto": S.get_auto(site.http_port),
+        dom = S.parse_dom(S.get(site.http_port, S.STATUS_PATH).text)
+        rows = {tr.attrs["data-vhost"].split(".")[0]: list(tr.iter("td"))
+                for tr in dom.iter("tr") if "data-vhost" in tr.attrs}
+        extra = {"html": {n: (cells[5].attrs.get("class"), cells[5].text())
+                          for n, cells in rows.items() if n in CERTS},
+                 "auto": S.get_auto(site.http_port),
                  "prom": S.get_prometheus(site.http_port).text,
                  "exits": {n: rc for n, (_, _, rc) in probes.items()}, "page": page,
                  "probes": {n: p for n, (p, _, _) in probes.items()}}
@@ -317,6 +322,15 @@ def test_linter_probe_and_page_classify_the_crl_alike(crl_setup, workdir, crl_fi
     # one fetch for the linter, one per probe (3), one for the module's three vhosts
     assert len(fetches) == 1 + 3 + 1, fetches
     page = extra["page"]
+    # the HTML page's revocation cell: its words and colour follow the path
+    words = {"crl-fresh": ("CRL fresh", "good"), "revoked": ("revoked", "bad"),
+             "crl-stale": ("CRL stale", "warn"), "crl-invalid": ("CRL invalid", "warn"),
+             "crl-unreachable": ("CRL unreachable", "warn")}
+    for name, want in expected(verdict).items():
+        cls, text = extra["html"][name]
+        w, c = words[PATH_OF[want]]
+        assert text.startswith(w) and cls == c, (name, cls, text)
+        assert f"CRL {want}: " in text and crl_setup["url"] in text, text
     if verdict == "ok":
         # a certificate that cannot be stapled with a healthy CRL is not an error
         assert page["noocsp"]["level"] == "good" and page["noocsp"]["state"] == "off"

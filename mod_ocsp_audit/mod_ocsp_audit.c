@@ -88,23 +88,14 @@ static ocsp_audit_conf_t *get_conf(server_rec *s)
 
 /* ------------------------------------------------------------------ directives */
 
-static const char *set_enabled(cmd_parms *cmd, void *dc, int flag)
+/* the On|Off directives: cmd->info is the offset of their field in ocsp_audit_conf_t */
+static const char *set_flag(cmd_parms *cmd, void *dc, int flag)
 {
     const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
     if (err) {
         return err;
     }
-    get_conf(cmd->server)->enabled = flag;
-    return NULL;
-}
-
-static const char *set_strict(cmd_parms *cmd, void *dc, int flag)
-{
-    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
-    if (err) {
-        return err;
-    }
-    get_conf(cmd->server)->strict = flag;
+    *(int *)(void *)((char *)get_conf(cmd->server) + (apr_size_t)cmd->info) = flag;
     return NULL;
 }
 
@@ -128,26 +119,6 @@ static const char *set_expiry(cmd_parms *cmd, void *dc, const char *arg)
     err = oa_audit_opts_set_expiry(&get_conf(cmd->server)->opts, arg);
     return err ? apr_pstrcat(cmd->pool, cmd->cmd->name, " ", err, ", not '", arg, "'", NULL)
                : NULL;
-}
-
-static const char *set_probe(cmd_parms *cmd, void *dc, int flag)
-{
-    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
-    if (err) {
-        return err;
-    }
-    get_conf(cmd->server)->probe = flag;
-    return NULL;
-}
-
-static const char *set_crl(cmd_parms *cmd, void *dc, int flag)
-{
-    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
-    if (err) {
-        return err;
-    }
-    get_conf(cmd->server)->crl = flag;
-    return NULL;
 }
 
 /* the numeric directives; cmd->info is the number_e */
@@ -192,7 +163,8 @@ const char *ocsp_audit_docs_url(server_rec *s)
 }
 
 static const command_rec ocsp_audit_cmds[] = {
-    AP_INIT_FLAG("OcspAuditProbe", set_probe, NULL, RSRC_CONF,
+    AP_INIT_FLAG("OcspAuditProbe", set_flag,
+                 (void *)APR_OFFSETOF(ocsp_audit_conf_t, probe), RSRC_CONF,
                  "On (default) to probe every SSL vhost and its responder for the status page"),
     AP_INIT_TAKE1("OcspAuditProbeInterval", set_probe_number, (void *)NUM_INTERVAL, RSRC_CONF,
                   "seconds between probe rounds (default 60)"),
@@ -204,15 +176,18 @@ static const command_rec ocsp_audit_cmds[] = {
                   (void *)NUM_RESPONDER_INTERVAL, RSRC_CONF,
                   "seconds between questions to the OCSP responder of one certificate "
                   "(default 3600, as often as mod_ssl asks)"),
-    AP_INIT_FLAG("OcspAuditCRL", set_crl, NULL, RSRC_CONF,
+    AP_INIT_FLAG("OcspAuditCRL", set_flag,
+                 (void *)APR_OFFSETOF(ocsp_audit_conf_t, crl), RSRC_CONF,
                  "On (default) to check the CRL of each SSL vhost's certificate, at most once "
                  "per its nextUpdate"),
     AP_INIT_TAKE1("OcspAuditDocsURL", set_docs_url, NULL, RSRC_CONF,
                   "where the status page links rule IDs to: URL + \"OA201.md\" "
                   "(default the project's rule pages; none: no links)"),
-    AP_INIT_FLAG("OcspAudit", set_enabled, NULL, RSRC_CONF,
+    AP_INIT_FLAG("OcspAudit", set_flag,
+                 (void *)APR_OFFSETOF(ocsp_audit_conf_t, enabled), RSRC_CONF,
                  "On (default) to audit OCSP stapling at start-up and configtest, Off not to"),
-    AP_INIT_FLAG("OcspAuditStrict", set_strict, NULL, RSRC_CONF,
+    AP_INIT_FLAG("OcspAuditStrict", set_flag,
+                 (void *)APR_OFFSETOF(ocsp_audit_conf_t, strict), RSRC_CONF,
                  "On to make configtest and start-up fail on error-level findings (default Off)"),
     AP_INIT_ITERATE("OcspAuditSelect", set_rules, NULL, RSRC_CONF,
                     "rules to run: IDs or names (OA201, issuer-not-found), comma-separated"),

@@ -161,14 +161,12 @@ def test_text_output_names_the_crl_and_its_verdict(crl_setup, workdir):
     assert "keyCompromise" in r.stdout
 
 
-@pytest.mark.parametrize("crl_file,verdict", [
-    ("stale.der", "stale"),
-    ("future.der", "future"),
-    ("badsig.der", "bad-signature"),
-    ("garbage.crl", "malformed"),
-    ("toolarge.crl", "too-large"),
-    (None, "http"),
-])
+# the CRL served, and the verdict it must get (for a certificate it does not list)
+BAD_CRLS = [("stale.der", "stale"), ("future.der", "future"), ("badsig.der", "bad-signature"),
+            ("garbage.crl", "malformed"), ("toolarge.crl", "too-large"), (None, "http")]
+
+
+@pytest.mark.parametrize("crl_file,verdict", BAD_CRLS)
 def test_bad_crls_are_classified(crl_setup, workdir, crl_file, verdict):
     h, log = serve(crl_setup, crl_file, workdir)
     with h:
@@ -302,16 +300,8 @@ def assert_same_everywhere(out, verdict, url):
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.parametrize("crl_file,verdict", [
-    ("fresh.der", "ok"),
-    ("fresh.pem", "ok"),
-    ("stale.der", "stale"),
-    ("future.der", "future"),
-    ("badsig.der", "bad-signature"),
-    ("garbage.crl", "malformed"),
-    ("toolarge.crl", "too-large"),
-    (None, "http"),
-])
+@pytest.mark.parametrize("crl_file,verdict", [("fresh.der", "ok"), ("fresh.pem", "ok")]
+                         + BAD_CRLS)
 def test_linter_probe_and_page_classify_the_crl_alike(crl_setup, workdir, crl_file, verdict):
     h, log = serve(crl_setup, crl_file, workdir)
     with h:
@@ -420,3 +410,23 @@ def test_module_logs_each_change_of_a_crl_once(crl_setup, workdir):
     assert len(revoked) == 1 and "[ocsp_audit:error]" in revoked[0], revoked
     assert "revoked.test" in revoked[0] and "keyCompromise" in revoked[0]
     assert len(S.log_lines(log, "OA00028")) == 2     # nothing logged twice
+
+
+def test_module_with_crl_checks_off_fetches_nothing(crl_setup, workdir):
+    """OcspAuditCRL Off: no request to the distribution point, live.crl null, the
+    revocation path as the certificate names it."""
+    h, log = serve(crl_setup, "fresh.der", workdir)
+    with h:
+        S, site = module_site(crl_setup, workdir)
+        site.extra.append("OcspAuditCRL Off")
+        site.write()
+        with site.instance(workdir / "run"):
+            doc = S.wait_first_round(site.http_port)
+        fetches = [ln for ln in log.read_text().splitlines() if "/int.crl" in ln]
+    assert fetches == []
+    page = {v["name"].split(".")[0]: v for v in doc["vhosts"]}
+    assert {n: v["live"]["crl"] for n, v in page.items()} == dict.fromkeys(CERTS)
+    # good and revoked name an OCSP responder (stapling is off: clients ask it), noocsp
+    # only its CRL, which nobody checked
+    assert {n: v["revocation"] for n, v in page.items()} == {"good": "ocsp", "revoked": "ocsp",
+                                                             "noocsp": "crl"}

@@ -200,12 +200,15 @@ static int no_start_line(void)
  * decoded once per cache: the same intermediate in a thousand chain files is one X509.
  * With OpenSSL 3 decoding a certificate (its public key, through OSSL_DECODER) is most
  * of the cost of reading it.
+ * Returns 1 when the file held nothing else to its end: only certificates, each without
+ * PEM headers and decoded. Then no key can be in it and no pass phrase asked for.
  */
-static void read_certs(oa_pki_t *pki, oa_pemfile_t *f, BIO *bio)
+static int read_certs(oa_pki_t *pki, oa_pemfile_t *f, BIO *bio)
 {
     char *name = NULL, *header = NULL;
     unsigned char *data = NULL;
     long len = 0;
+    int only_certs = 1;
 
     while (PEM_read_bio(bio, &name, &header, &data, &len)) {
         int cert = !strcmp(name, PEM_STRING_X509) || !strcmp(name, PEM_STRING_X509_OLD);
@@ -232,6 +235,7 @@ static void read_certs(oa_pki_t *pki, oa_pemfile_t *f, BIO *bio)
                 }
             }
         }
+        only_certs = only_certs && cert && x && !header[0];
         OPENSSL_free(name);
         OPENSSL_free(header);
         OPENSSL_free(data);
@@ -239,10 +243,13 @@ static void read_certs(oa_pki_t *pki, oa_pemfile_t *f, BIO *bio)
             sk_X509_push(f->certs, x);
         }
         else if (cert || len < 0) {
+            only_certs = 0;
             break;
         }
     }
+    only_certs = only_certs && no_start_line();
     ERR_clear_error();
+    return only_certs;
 }
 
 /*
@@ -273,8 +280,9 @@ static void load_pem(oa_pki_t *pki, oa_pemfile_t *f, BIO *bio)
     if (BIO_reset(bio) < 0) {
         goto cleanup;
     }
-    read_certs(pki, f, bio);
-    if (BIO_reset(bio) < 0) {
+    /* OpenSSL 3 sets up a decoder for every object PEM_read_bio_PrivateKey meets: in a
+     * file of certificates only, that was most of the cost of loading it */
+    if (read_certs(pki, f, bio) || BIO_reset(bio) < 0) {
         goto cleanup;
     }
     f->key = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, &asked);

@@ -16,6 +16,7 @@
 #include "oa_conf_check.h"
 #include "oa_conf_reader.h"
 #include "oa_modules.h"
+#include "oa_names.h"
 
 /* ------------------------------------------------------------------ the probed table */
 
@@ -39,24 +40,17 @@ static const rule_t rules[] = {
 
 #define N_RULES (sizeof(rules) / sizeof(rules[0]) - 1)
 
-/* the generator writes the rows sorted case-insensitively */
+static const char *rule_name(size_t i)
+{
+    return rules[i].name;
+}
+
+static oa_names_t rule_index = OA_NAMES_INIT(N_RULES, rule_name);
+
 static const rule_t *rule_find(const char *name)
 {
-    size_t lo = 0, hi = N_RULES;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        int c = strcasecmp(rules[mid].name, name);
-        if (c == 0) {
-            return &rules[mid];
-        }
-        if (c < 0) {
-            lo = mid + 1;
-        }
-        else {
-            hi = mid;
-        }
-    }
-    return NULL;
+    int i = oa_names_find(&rule_index, name);
+    return i < 0 ? NULL : &rules[i];
 }
 
 oa_args_how_t oa_check_args_how(const char *directive)
@@ -888,16 +882,19 @@ void oa_check_state_init(oa_check_state_t *cs, apr_pool_t *p, const oa_conf_t *c
     cs->server_root = server_root;
 }
 
+static const char *value_check_name(size_t i)
+{
+    return value_checks[i].name;
+}
+
+static oa_names_t value_check_index =
+    OA_NAMES_INIT(sizeof(value_checks) / sizeof(value_checks[0]) - 1, value_check_name);
+
 static const char *value_check(oa_check_state_t *cs, const oa_node_t *n,
                                const apr_array_header_t *w)
 {
-    int i;
-    for (i = 0; value_checks[i].name; i++) {
-        if (!strcasecmp(n->directive, value_checks[i].name)) {
-            return value_checks[i].check(cs, n, w);
-        }
-    }
-    return NULL;
+    int i = oa_names_find(&value_check_index, n->directive);
+    return i < 0 ? NULL : value_checks[i].check(cs, n, w);
 }
 
 /* mod_alias's Alias and ScriptAlias, whose context test depends on the number of

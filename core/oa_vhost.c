@@ -7,6 +7,7 @@
 #include <apr_network_io.h>
 
 #include "oa_vhost.h"
+#include "oa_names.h"
 
 typedef enum {
     MERGE_LAST,      /* vhost value, else the main server's (cfgMerge) */
@@ -17,11 +18,10 @@ typedef enum {
 
 typedef struct {
     const char *name;
-    apr_size_t len;     /* strlen(name): most lookups end at a length that differs */
     merge_e merge;
 } tracked_t;
 
-#define T(name, merge) { name, sizeof(name) - 1, merge }
+#define T(name, merge) { name, merge }
 
 static const tracked_t tracked[] = {
     T("ServerName", MERGE_LAST),
@@ -46,7 +46,7 @@ static const tracked_t tracked[] = {
     T("MDomain", MERGE_GLOBAL),
     T("MDStapling", MERGE_GLOBAL),
     T("MDStapleOthers", MERGE_GLOBAL),
-    { NULL, 0, MERGE_LAST }
+    { NULL, MERGE_LAST }
 };
 
 /* mod_ssl keeps up to three certificate/key pairs by position (CERTKEYS_IDX_MAX + 1) */
@@ -75,18 +75,18 @@ static char *lower(apr_pool_t *p, const char *s)
 
 #define N_TRACKED (sizeof(tracked) / sizeof(tracked[0]) - 1)
 
+static const char *tracked_name(size_t i)
+{
+    return tracked[i].name;
+}
+
+static oa_names_t tracked_index = OA_NAMES_INIT(N_TRACKED, tracked_name);
+
 /* a tracked directive's row, or -1: every configuration line is looked up, and every
- * oa_vhost_get of the rules (a strcasecmp scan of the table, then a hash per vhost,
- * were a quarter of an audit) */
+ * oa_vhost_get of the rules */
 static int tracked_id(const char *directive)
 {
-    apr_size_t i, n = strlen(directive);
-    for (i = 0; i < N_TRACKED; i++) {
-        if (tracked[i].len == n && !strcasecmp(tracked[i].name, directive)) {
-            return (int)i;
-        }
-    }
-    return -1;
+    return oa_names_find(&tracked_index, directive);
 }
 
 int oa_flag_on(const oa_setting_t *s)

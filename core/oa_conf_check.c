@@ -656,6 +656,28 @@ static int file_exists(oa_check_state_t *cs, const char *path)
     return apr_stat(&fi, path, APR_FINFO_TYPE, cs->p) == APR_SUCCESS;
 }
 
+typedef struct {
+    apr_status_t rv;
+    apr_filetype_e type;
+    apr_off_t size;
+} file_stat_t;
+
+static const file_stat_t *ssl_file_stat(oa_check_state_t *cs, const char *path)
+{
+    file_stat_t *st = apr_hash_get(cs->ssl_files, path, APR_HASH_KEY_STRING);
+    apr_finfo_t fi;
+    if (!st) {
+        st = apr_pcalloc(cs->p, sizeof(*st));
+        st->rv = apr_stat(&fi, path, APR_FINFO_TYPE | APR_FINFO_SIZE, cs->p);
+        if (st->rv == APR_SUCCESS) {
+            st->type = fi.filetype;
+            st->size = fi.size;
+        }
+        apr_hash_set(cs->ssl_files, path, APR_HASH_KEY_STRING, st);
+    }
+    return st;
+}
+
 /* mod_ssl's ssl_cmd_check_file/_dir: a file must be there and not empty; a key or
  * certificate may also be a PKCS#11 URI */
 static const char *check_ssl_file(oa_check_state_t *cs, const oa_node_t *n,
@@ -663,19 +685,18 @@ static const char *check_ssl_file(oa_check_state_t *cs, const oa_node_t *n,
 {
     const int dir = !strcasecmp(n->directive, "SSLCACertificatePath");
     const char *path;
-    apr_finfo_t fi;
-    apr_status_t rv;
+    const file_stat_t *st;
     if (w->nelts != 1 || !strncasecmp(ARG(0), "pkcs11:", 7)) {
         return NULL;
     }
     path = oa_conf_map_path(cs->p, cs->conf->path_map,
                             oa_conf_server_relative(cs->p, cs->server_root, ARG(0)));
-    rv = apr_stat(&fi, path, APR_FINFO_TYPE | APR_FINFO_SIZE, cs->p);
+    st = ssl_file_stat(cs, path);
     if (dir) {
-        return rv == APR_SUCCESS && fi.filetype == APR_DIR ? NULL
+        return st->rv == APR_SUCCESS && st->type == APR_DIR ? NULL
                : apr_psprintf(cs->p, "%s: directory '%s' does not exist", n->directive, path);
     }
-    return rv == APR_SUCCESS && fi.filetype == APR_REG && fi.size > 0 ? NULL
+    return st->rv == APR_SUCCESS && st->type == APR_REG && st->size > 0 ? NULL
            : apr_psprintf(cs->p, "%s: file '%s' does not exist or is empty", n->directive, path);
 }
 
@@ -880,6 +901,7 @@ void oa_check_state_init(oa_check_state_t *cs, apr_pool_t *p, const oa_conf_t *c
     cs->conf = conf;
     cs->listeners = apr_hash_make(p);
     cs->server_root = server_root;
+    cs->ssl_files = apr_hash_make(p);
 }
 
 static const char *value_check_name(size_t i)

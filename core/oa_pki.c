@@ -59,6 +59,8 @@ typedef struct {
     const char *fingerprint;
     const char *ocsp_url;
     int must_staple;
+    int has_not_before, has_not_after;
+    apr_time_t not_before, not_after;
 } cert_facts_t;
 
 static const cert_facts_t *facts(oa_pki_t *pki, X509 *x)
@@ -70,6 +72,8 @@ static const cert_facts_t *facts(oa_pki_t *pki, X509 *x)
         cf->fingerprint = oa_x509_fingerprint(pki->pool, x);
         cf->ocsp_url = oa_x509_ocsp_url(pki->pool, x);
         cf->must_staple = oa_x509_must_staple(x);
+        cf->has_not_before = oa_x509_not_before(&cf->not_before, x);
+        cf->has_not_after = oa_x509_not_after(&cf->not_after, x);
         key = apr_palloc(pki->pool, sizeof(*key));
         *key = x;
         apr_hash_set(pki->fps, key, sizeof(*key), cf);
@@ -90,6 +94,20 @@ const char *oa_pki_ocsp_url(oa_pki_t *pki, X509 *x)
 int oa_pki_must_staple(oa_pki_t *pki, X509 *x)
 {
     return facts(pki, x)->must_staple;
+}
+
+int oa_pki_not_before(oa_pki_t *pki, apr_time_t *pt, X509 *x)
+{
+    const cert_facts_t *cf = facts(pki, x);
+    *pt = cf->not_before;
+    return cf->has_not_before;
+}
+
+int oa_pki_not_after(oa_pki_t *pki, apr_time_t *pt, X509 *x)
+{
+    const cert_facts_t *cf = facts(pki, x);
+    *pt = cf->not_after;
+    return cf->has_not_after;
 }
 
 /* The objects live as long as the cache (the files hold them), so their addresses

@@ -29,9 +29,11 @@ static void each_sent_cert(oa_audit_t *a, const oa_rule_t *r, cert_fn *fn)
             for (k = 0; k < sk_X509_num(ci->chain); k++) {
                 X509 *c = sk_X509_value(ci->chain, k);
                 /* one finding per intermediate and vhost */
-                const char *key = apr_psprintf(a->pool, "%p/%p", (void *)an, (void *)c);
-                if (!apr_hash_get(seen, key, APR_HASH_KEY_STRING)) {
-                    apr_hash_set(seen, key, APR_HASH_KEY_STRING, key);
+                const void *key[2];
+                key[0] = an;
+                key[1] = c;
+                if (!apr_hash_get(seen, key, sizeof(key))) {
+                    apr_hash_set(seen, apr_pmemdup(a->pool, key, sizeof(key)), sizeof(key), "");
                     fn(a, r, an, ci, c, 0);
                 }
             }
@@ -51,7 +53,7 @@ static void expired(oa_audit_t *a, const oa_rule_t *r, const oa_analysis_t *an,
                     const oa_certinfo_t *ci, X509 *x, int is_leaf)
 {
     apr_time_t na;
-    if (oa_x509_not_after(&na, x) && na < a->now) {
+    if (oa_pki_not_after(a->pki, &na, x) && na < a->now) {
         oa_audit_report(a, r, OA_SEV_ERROR, an->vh, where_sent(an, ci, is_leaf),
                         is_leaf ? "renew the certificate and reload httpd"
                                 : "replace the intermediate with the current one from your CA",
@@ -65,7 +67,7 @@ static void not_yet_valid(oa_audit_t *a, const oa_rule_t *r, const oa_analysis_t
                           const oa_certinfo_t *ci, X509 *x, int is_leaf)
 {
     apr_time_t nb;
-    if (oa_x509_not_before(&nb, x) && nb > a->now) {
+    if (oa_pki_not_before(a->pki, &nb, x) && nb > a->now) {
         oa_audit_report(a, r, OA_SEV_ERROR, an->vh, where_sent(an, ci, is_leaf),
                         "check the server's clock (and the CA's): clients refuse the "
                         "certificate until then",
@@ -80,7 +82,7 @@ static void expiring(oa_audit_t *a, const oa_rule_t *r, const oa_analysis_t *an,
 {
     apr_time_t na;
     int days = (a->opts && a->opts->expiry_days > 0) ? a->opts->expiry_days : 14;
-    if (oa_x509_not_after(&na, x) && na >= a->now && na < a->now + days * DAY) {
+    if (oa_pki_not_after(a->pki, &na, x) && na >= a->now && na < a->now + days * DAY) {
         oa_audit_report(a, r, OA_SEV_WARNING, an->vh, where_sent(an, ci, is_leaf),
                         "renew it now and reload httpd (and check that automatic renewal works)",
                         "%s %s expires on %s, in %d day(s)", is_leaf ? "the certificate"

@@ -3,6 +3,7 @@
  * (server/config.c invoke_cmd, ap_check_cmd_context, and the handlers of the
  * directives real configs carry). Messages are httpd 2.4.71's, word for word.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -96,18 +97,23 @@ static const char *const probe_section[OA_CTX_COUNT] = {
     "<Limit>"
 };
 
+#define N_SECTIONS (sizeof(section_ctx) / sizeof(section_ctx[0]) - 1)
+
+static const char *section_name(size_t i)
+{
+    return section_ctx[i].section;
+}
+
+static oa_names_t section_index = OA_NAMES_INIT(N_SECTIONS, section_name);
+
 static const section_ctx_t *section_of(const oa_node_t *n)
 {
     int i;
     if (!n) {
         return NULL;
     }
-    for (i = 0; section_ctx[i].section; i++) {
-        if (!strcasecmp(n->directive, section_ctx[i].section)) {
-            return &section_ctx[i];
-        }
-    }
-    return &section_ctx[i];
+    i = oa_names_find(&section_index, n->directive);
+    return &section_ctx[i < 0 ? (int)N_SECTIONS : i];
 }
 
 /* invoke_cmd's override check names the section ("not allowed in <X> context"), the
@@ -123,6 +129,31 @@ static int is_override_msg(const char *m)
 static int is_cmd_context_msg(const char *m)
 {
     return strstr(m, " cannot occur within ") != NULL;
+}
+
+/* per row, a bit per context whose message is one of those: asked for most nodes and
+ * several contexts, so found once */
+static unsigned char cmd_ctx_bits[N_RULES];
+static pthread_once_t cmd_ctx_once = PTHREAD_ONCE_INIT;
+
+static void cmd_ctx_build(void)
+{
+    size_t i;
+    int c;
+    for (i = 0; i < N_RULES; i++) {
+        for (c = 0; c < OA_CTX_COUNT; c++) {
+            if (rules[i].ctx_msg[c] && is_cmd_context_msg(rules[i].ctx_msg[c])) {
+                cmd_ctx_bits[i] |= (unsigned char)(1u << c);
+            }
+        }
+    }
+}
+
+/* is the row's message for context c (which must be there) ap_check_cmd_context()'s? */
+static int cmd_ctx_msg(const rule_t *r, oa_ctx_t c)
+{
+    pthread_once(&cmd_ctx_once, cmd_ctx_build);
+    return (cmd_ctx_bits[r - rules] >> c) & 1;
 }
 
 /* the message as httpd gives it for section s (probed in its context's first section) */
@@ -158,7 +189,7 @@ static const char *check_context(apr_pool_t *p, const rule_t *r, const oa_node_t
     if (m && is_override_msg(m)) {
         return for_section(p, m, pctx, ps ? ps : &section_ctx[0]);
     }
-    if (pctx == OA_CTX_TOP || (m && !is_cmd_context_msg(m))) {
+    if (pctx == OA_CTX_TOP || (m && !cmd_ctx_msg(r, pctx))) {
         /* a handler's own test of where it stands ("only valid in per-directory config
          * files"): about the enclosing section only */
         return m;
@@ -169,7 +200,7 @@ static const char *check_context(apr_pool_t *p, const rule_t *r, const oa_node_t
         const oa_ctx_t c = handler_order[k];
         const char *hm = r->ctx_msg[c];
         const oa_node_t *a;
-        if (!hm || !is_cmd_context_msg(hm)) {
+        if (!hm || !cmd_ctx_msg(r, c)) {
             continue;
         }
         for (a = n->parent; a; a = a->parent) {

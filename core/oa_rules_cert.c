@@ -14,10 +14,27 @@
 typedef void cert_fn(oa_audit_t *a, const oa_rule_t *r, const oa_analysis_t *an,
                      const oa_certinfo_t *ci, X509 *x, int is_leaf);
 
+/* has the vhost sent c before: in the chain of an earlier certificate, or earlier in
+ * certificate j's (k: c's place there)? Chains are short; a hash of every vhost's
+ * intermediates cost more than the checks it served. */
+static int sent_before(const oa_analysis_t *an, int j, int k, X509 *c)
+{
+    int jj, kk;
+    for (jj = 0; jj <= j; jj++) {
+        const oa_certinfo_t *ci = OA_CERT(an, jj);
+        int n = jj < j ? sk_X509_num(ci->chain) : k;
+        for (kk = 0; ci->leaf && kk < n; kk++) {
+            if (sk_X509_value(ci->chain, kk) == c) {
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
 static void each_sent_cert(oa_audit_t *a, const oa_rule_t *r, cert_fn *fn)
 {
     int i, j, k;
-    apr_hash_t *seen = apr_hash_make(a->pool);
     for (i = 0; i < a->analyses->nelts; i++) {
         const oa_analysis_t *an = OA_ANALYSIS(a, i);
         for (j = 0; j < an->certs->nelts; j++) {
@@ -29,11 +46,7 @@ static void each_sent_cert(oa_audit_t *a, const oa_rule_t *r, cert_fn *fn)
             for (k = 0; k < sk_X509_num(ci->chain); k++) {
                 X509 *c = sk_X509_value(ci->chain, k);
                 /* one finding per intermediate and vhost */
-                const void *key[2];
-                key[0] = an;
-                key[1] = c;
-                if (!apr_hash_get(seen, key, sizeof(key))) {
-                    apr_hash_set(seen, apr_pmemdup(a->pool, key, sizeof(key)), sizeof(key), "");
+                if (!sent_before(an, j, k, c)) {
                     fn(a, r, an, ci, c, 0);
                 }
             }

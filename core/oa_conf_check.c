@@ -3,6 +3,7 @@
  * (server/config.c invoke_cmd, ap_check_cmd_context, and the handlers of the
  * directives real configs carry). Messages are httpd 2.4.71's, word for word.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -16,6 +17,7 @@
 #include "oa_conf_check.h"
 #include "oa_conf_reader.h"
 #include "oa_modules.h"
+#include "oa_names.h"
 
 /* ------------------------------------------------------------------ the probed table */
 
@@ -39,24 +41,17 @@ static const rule_t rules[] = {
 
 #define N_RULES (sizeof(rules) / sizeof(rules[0]) - 1)
 
-/* the generator writes the rows sorted case-insensitively */
+static const char *rule_name(size_t i)
+{
+    return rules[i].name;
+}
+
+static oa_names_t rule_index = OA_NAMES_INIT(N_RULES, rule_name);
+
 static const rule_t *rule_find(const char *name)
 {
-    size_t lo = 0, hi = N_RULES;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        int c = strcasecmp(rules[mid].name, name);
-        if (c == 0) {
-            return &rules[mid];
-        }
-        if (c < 0) {
-            lo = mid + 1;
-        }
-        else {
-            hi = mid;
-        }
-    }
-    return NULL;
+    int i = oa_names_find(&rule_index, name);
+    return i < 0 ? NULL : &rules[i];
 }
 
 oa_args_how_t oa_check_args_how(const char *directive)
@@ -102,18 +97,23 @@ static const char *const probe_section[OA_CTX_COUNT] = {
     "<Limit>"
 };
 
+#define N_SECTIONS (sizeof(section_ctx) / sizeof(section_ctx[0]) - 1)
+
+static const char *section_name(size_t i)
+{
+    return section_ctx[i].section;
+}
+
+static oa_names_t section_index = OA_NAMES_INIT(N_SECTIONS, section_name);
+
 static const section_ctx_t *section_of(const oa_node_t *n)
 {
     int i;
     if (!n) {
         return NULL;
     }
-    for (i = 0; section_ctx[i].section; i++) {
-        if (!strcasecmp(n->directive, section_ctx[i].section)) {
-            return &section_ctx[i];
-        }
-    }
-    return &section_ctx[i];
+    i = oa_names_find(&section_index, n->directive);
+    return &section_ctx[i < 0 ? (int)N_SECTIONS : i];
 }
 
 /* invoke_cmd's override check names the section ("not allowed in <X> context"), the
@@ -129,6 +129,31 @@ static int is_override_msg(const char *m)
 static int is_cmd_context_msg(const char *m)
 {
     return strstr(m, " cannot occur within ") != NULL;
+}
+
+/* per row, a bit per context whose message is one of those: asked for most nodes and
+ * several contexts, so found once */
+static unsigned char cmd_ctx_bits[N_RULES];
+static pthread_once_t cmd_ctx_once = PTHREAD_ONCE_INIT;
+
+static void cmd_ctx_build(void)
+{
+    size_t i;
+    int c;
+    for (i = 0; i < N_RULES; i++) {
+        for (c = 0; c < OA_CTX_COUNT; c++) {
+            if (rules[i].ctx_msg[c] && is_cmd_context_msg(rules[i].ctx_msg[c])) {
+                cmd_ctx_bits[i] |= (unsigned char)(1u << c);
+            }
+        }
+    }
+}
+
+/* is the row's message for context c (which must be there) ap_check_cmd_context()'s? */
+static int cmd_ctx_msg(const rule_t *r, oa_ctx_t c)
+{
+    pthread_once(&cmd_ctx_once, cmd_ctx_build);
+    return (cmd_ctx_bits[r - rules] >> c) & 1;
 }
 
 /* the message as httpd gives it for section s (probed in its context's first section) */
@@ -164,7 +189,7 @@ static const char *check_context(apr_pool_t *p, const rule_t *r, const oa_node_t
     if (m && is_override_msg(m)) {
         return for_section(p, m, pctx, ps ? ps : &section_ctx[0]);
     }
-    if (pctx == OA_CTX_TOP || (m && !is_cmd_context_msg(m))) {
+    if (pctx == OA_CTX_TOP || (m && !cmd_ctx_msg(r, pctx))) {
         /* a handler's own test of where it stands ("only valid in per-directory config
          * files"): about the enclosing section only */
         return m;
@@ -175,7 +200,7 @@ static const char *check_context(apr_pool_t *p, const rule_t *r, const oa_node_t
         const oa_ctx_t c = handler_order[k];
         const char *hm = r->ctx_msg[c];
         const oa_node_t *a;
-        if (!hm || !is_cmd_context_msg(hm)) {
+        if (!hm || !cmd_ctx_msg(r, c)) {
             continue;
         }
         for (a = n->parent; a; a = a->parent) {
@@ -662,6 +687,28 @@ static int file_exists(oa_check_state_t *cs, const char *path)
     return apr_stat(&fi, path, APR_FINFO_TYPE, cs->p) == APR_SUCCESS;
 }
 
+typedef struct {
+    apr_status_t rv;
+    apr_filetype_e type;
+    apr_off_t size;
+} file_stat_t;
+
+static const file_stat_t *ssl_file_stat(oa_check_state_t *cs, const char *path)
+{
+    file_stat_t *st = apr_hash_get(cs->ssl_files, path, APR_HASH_KEY_STRING);
+    apr_finfo_t fi;
+    if (!st) {
+        st = apr_pcalloc(cs->p, sizeof(*st));
+        st->rv = apr_stat(&fi, path, APR_FINFO_TYPE | APR_FINFO_SIZE, cs->p);
+        if (st->rv == APR_SUCCESS) {
+            st->type = fi.filetype;
+            st->size = fi.size;
+        }
+        apr_hash_set(cs->ssl_files, path, APR_HASH_KEY_STRING, st);
+    }
+    return st;
+}
+
 /* mod_ssl's ssl_cmd_check_file/_dir: a file must be there and not empty; a key or
  * certificate may also be a PKCS#11 URI */
 static const char *check_ssl_file(oa_check_state_t *cs, const oa_node_t *n,
@@ -669,19 +716,18 @@ static const char *check_ssl_file(oa_check_state_t *cs, const oa_node_t *n,
 {
     const int dir = !strcasecmp(n->directive, "SSLCACertificatePath");
     const char *path;
-    apr_finfo_t fi;
-    apr_status_t rv;
+    const file_stat_t *st;
     if (w->nelts != 1 || !strncasecmp(ARG(0), "pkcs11:", 7)) {
         return NULL;
     }
     path = oa_conf_map_path(cs->p, cs->conf->path_map,
                             oa_conf_server_relative(cs->p, cs->server_root, ARG(0)));
-    rv = apr_stat(&fi, path, APR_FINFO_TYPE | APR_FINFO_SIZE, cs->p);
+    st = ssl_file_stat(cs, path);
     if (dir) {
-        return rv == APR_SUCCESS && fi.filetype == APR_DIR ? NULL
+        return st->rv == APR_SUCCESS && st->type == APR_DIR ? NULL
                : apr_psprintf(cs->p, "%s: directory '%s' does not exist", n->directive, path);
     }
-    return rv == APR_SUCCESS && fi.filetype == APR_REG && fi.size > 0 ? NULL
+    return st->rv == APR_SUCCESS && st->type == APR_REG && st->size > 0 ? NULL
            : apr_psprintf(cs->p, "%s: file '%s' does not exist or is empty", n->directive, path);
 }
 
@@ -886,18 +932,22 @@ void oa_check_state_init(oa_check_state_t *cs, apr_pool_t *p, const oa_conf_t *c
     cs->conf = conf;
     cs->listeners = apr_hash_make(p);
     cs->server_root = server_root;
+    cs->ssl_files = apr_hash_make(p);
 }
+
+static const char *value_check_name(size_t i)
+{
+    return value_checks[i].name;
+}
+
+static oa_names_t value_check_index =
+    OA_NAMES_INIT(sizeof(value_checks) / sizeof(value_checks[0]) - 1, value_check_name);
 
 static const char *value_check(oa_check_state_t *cs, const oa_node_t *n,
                                const apr_array_header_t *w)
 {
-    int i;
-    for (i = 0; value_checks[i].name; i++) {
-        if (!strcasecmp(n->directive, value_checks[i].name)) {
-            return value_checks[i].check(cs, n, w);
-        }
-    }
-    return NULL;
+    int i = oa_names_find(&value_check_index, n->directive);
+    return i < 0 ? NULL : value_checks[i].check(cs, n, w);
 }
 
 /* mod_alias's Alias and ScriptAlias, whose context test depends on the number of

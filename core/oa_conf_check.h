@@ -51,6 +51,8 @@ typedef struct oa_check_state_t {
     const oa_conf_t *conf;
     apr_hash_t *listeners;      /**< "host|port" -> "" */
     const char *server_root;    /**< for relative paths (the ServerRoot in force) */
+    apr_hash_t *ssl_files;      /**< path -> what apr_stat said: a certificate named by
+                                     ten thousand vhosts is looked at once */
 } oa_check_state_t;
 
 /** A fresh state for one walk of the tree. */

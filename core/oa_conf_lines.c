@@ -109,12 +109,29 @@ const char *oa_conf_server_relative(apr_pool_t *p, const char *server_root,
     return merged;
 }
 
+/* the len bytes of a word with \\ and \<quote> unescaped */
+static char *unescape(apr_pool_t *p, const char *str, apr_size_t len, char quote)
+{
+    char *res = apr_palloc(p, len + 1), *r = res;
+    apr_size_t i;
+    for (i = 0; i < len; ++i) {
+        if (str[i] == '\\' && (str[i + 1] == '\\' || (quote && str[i + 1] == quote))) {
+            *r++ = str[++i];
+        }
+        else {
+            *r++ = str[i];
+        }
+    }
+    *r = '\0';
+    return res;
+}
+
 /* ap_getword_conf: one word, quotes and backslash escapes as httpd has them */
 char *oa_rd_getword_conf(apr_pool_t *p, const char **line)
 {
     const char *str = *line, *strend;
-    char quote, *res, *r;
-    apr_size_t i, len;
+    char quote, *res;
+    apr_size_t len;
 
     while (apr_isspace(*str)) {
         ++str;
@@ -137,23 +154,13 @@ char *oa_rd_getword_conf(apr_pool_t *p, const char **line)
         str++;
     }
     else {
+        /* apr_isspace in the C locale, which neither httpd nor ocsp-lint leaves */
         quote = 0;
-        strend = str;
-        while (*strend && !apr_isspace(*strend)) {
-            ++strend;
-        }
+        strend = str + strcspn(str, " \t\n\v\f\r");
     }
     len = (apr_size_t)(strend - str);
-    res = r = apr_palloc(p, len + 1);
-    for (i = 0; i < len; ++i) {
-        if (str[i] == '\\' && (str[i + 1] == '\\' || (quote && str[i + 1] == quote))) {
-            *r++ = str[++i];
-        }
-        else {
-            *r++ = str[i];
-        }
-    }
-    *r = '\0';
+    /* most words have nothing to unescape */
+    res = memchr(str, '\\', len) ? unescape(p, str, len, quote) : apr_pstrmemdup(p, str, len);
     if (quote && *strend == quote) {
         ++strend;
     }

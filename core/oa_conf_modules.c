@@ -101,7 +101,7 @@ int oa_rd_directive_available(st_t *st, const char *directive, const char **pmod
     if (!oa_directive_count()) {
         return -1;
     }
-    for (n = 0; (mod = oa_directive_module_n(directive, n)) != NULL; n++) {
+    for (n = 0, mod = *pmodule; mod; mod = oa_directive_module_n(directive, ++n)) {
         if (oa_rd_find_loaded(st, mod)) {
             return 1;
         }

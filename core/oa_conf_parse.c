@@ -5,6 +5,7 @@
  */
 #include "oa_audit.h"
 #include "oa_conf_reader.h"
+#include "oa_names.h"
 
 /* ------------------------------------------------------------------ the command table */
 
@@ -97,15 +98,18 @@ static const oa_read_cmd_t read_cmds[] = {
     { NULL, NULL, NULL, 0 }
 };
 
+static const char *read_cmd_name(size_t i)
+{
+    return read_cmds[i].name;
+}
+
+static oa_names_t read_cmd_index =
+    OA_NAMES_INIT(sizeof(read_cmds) / sizeof(read_cmds[0]) - 1, read_cmd_name);
+
 const oa_read_cmd_t *oa_rd_read_cmd(const char *directive)
 {
-    int i;
-    for (i = 0; read_cmds[i].name; i++) {
-        if (!strcasecmp(directive, read_cmds[i].name)) {
-            return &read_cmds[i];
-        }
-    }
-    return NULL;
+    int i = oa_names_find(&read_cmd_index, directive);
+    return i < 0 ? NULL : &read_cmds[i];
 }
 
 /* ------------------------------------------------------------------ one line */

@@ -40,14 +40,23 @@ static void sink_flush(sink_t *k)
     }
 }
 
-static void sink_put(sink_t *k, const char *s, apr_size_t len)
+static void sink_put_flushing(sink_t *k, const char *s, apr_size_t len)
+{
+    sink_flush(k);
+    if (len > sizeof(k->buf)) {
+        k->out(k->ctx, s, len);
+        return;
+    }
+    memcpy(k->buf, s, len);
+    k->n = len;
+}
+
+/* small enough to inline: most pieces are a few bytes of constant length */
+static inline void sink_put(sink_t *k, const char *s, apr_size_t len)
 {
     if (k->n + len > sizeof(k->buf)) {
-        sink_flush(k);
-        if (len > sizeof(k->buf)) {
-            k->out(k->ctx, s, len);
-            return;
-        }
+        sink_put_flushing(k, s, len);
+        return;
     }
     memcpy(k->buf + k->n, s, len);
     k->n += len;
@@ -63,7 +72,7 @@ oa_json_t *oa_json_make(apr_pool_t *p, oa_out_fn *out, void *ctx, int pretty)
     return j;
 }
 
-static void put(oa_json_t *j, const char *s)
+static inline void put(oa_json_t *j, const char *s)
 {
     sink_put(&j->sink, s, strlen(s));
 }

@@ -5,6 +5,7 @@
 #include <apr_strings.h>
 
 #include "oa_modules.h"
+#include "oa_names.h"
 
 typedef struct { const char *id; const char *name; } mod_row_t;
 typedef struct { const char *directive; const char *module; } dir_row_t;
@@ -70,21 +71,18 @@ static void sort_rows(void)
     sorted_ready = 1;
 }
 
+static const char *sorted_name(size_t i)
+{
+    return sorted[i]->directive;
+}
+
+static oa_names_t sorted_index = OA_NAMES_INIT(N_DIRS, sorted_name);
+
 /* index of the first row for the directive in sorted[], or -1 */
 static int find_first(const char *directive)
 {
-    size_t lo = 0, hi = N_DIRS;
     sort_rows();
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (strcasecmp(sorted[mid]->directive, directive) < 0) {
-            lo = mid + 1;
-        }
-        else {
-            hi = mid;
-        }
-    }
-    return (lo < N_DIRS && !strcasecmp(sorted[lo]->directive, directive)) ? (int)lo : -1;
+    return oa_names_find(&sorted_index, directive);
 }
 
 const char *oa_directive_module_n(const char *directive, int n)

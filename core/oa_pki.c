@@ -59,6 +59,8 @@ typedef struct {
     const char *fingerprint;
     const char *ocsp_url;
     int must_staple;
+    int has_not_before, has_not_after;
+    apr_time_t not_before, not_after;
 } cert_facts_t;
 
 static const cert_facts_t *facts(oa_pki_t *pki, X509 *x)
@@ -70,6 +72,8 @@ static const cert_facts_t *facts(oa_pki_t *pki, X509 *x)
         cf->fingerprint = oa_x509_fingerprint(pki->pool, x);
         cf->ocsp_url = oa_x509_ocsp_url(pki->pool, x);
         cf->must_staple = oa_x509_must_staple(x);
+        cf->has_not_before = oa_x509_not_before(&cf->not_before, x);
+        cf->has_not_after = oa_x509_not_after(&cf->not_after, x);
         key = apr_palloc(pki->pool, sizeof(*key));
         *key = x;
         apr_hash_set(pki->fps, key, sizeof(*key), cf);
@@ -90,6 +94,20 @@ const char *oa_pki_ocsp_url(oa_pki_t *pki, X509 *x)
 int oa_pki_must_staple(oa_pki_t *pki, X509 *x)
 {
     return facts(pki, x)->must_staple;
+}
+
+int oa_pki_not_before(oa_pki_t *pki, apr_time_t *pt, X509 *x)
+{
+    const cert_facts_t *cf = facts(pki, x);
+    *pt = cf->not_before;
+    return cf->has_not_before;
+}
+
+int oa_pki_not_after(oa_pki_t *pki, apr_time_t *pt, X509 *x)
+{
+    const cert_facts_t *cf = facts(pki, x);
+    *pt = cf->not_after;
+    return cf->has_not_after;
 }
 
 /* The objects live as long as the cache (the files hold them), so their addresses
@@ -200,12 +218,15 @@ static int no_start_line(void)
  * decoded once per cache: the same intermediate in a thousand chain files is one X509.
  * With OpenSSL 3 decoding a certificate (its public key, through OSSL_DECODER) is most
  * of the cost of reading it.
+ * Returns 1 when the file held nothing else to its end: only certificates, each without
+ * PEM headers and decoded. Then no key can be in it and no pass phrase asked for.
  */
-static void read_certs(oa_pki_t *pki, oa_pemfile_t *f, BIO *bio)
+static int read_certs(oa_pki_t *pki, oa_pemfile_t *f, BIO *bio)
 {
     char *name = NULL, *header = NULL;
     unsigned char *data = NULL;
     long len = 0;
+    int only_certs = 1;
 
     while (PEM_read_bio(bio, &name, &header, &data, &len)) {
         int cert = !strcmp(name, PEM_STRING_X509) || !strcmp(name, PEM_STRING_X509_OLD);
@@ -232,6 +253,7 @@ static void read_certs(oa_pki_t *pki, oa_pemfile_t *f, BIO *bio)
                 }
             }
         }
+        only_certs = only_certs && cert && x && !header[0];
         OPENSSL_free(name);
         OPENSSL_free(header);
         OPENSSL_free(data);
@@ -239,10 +261,13 @@ static void read_certs(oa_pki_t *pki, oa_pemfile_t *f, BIO *bio)
             sk_X509_push(f->certs, x);
         }
         else if (cert || len < 0) {
+            only_certs = 0;
             break;
         }
     }
+    only_certs = only_certs && no_start_line();
     ERR_clear_error();
+    return only_certs;
 }
 
 /*
@@ -273,8 +298,9 @@ static void load_pem(oa_pki_t *pki, oa_pemfile_t *f, BIO *bio)
     if (BIO_reset(bio) < 0) {
         goto cleanup;
     }
-    read_certs(pki, f, bio);
-    if (BIO_reset(bio) < 0) {
+    /* OpenSSL 3 sets up a decoder for every object PEM_read_bio_PrivateKey meets: in a
+     * file of certificates only, that was most of the cost of loading it */
+    if (read_certs(pki, f, bio) || BIO_reset(bio) < 0) {
         goto cleanup;
     }
     f->key = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, &asked);

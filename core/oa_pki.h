@@ -84,6 +84,10 @@ const char *oa_pki_fingerprint(oa_pki_t *pki, X509 *x);
 const char *oa_pki_ocsp_url(oa_pki_t *pki, X509 *x);
 int oa_pki_must_staple(oa_pki_t *pki, X509 *x);
 
+/** oa_x509_not_before and oa_x509_not_after, decoded once per certificate of the cache. */
+int oa_pki_not_before(oa_pki_t *pki, apr_time_t *pt, X509 *x);
+int oa_pki_not_after(oa_pki_t *pki, apr_time_t *pt, X509 *x);
+
 /** The first OCSP responder URL of the AIA extension, or NULL. */
 const char *oa_x509_ocsp_url(apr_pool_t *p, X509 *x);
 

@@ -14,10 +14,27 @@
 typedef void cert_fn(oa_audit_t *a, const oa_rule_t *r, const oa_analysis_t *an,
                      const oa_certinfo_t *ci, X509 *x, int is_leaf);
 
+/* has the vhost sent c before: in the chain of an earlier certificate, or earlier in
+ * certificate j's (k: c's place there)? Chains are short; a hash of every vhost's
+ * intermediates cost more than the checks it served. */
+static int sent_before(const oa_analysis_t *an, int j, int k, X509 *c)
+{
+    int jj, kk;
+    for (jj = 0; jj <= j; jj++) {
+        const oa_certinfo_t *ci = OA_CERT(an, jj);
+        int n = jj < j ? sk_X509_num(ci->chain) : k;
+        for (kk = 0; ci->leaf && kk < n; kk++) {
+            if (sk_X509_value(ci->chain, kk) == c) {
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
 static void each_sent_cert(oa_audit_t *a, const oa_rule_t *r, cert_fn *fn)
 {
     int i, j, k;
-    apr_hash_t *seen = apr_hash_make(a->pool);
     for (i = 0; i < a->analyses->nelts; i++) {
         const oa_analysis_t *an = OA_ANALYSIS(a, i);
         for (j = 0; j < an->certs->nelts; j++) {
@@ -29,9 +46,7 @@ static void each_sent_cert(oa_audit_t *a, const oa_rule_t *r, cert_fn *fn)
             for (k = 0; k < sk_X509_num(ci->chain); k++) {
                 X509 *c = sk_X509_value(ci->chain, k);
                 /* one finding per intermediate and vhost */
-                const char *key = apr_psprintf(a->pool, "%p/%p", (void *)an, (void *)c);
-                if (!apr_hash_get(seen, key, APR_HASH_KEY_STRING)) {
-                    apr_hash_set(seen, key, APR_HASH_KEY_STRING, key);
+                if (!sent_before(an, j, k, c)) {
                     fn(a, r, an, ci, c, 0);
                 }
             }
@@ -51,7 +66,7 @@ static void expired(oa_audit_t *a, const oa_rule_t *r, const oa_analysis_t *an,
                     const oa_certinfo_t *ci, X509 *x, int is_leaf)
 {
     apr_time_t na;
-    if (oa_x509_not_after(&na, x) && na < a->now) {
+    if (oa_pki_not_after(a->pki, &na, x) && na < a->now) {
         oa_audit_report(a, r, OA_SEV_ERROR, an->vh, where_sent(an, ci, is_leaf),
                         is_leaf ? "renew the certificate and reload httpd"
                                 : "replace the intermediate with the current one from your CA",
@@ -65,7 +80,7 @@ static void not_yet_valid(oa_audit_t *a, const oa_rule_t *r, const oa_analysis_t
                           const oa_certinfo_t *ci, X509 *x, int is_leaf)
 {
     apr_time_t nb;
-    if (oa_x509_not_before(&nb, x) && nb > a->now) {
+    if (oa_pki_not_before(a->pki, &nb, x) && nb > a->now) {
         oa_audit_report(a, r, OA_SEV_ERROR, an->vh, where_sent(an, ci, is_leaf),
                         "check the server's clock (and the CA's): clients refuse the "
                         "certificate until then",
@@ -80,7 +95,7 @@ static void expiring(oa_audit_t *a, const oa_rule_t *r, const oa_analysis_t *an,
 {
     apr_time_t na;
     int days = (a->opts && a->opts->expiry_days > 0) ? a->opts->expiry_days : 14;
-    if (oa_x509_not_after(&na, x) && na >= a->now && na < a->now + days * DAY) {
+    if (oa_pki_not_after(a->pki, &na, x) && na >= a->now && na < a->now + days * DAY) {
         oa_audit_report(a, r, OA_SEV_WARNING, an->vh, where_sent(an, ci, is_leaf),
                         "renew it now and reload httpd (and check that automatic renewal works)",
                         "%s %s expires on %s, in %d day(s)", is_leaf ? "the certificate"

@@ -9,9 +9,15 @@
 
 #define MAX_FILE (64 * 1024 * 1024)
 
+typedef struct {
+    const char *path;
+    apr_array_header_t *lines;      /* NULL: unreadable */
+} file_lines_t;
+
 struct oa_suppress_cache_t {
     apr_pool_t *pool;
-    apr_hash_t *files;     /* path -> apr_array_header_t of lines (NULL entry: unreadable) */
+    apr_hash_t *files;     /* path -> file_lines_t */
+    const file_lines_t *last;       /* the file asked for last */
 };
 
 oa_suppress_cache_t *oa_suppress_cache_make(apr_pool_t *p)
@@ -31,20 +37,16 @@ const char *oa_suppress_parse(apr_pool_t *p, const char *comment)
     return NULL;
 }
 
-static apr_array_header_t *lines_of(oa_suppress_cache_t *c, const char *file)
+/* the lines of a file (NULL: unreadable), from line 1 */
+static apr_array_header_t *read_lines(apr_pool_t *p, const char *file)
 {
-    apr_array_header_t *lines = apr_hash_get(c->files, file, APR_HASH_KEY_STRING);
+    apr_array_header_t *lines;
     apr_file_t *f;
     apr_finfo_t fi;
     char *buf, *s;
     apr_size_t n;
-    static apr_array_header_t none;
 
-    if (lines) {
-        return lines == &none ? NULL : lines;
-    }
-    apr_hash_set(c->files, apr_pstrdup(c->pool, file), APR_HASH_KEY_STRING, &none);
-    if (apr_file_open(&f, file, APR_FOPEN_READ, APR_FPROT_OS_DEFAULT, c->pool) != APR_SUCCESS) {
+    if (apr_file_open(&f, file, APR_FOPEN_READ, APR_FPROT_OS_DEFAULT, p) != APR_SUCCESS) {
         return NULL;
     }
     if (apr_file_info_get(&fi, APR_FINFO_SIZE, f) != APR_SUCCESS || fi.size > MAX_FILE) {
@@ -52,14 +54,14 @@ static apr_array_header_t *lines_of(oa_suppress_cache_t *c, const char *file)
         return NULL;
     }
     n = (apr_size_t)fi.size;
-    buf = apr_palloc(c->pool, n + 1);
+    buf = apr_palloc(p, n + 1);
     if (apr_file_read_full(f, buf, n, &n) != APR_SUCCESS && n == 0 && fi.size) {
         apr_file_close(f);
         return NULL;
     }
     apr_file_close(f);
     buf[n] = '\0';
-    lines = apr_array_make(c->pool, 64, sizeof(const char *));
+    lines = apr_array_make(p, 64, sizeof(const char *));
     APR_ARRAY_PUSH(lines, const char *) = "";   /* lines count from 1 */
     for (s = buf; s < buf + n;) {
         char *nl = memchr(s, '\n', (apr_size_t)(buf + n - s));
@@ -69,8 +71,24 @@ static apr_array_header_t *lines_of(oa_suppress_cache_t *c, const char *file)
         APR_ARRAY_PUSH(lines, const char *) = s;
         s = nl ? nl + 1 : buf + n;
     }
-    apr_hash_set(c->files, file, APR_HASH_KEY_STRING, lines);
     return lines;
+}
+
+static apr_array_header_t *lines_of(oa_suppress_cache_t *c, const char *file)
+{
+    file_lines_t *fl;
+    /* a tree's nodes come file by file, and their paths are long to hash */
+    if (c->last && !strcmp(c->last->path, file)) {
+        return c->last->lines;
+    }
+    if (!(fl = apr_hash_get(c->files, file, APR_HASH_KEY_STRING))) {
+        fl = apr_palloc(c->pool, sizeof(*fl));
+        fl->path = apr_pstrdup(c->pool, file);
+        fl->lines = read_lines(c->pool, file);
+        apr_hash_set(c->files, fl->path, APR_HASH_KEY_STRING, fl);
+    }
+    c->last = fl;
+    return fl->lines;
 }
 
 const char *oa_suppress_above(oa_suppress_cache_t *c, const char *file, int line)

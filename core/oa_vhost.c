@@ -7,6 +7,7 @@
 #include <apr_network_io.h>
 
 #include "oa_vhost.h"
+#include "oa_names.h"
 
 typedef enum {
     MERGE_LAST,      /* vhost value, else the main server's (cfgMerge) */
@@ -17,11 +18,10 @@ typedef enum {
 
 typedef struct {
     const char *name;
-    apr_size_t len;     /* strlen(name): most lookups end at a length that differs */
     merge_e merge;
 } tracked_t;
 
-#define T(name, merge) { name, sizeof(name) - 1, merge }
+#define T(name, merge) { name, merge }
 
 static const tracked_t tracked[] = {
     T("ServerName", MERGE_LAST),
@@ -46,7 +46,7 @@ static const tracked_t tracked[] = {
     T("MDomain", MERGE_GLOBAL),
     T("MDStapling", MERGE_GLOBAL),
     T("MDStapleOthers", MERGE_GLOBAL),
-    { NULL, 0, MERGE_LAST }
+    { NULL, MERGE_LAST }
 };
 
 /* mod_ssl keeps up to three certificate/key pairs by position (CERTKEYS_IDX_MAX + 1) */
@@ -75,18 +75,18 @@ static char *lower(apr_pool_t *p, const char *s)
 
 #define N_TRACKED (sizeof(tracked) / sizeof(tracked[0]) - 1)
 
+static const char *tracked_name(size_t i)
+{
+    return tracked[i].name;
+}
+
+static oa_names_t tracked_index = OA_NAMES_INIT(N_TRACKED, tracked_name);
+
 /* a tracked directive's row, or -1: every configuration line is looked up, and every
- * oa_vhost_get of the rules (a strcasecmp scan of the table, then a hash per vhost,
- * were a quarter of an audit) */
+ * oa_vhost_get of the rules */
 static int tracked_id(const char *directive)
 {
-    apr_size_t i, n = strlen(directive);
-    for (i = 0; i < N_TRACKED; i++) {
-        if (tracked[i].len == n && !strcasecmp(tracked[i].name, directive)) {
-            return (int)i;
-        }
-    }
-    return -1;
+    return oa_names_find(&tracked_index, directive);
 }
 
 int oa_flag_on(const oa_setting_t *s)
@@ -314,10 +314,28 @@ static int is_any_address(const char *h)
     return !h || is_wildcard(h) || !strcmp(h, "0.0.0.0") || !strcmp(h, "::");
 }
 
+/* A host's addresses (NULL when it does not resolve), looked up once per model: ten
+ * thousand vhosts on four addresses were ten thousand getaddrinfo calls, each opening
+ * a netlink socket for AI_ADDRCONFIG. The port plays no part in the lookup (APR sets
+ * it afterwards) nor in the reverse lookup of the first address, so none is given. */
+static apr_sockaddr_t *resolve_host(apr_pool_t *p, apr_hash_t *cache, const char *host)
+{
+    apr_sockaddr_t **psa = apr_hash_get(cache, host, APR_HASH_KEY_STRING);
+    if (!psa) {
+        psa = apr_palloc(p, sizeof(*psa));
+        if (apr_sockaddr_info_get(psa, host, APR_UNSPEC, 0, 0, p) != APR_SUCCESS) {
+            *psa = NULL;
+        }
+        apr_hash_set(cache, apr_pstrdup(p, host), APR_HASH_KEY_STRING, psa);
+    }
+    return *psa;
+}
+
 /* vhost.c get_addresses: each address of <VirtualHost>, names resolved (all their
  * addresses; one that does not resolve is ignored, as httpd ignores it). *pfirst: the
  * first address, NULL when it is a wildcard. */
-static void resolve_addresses(apr_pool_t *p, oa_vhost_t *vh, apr_sockaddr_t **pfirst)
+static void resolve_addresses(apr_pool_t *p, apr_hash_t *cache, oa_vhost_t *vh,
+                              apr_sockaddr_t **pfirst)
 {
     int i;
     *pfirst = NULL;
@@ -336,7 +354,7 @@ static void resolve_addresses(apr_pool_t *p, oa_vhost_t *vh, apr_sockaddr_t **pf
             APR_ARRAY_PUSH(vh->resolved, const char *) = apr_pstrcat(p, "*:", ps, NULL);
             continue;
         }
-        if (apr_sockaddr_info_get(&sa, host, APR_UNSPEC, port, 0, p) != APR_SUCCESS) {
+        if ((sa = resolve_host(p, cache, host)) == NULL) {
             continue;
         }
         for (x = sa; x; x = x->next) {
@@ -351,7 +369,7 @@ static void resolve_addresses(apr_pool_t *p, oa_vhost_t *vh, apr_sockaddr_t **pf
     }
 }
 
-static void finish_vhost(apr_pool_t *p, oa_model_t *m, oa_vhost_t *vh)
+static void finish_vhost(apr_pool_t *p, apr_hash_t *resolved, oa_model_t *m, oa_vhost_t *vh)
 {
     const oa_setting_t *sn = oa_vhost_get(vh, "ServerName");
     const oa_setting_t *eng = oa_vhost_get(vh, "SSLEngine");
@@ -361,7 +379,7 @@ static void finish_vhost(apr_pool_t *p, oa_model_t *m, oa_vhost_t *vh)
     apr_sockaddr_t *first = NULL;
 
     if (!vh->is_main) {
-        resolve_addresses(p, vh, &first);
+        resolve_addresses(p, resolved, vh, &first);
     }
     if (first && (!sn || sn->inherited)) {
         /* ap_fini_vhost_config: no ServerName of its own and a specific first address:
@@ -444,9 +462,10 @@ apr_status_t oa_model_build(oa_model_t **pmodel, apr_pool_t *p, oa_conf_t *conf)
 
     collect_md(p, m);
     {
+        apr_hash_t *resolved = apr_hash_make(p);
         int i;
         for (i = 0; i < m->vhosts->nelts; i++) {
-            finish_vhost(p, m, APR_ARRAY_IDX(m->vhosts, i, oa_vhost_t *));
+            finish_vhost(p, resolved, m, APR_ARRAY_IDX(m->vhosts, i, oa_vhost_t *));
         }
     }
     *pmodel = m;

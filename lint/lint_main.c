@@ -1012,6 +1012,31 @@ static int run_audit(apr_pool_t *p, lint_opts_t *o, oa_conf_t *conf, oa_model_t 
     return worst >= o->fail_on ? LINT_EXIT_FINDINGS : LINT_EXIT_CLEAN;
 }
 
+/*
+ * A check is over once its report is written: what is left in its pools goes back to
+ * the kernel with the process. Tearing them down at exit handed back each 8 KB block
+ * of APR's allocator with its own munmap (6,600 at 10,000 vhosts, 15% of a run) and
+ * freed every certificate one by one. The sanitizer builds still tear down, so that
+ * the cleanups stay checked; probe and serve do too.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define LINT_TEARDOWN_AT_EXIT 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define LINT_TEARDOWN_AT_EXIT 1
+#endif
+#endif
+#ifndef LINT_TEARDOWN_AT_EXIT
+#define LINT_TEARDOWN_AT_EXIT 0
+#endif
+
+static void at_exit_teardown(void)
+{
+#if !LINT_TEARDOWN_AT_EXIT
+    atexit(apr_terminate);
+#endif
+}
+
 int main(int argc, const char *const *argv)
 {
     apr_pool_t *p;
@@ -1024,7 +1049,9 @@ int main(int argc, const char *const *argv)
     apr_hash_t *baseline = NULL;
 
     apr_app_initialize(&argc, &argv, NULL);
+#if LINT_TEARDOWN_AT_EXIT
     atexit(apr_terminate);
+#endif
     /* A peer that closes early makes the next write on its socket raise SIGPIPE, whose
      * default action kills the whole process and every other host's report with it.
      * OpenSSL's socket BIO cannot pass MSG_NOSIGNAL: ignore the signal, and the write
@@ -1033,9 +1060,11 @@ int main(int argc, const char *const *argv)
     apr_signal(SIGPIPE, SIG_IGN);
     apr_pool_create(&p, NULL);
     if (argc > 1 && !strcmp(argv[1], "probe")) {
+        at_exit_teardown();
         return lint_probe_main(p, argc - 1, argv + 1);
     }
     if (argc > 1 && !strcmp(argv[1], "serve")) {
+        at_exit_teardown();
         return lint_serve_main(p, argc - 1, argv + 1);
     }
 

@@ -17,7 +17,7 @@ OA_PYTEST_ARGS="-k bad_input" \
 make -C "$top/build/san" check \
     TESTS="tests/unit/test_conf tests/unit/test_conf_check tests/unit/test_vhost tests/unit/test_envvars tests/unit/test_json \
            tests/unit/test_pki tests/unit/test_audit tests/unit/test_status tests/unit/test_ocsp \
-           tests/unit/test_verdict tests/unit/test_text tests/unit/test_crl \
+           tests/unit/test_verdict tests/unit/test_text tests/unit/test_crl tests/unit/test_names \
            tests/rules/run.sh tests/integration/run.sh" \
     || { cat "$top"/build/san/tests/*/*.log 2>/dev/null | tail -200; exit 1; }
 echo "== fuzzing (libFuzzer, seven targets, ${OA_FUZZ_SECONDS:-15}s each: see tools/fuzz.sh)"

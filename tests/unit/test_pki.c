@@ -112,6 +112,33 @@ START_TEST(keys)
 }
 END_TEST
 
+/* a key after the certificates in one file is found; a file of certificates only has no
+ * key and asks for no pass phrase (its key is not looked for: OpenSSL 3's key reader
+ * was most of the cost of loading it) */
+START_TEST(keys_beside_certs)
+{
+    oa_pki_t *pki = oa_pki_make(tp);
+    const char *both = apr_pstrcat(tp, tdir, "/both.pem", NULL);
+    const char *encboth = apr_pstrcat(tp, tdir, "/encboth.pem", NULL);
+    const char *cmd = apr_psprintf(tp, "cat '%s' '%s' > '%s' && openssl pkey -in '%s' -aes256 "
+                                   "-passout pass:x | cat '%s' - > '%s'", pf("good-fullchain.pem"),
+                                   pf("good.key"), both, pf("good.key"), pf("good.pem"), encboth);
+    const oa_pemfile_t *chain = oa_pki_file(pki, pf("good-fullchain.pem")), *f, *e;
+    ck_assert_int_eq(system(cmd), 0);
+    f = oa_pki_file(pki, both);
+    e = oa_pki_file(pki, encboth);
+    ck_assert_int_eq(sk_X509_num(chain->certs), 2);
+    ck_assert_ptr_null(chain->key);
+    ck_assert(!chain->key_encrypted);
+    ck_assert_int_eq(sk_X509_num(f->certs), 2);
+    ck_assert_ptr_nonnull(f->key);
+    ck_assert(oa_x509_key_matches(sk_X509_value(f->certs, 0), f->key));
+    ck_assert_int_eq(sk_X509_num(e->certs), 1);
+    ck_assert_ptr_null(e->key);
+    ck_assert(e->key_encrypted);
+}
+END_TEST
+
 START_TEST(bad_files)
 {
     oa_pki_t *pki = oa_pki_make(tp);
@@ -172,6 +199,7 @@ int main(void)
     tcase_add_test(tc, extensions);
     tcase_add_test(tc, asn1_times_any_year);
     tcase_add_test(tc, keys);
+    tcase_add_test(tc, keys_beside_certs);
     tcase_add_test(tc, bad_files);
     tcase_add_test(tc, capath_lookup);
     tcase_add_test(tc, time_format);

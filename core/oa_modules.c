@@ -39,6 +39,8 @@ static const dir_row_t dir_rows[] = {
     { "OcspAuditProbeInterval", "mod_ocsp_audit.c" },
     { "OcspAuditProbeTimeout", "mod_ocsp_audit.c" },
     { "OcspAuditProbeConcurrency", "mod_ocsp_audit.c" },
+    { "OcspAuditResponderInterval", "mod_ocsp_audit.c" },
+    { "OcspAuditDocsURL", "mod_ocsp_audit.c" },
     { NULL, NULL }
 };
 

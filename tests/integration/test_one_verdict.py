@@ -9,6 +9,11 @@ and compares them. The live ones (probe, page) must agree on everything; the lin
 must agree with them wherever the configuration alone decides (no OCSP URL, stapling
 off, a self-signed default vhost), and its state names and levels are the same words.
 
+  test_linter_probe_and_page_agree    stapled, no-ocsp-url, off, revoked, self-signed,
+                                      fatal, and the plain HTTP port
+  test_sni_name_no_vhost_has          a name no vhost has: httpd answers with the default
+                                      vhost; the probe says name-mismatch and names it
+
 Run:  /usr/bin/python3 -m pytest tests/integration/test_one_verdict.py
 """
 
@@ -28,7 +33,7 @@ pytestmark = pytest.mark.usefixtures("helpers_stopped")
 CASES = {
     "good.test": ("good", True, True, "stapled"),
     "noocsp.test": ("noocsp", True, True, "no-ocsp-url"),
-    "off.test": ("good", True, False, "off"),
+    "off.test": ("off", True, False, "off"),
     "revoked.test": ("revoked", True, True, "revoked"),
 }
 OFFLINE_DECIDES = ("noocsp.test", "off.test", "default.test")
@@ -49,6 +54,7 @@ def test_linter_probe_and_page_agree(httpd_bin, lint_bin, workdir):
     pki = S.make_pki(workdir / "pki", f"http://127.0.0.1:{rport}/")
     cert, key = H.make_test_cert(workdir / "snakeoil", cn="default.test",
                                  names=("default.test",))
+    S.add_leaf(pki, "off")     # a certificate that covers its vhost's name
     vhosts = [S.Vhost(name, pki.cert(leaf, chain), pki.key(leaf), stapling=stapling)
               for name, (leaf, chain, stapling, _) in CASES.items()]
     # a self-signed default vhost, as Debian's default-ssl with the snakeoil certificate
@@ -114,3 +120,64 @@ def test_linter_probe_and_page_agree(httpd_bin, lint_bin, workdir):
                         f"{plain['reason']!r}")
     assert not problems, "\n".join(problems) + "\n--- page: " + json.dumps(page, indent=1)[:4000] \
         + "\n--- probe: " + json.dumps(probe, indent=1)[:4000]
+
+
+# --------------------------------------------------------------------------- (a)
+
+NO_VHOST = "stray.test"      # no vhost has it as ServerName or ServerAlias
+
+
+def test_sni_name_no_vhost_has(httpd_bin, lint_bin, workdir):
+    """A client asks for a name that no vhost has: httpd answers with the default (first)
+    vhost of the address. The probe says name-mismatch (error: clients refuse a certificate
+    that does not cover the name), names the certificate that answered and that it is the
+    default vhost's (a handshake without SNI gets the same one); what it got is exactly
+    what the probe of the first vhost's own name got. The page and the linter list the
+    configured vhosts only, and say of the first what the probe of its name says."""
+    S.require_module()
+    rport = H.free_port()
+    pki = S.make_pki(workdir / "pki", f"http://127.0.0.1:{rport}/")
+    vhosts = [S.Vhost("good.test", pki.cert("good"), pki.key("good")),
+              S.Vhost("revoked.test", pki.cert("revoked"), pki.key("revoked"))]
+    site = S.Site(workdir / "site", vhosts, H.free_port(), H.free_port()).write()
+    site.check()
+    lint = H.run_lint([str(site.conf), "--format", "json"], timeout=120)
+    assert lint.data, f"ocsp-lint: exit {lint.returncode}: {lint.stderr}"
+    offline = {v["name"]: v for v in lint.data["vhosts"]}
+    with S.Responder(pki, rport), site.instance(workdir / "run"):
+        page = {v["name"]: v for v in S.wait_first_round(site.http_port)["vhosts"]}
+        first = _probe(site.https_port, "good.test")
+        stray = _probe(site.https_port, NO_VHOST)
+    problems = []
+    if set(page) != {"good.test", "revoked.test"} or set(offline) != set(page):
+        problems.append(f"vhosts: page {sorted(page)}, ocsp-lint {sorted(offline)}")
+    # the vhost that answers: the same words from all three
+    pv, lv = page.get("good.test", {}), offline.get("good.test", {})
+    want = ("good", "stapled")
+    for where, v in (("page", pv), ("probe", first), ("ocsp-lint", lv)):
+        if (v.get("level"), v.get("state")) != want:
+            problems.append(f"good.test: {where} {v.get('level')}/{v.get('state')}")
+    if first["reason"] != pv.get("reason") or first["name_match"] != "covered":
+        problems.append(f"good.test: probe {first['reason']!r} ({first['name_match']}), "
+                        f"page {pv.get('reason')!r}")
+    # the name no vhost has
+    got = (stray["level"], stray["state"], stray["name_match"], stray["ok"])
+    if got != ("error", "name-mismatch", "default-vhost", False):
+        problems.append(f"{NO_VHOST}: probe {got}")
+    for words in (f"served for the name {NO_VHOST} does not cover it", "its names: good.test",
+                  "clients refuse the connection", "no vhost has the name as ServerName or "
+                  "ServerAlias", "default vhost of this address"):
+        if words not in stray["reason"]:
+            problems.append(f"{NO_VHOST}: the reason lacks {words!r}: {stray['reason']!r}")
+    if "ServerAlias" not in (stray["fix"] or "") or NO_VHOST not in (stray["problem"] or ""):
+        problems.append(f"{NO_VHOST}: fix {stray['fix']!r}, problem {stray['problem']!r}")
+    # what answered is the first vhost: its certificate and its staple, as the page has it
+    if (stray["names"], stray["subject"]) != (["good.test"], first["subject"]):
+        problems.append(f"{NO_VHOST}: served {stray['names']} {stray['subject']!r}, the first "
+                        f"vhost serves {first['subject']!r}")
+    if not (stray["staple"]["state"] == first["staple"]["state"]
+            == pv.get("live", {}).get("staple") == "good"):
+        problems.append(f"{NO_VHOST}: staple {stray['staple']['state']}, good.test's "
+                        f"{first['staple']['state']}, the page's {pv.get('live')}")
+    assert not problems, "\n".join(problems) + "\n--- probe: " + json.dumps(stray, indent=1) \
+        + "\n--- page: " + json.dumps(page, indent=1)[:4000]

@@ -172,6 +172,43 @@ START_TEST(live_states)
 }
 END_TEST
 
+START_TEST(name_mismatch)
+{
+    live_good();                          /* the name is covered: nothing to say */
+    f.sni = "good.test";
+    f.name_match = OA_NAME_COVERED;
+    VERDICT("good", "stapled");
+
+    live_good();                          /* no vhost has the name: the default answered */
+    f.sni = "stray.test";
+    f.served_names = "good.test";
+    f.name_match = OA_NAME_DEFAULT_VHOST;
+    VERDICT("error", "name-mismatch");
+    ck_assert_ptr_nonnull(strstr(v.reason, "for the name stray.test does not cover it"));
+    ck_assert_ptr_nonnull(strstr(v.reason, "its names: good.test"));
+    ck_assert_ptr_nonnull(strstr(v.reason, "default vhost"));
+    ck_assert_ptr_nonnull(strstr(v.fix, "ServerAlias"));
+    f.staple = "revoked";                 /* refused before its staple is read */
+    VERDICT("error", "name-mismatch");
+
+    live_good();                          /* a vhost has the name, with a wrong certificate */
+    f.sni = "wrong.test";
+    f.name_match = OA_NAME_OTHER_VHOST;
+    VERDICT("error", "name-mismatch");
+    ck_assert_ptr_nonnull(strstr(v.reason, "its names: no DNS name"));
+    ck_assert_ptr_nonnull(strstr(v.fix, "SSLCertificateFile"));
+    f.name_match = OA_NAME_NOT_COVERED;
+    VERDICT("error", "name-mismatch");
+    f.probe_error = "connection refused"; /* no handshake comes first */
+    VERDICT("error", "unreachable");
+
+    ck_assert_str_eq(oa_state_name(OA_STATE_NAME_MISMATCH), "name-mismatch");
+    ck_assert_str_eq(oa_state_name(OA_STATE_PENDING), "pending");
+    ck_assert_str_eq(oa_name_match_name(OA_NAME_DEFAULT_VHOST), "default-vhost");
+    ck_assert_str_eq(oa_name_match_name(OA_NAME_OTHER_VHOST), "other-vhost");
+}
+END_TEST
+
 START_TEST(self_signed_and_must_staple)
 {
     fresh();
@@ -206,6 +243,7 @@ int main(void)
     tcase_add_test(tc, offline_predictions);
     tcase_add_test(tc, no_ocsp_url_same_everywhere);
     tcase_add_test(tc, live_states);
+    tcase_add_test(tc, name_mismatch);
     tcase_add_test(tc, self_signed_and_must_staple);
     suite_add_tcase(s, tc);
     return oa_test_run(s);

@@ -146,6 +146,7 @@ void oa_report_probe_json(oa_json_t *j, apr_pool_t *p, const char *target, const
     oa_json_str(j, "state", oa_state_name(v->state));
     oa_json_str(j, "reason", v->reason);
     oa_json_str(j, "fix", v->fix);
+    jtime(j, p, "stapling_stops_at", v->stops_at);
     oa_json_str(j, "ip", t->conn ? t->conn->ip : NULL);
     oa_json_str(j, "error", t->error_class);
     oa_json_str(j, "message", t->error);

@@ -260,6 +260,17 @@ static int broken(oa_verdict_t *v, apr_pool_t *p, const oa_verdict_facts_t *f)
 static int at_risk(oa_verdict_t *v, apr_pool_t *p, const oa_verdict_facts_t *f)
 {
     int down = f->responder_checked && !f->responder_up;
+    if (has(f->staple) && !strcmp(f->staple, "trylater") && f->responder_trylater) {
+        /* mod_ssl keeps a responder's error response for SSLStaplingErrorCacheTimeout */
+        set(v, OA_LEVEL_WARNING, OA_STATE_AT_RISK,
+            "the OCSP responder answers tryLater and mod_ssl staples that answer: no client "
+            "gets a usable staple now (Must-Staple clients refuse the connection), and mod_ssl "
+            "asks again only when SSLStaplingErrorCacheTimeout (600 s by default) has passed",
+            "ask the CA why its responder answers tryLater, or use mod_md's stapling "
+            "(MDStapling on), which keeps a good response on disk through a responder's "
+            "outage");
+        return 1;
+    }
     if (has(f->staple) && !strcmp(f->staple, "trylater")) {
         set(v, OA_LEVEL_WARNING, OA_STATE_AT_RISK,
             "clients get a tryLater response (mod_ssl's made-up one when the responder "
@@ -441,6 +452,7 @@ void oa_verdict_of_probe(oa_verdict_t *v, apr_pool_t *p, const oa_tls_probe_t *t
         f.responder_up = !resp->error_class && strcmp(resp->verdict, "trylater")
                          && strcmp(resp->verdict, "error-status");
         f.responder_error = resp->message;
+        f.responder_trylater = !strcmp(resp->verdict, "trylater");
         if (!f.responder_up && f.staple && !strcmp(f.staple, "good")) {
             f.stops_at = f.next_update;
         }

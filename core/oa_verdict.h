@@ -111,6 +111,7 @@ typedef struct oa_verdict_facts_t {
     int responder_checked;
     int responder_up;
     const char *responder_error;
+    int responder_trylater;          /**< the responder itself answers tryLater */
     apr_time_t stops_at;             /**< stapling stops then if the responder stays down */
     apr_time_t now;
 } oa_verdict_facts_t;

@@ -130,7 +130,16 @@ START_TEST(live_states)
 
     live_good();                          /* a faked tryLater is at risk too */
     f.staple = "trylater";
+    f.responder_up = 0;
     VERDICT("warning", "at-risk");
+    ck_assert_ptr_nonnull(strstr(v.reason, "made-up"));
+    ck_assert(v.stops_at == 0);
+    f.responder_trylater = 1;             /* the responder's own tryLater, stapled */
+    VERDICT("warning", "at-risk");
+    ck_assert_ptr_nonnull(strstr(v.reason, "responder answers tryLater"));
+    ck_assert_ptr_nonnull(strstr(v.reason, "SSLStaplingErrorCacheTimeout"));
+    ck_assert_ptr_nonnull(strstr(v.fix, "MDStapling on"));
+    ck_assert(v.stops_at == 0);
 
     live_good();
     f.staple = "revoked";

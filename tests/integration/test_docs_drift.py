@@ -8,7 +8,8 @@ completion are checked against the tables in the source, read at test time.
 - formats (--format's parser), exit codes (lint/lint.h's enum).
 - mod_ocsp_audit's directives: every AP_INIT_* row of the command tables in
   mod_ocsp_audit/*.c must be in docs/man/mod_ocsp_audit.8, in docs/ (mod_ocsp_audit.md
-  or status-page.md) and in core/oa_modules.c's table (the linter's); every OA log number the module logs must be in the man page.
+  or status-page.md) and in core/oa_modules.c's table (the linter's); every OA log
+  number the module logs must be in the man page.
 
 A new option, directive or log number shows up here as a failure that names it.
 

@@ -20,7 +20,6 @@ off, a self-signed default vhost), and its state names and levels are the same w
 Run:  /usr/bin/python3 -m pytest tests/integration/test_one_verdict.py
 """
 
-import calendar
 import json
 import time
 
@@ -29,6 +28,7 @@ import pytest
 import httpd as H
 import ocsp_fixtures as F
 import status_helpers as S
+from test_status_page import epoch
 
 
 # every helper process a test starts is stopped by it (conftest.helpers_stopped)
@@ -195,10 +195,6 @@ def test_sni_name_no_vhost_has(httpd_bin, lint_bin, workdir):
 TRYLATER_DER = bytes([0x30, 0x03, 0x0A, 0x01, 0x03])
 
 
-def _epoch(iso):
-    return calendar.timegm(time.strptime(iso, "%Y-%m-%dT%H:%M:%SZ"))
-
-
 def test_trylater_and_responder_down(httpd_bin, lint_bin, workdir):
     """later.test's responder answers tryLater (a loopback FakeHttp with the DER of that
     status); good.test got a good staple, then its responder (openssl ocsp, -nmin 180) is
@@ -275,7 +271,7 @@ def test_trylater_and_responder_down(httpd_bin, lint_bin, workdir):
         problems.append(f"good.test: stapling_stops_at {stop}, the staple's nextUpdate "
                         f"{good['staple']['next_update']} (probe), {gp['live']['next_update']} "
                         "(page)")
-    elif not 2 * 3600 < _epoch(stop) - time.time() <= 3 * 3600 + 60:
+    elif not 2 * 3600 < epoch(stop) - time.time() <= 3 * 3600 + 60:
         problems.append(f"good.test: stapling stops at {stop}: not about 3 h ahead")
     for words in ("the OCSP responder is down", f"cached staple until {stop}, then none",
                   "a graceful restart empties mod_ssl's stapling cache and stops stapling "
@@ -313,8 +309,8 @@ def test_trylater_and_responder_down(httpd_bin, lint_bin, workdir):
         if reloaded[key] != seen:
             problems.append(f"good.test after a graceful restart: {key} probe "
                             f"{reloaded[key]!r}, page {seen!r}")
-    assert not problems, "\n".join(problems) + "\n--- probe: " + json.dumps(probe, indent=1)[:6000] \
-        + "\n--- page: " + json.dumps(page, indent=1)[:4000]
+    assert not problems, "\n".join(problems) + "\n--- probe: " \
+        + json.dumps(probe, indent=1)[:6000] + "\n--- page: " + json.dumps(page, indent=1)[:4000]
 
 
 def _staple_after_reload(port):

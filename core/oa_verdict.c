@@ -130,9 +130,10 @@ static int name_mismatch(oa_verdict_t *v, apr_pool_t *p, const oa_verdict_facts_
         return 0;
     }
     if (f->name_match == OA_NAME_DEFAULT_VHOST) {
-        who = "; no vhost has the name as ServerName or ServerAlias, so httpd answered with "
-              "the default vhost of this address (the first one, whose certificate a client "
-              "without SNI gets too)";
+        /* an inference: a vhost that has the name may serve the default's certificate */
+        who = "; a client without SNI gets the same certificate, so the default (first) "
+              "vhost of this address answered: no vhost has the name as ServerName or "
+              "ServerAlias (or the one that has it serves the default vhost's certificate)";
         fix = "add the name as ServerName or ServerAlias to a vhost whose certificate covers "
               "it, or stop pointing the name at this server";
     }

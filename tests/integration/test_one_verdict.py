@@ -171,8 +171,8 @@ def test_sni_name_no_vhost_has(httpd_bin, lint_bin, workdir):
     if got != ("error", "name-mismatch", "default-vhost", False):
         problems.append(f"{NO_VHOST}: probe {got}")
     for words in (f"served for the name {NO_VHOST} does not cover it", "its names: good.test",
-                  "clients refuse the connection", "no vhost has the name as ServerName or "
-                  "ServerAlias", "default vhost of this address"):
+                  "clients refuse the connection", "the default (first) vhost of this address "
+                  "answered: no vhost has the name as ServerName or ServerAlias"):
         if words not in stray["reason"]:
             problems.append(f"{NO_VHOST}: the reason lacks {words!r}: {stray['reason']!r}")
     if "ServerAlias" not in (stray["fix"] or "") or NO_VHOST not in (stray["problem"] or ""):

@@ -195,7 +195,7 @@ START_TEST(name_mismatch)
     VERDICT("error", "name-mismatch");
     ck_assert_ptr_nonnull(strstr(v.reason, "for the name stray.test does not cover it"));
     ck_assert_ptr_nonnull(strstr(v.reason, "its names: good.test"));
-    ck_assert_ptr_nonnull(strstr(v.reason, "default vhost"));
+    ck_assert_ptr_nonnull(strstr(v.reason, "the default (first) vhost of this address answered"));
     ck_assert_ptr_nonnull(strstr(v.fix, "ServerAlias"));
     f.staple = "revoked";                 /* refused before its staple is read */
     VERDICT("error", "name-mismatch");

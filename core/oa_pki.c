@@ -490,6 +490,31 @@ static const char *name_str(apr_pool_t *p, X509_NAME *n)
     return s;
 }
 
+apr_array_header_t *oa_x509_dns_names(apr_pool_t *p, X509 *x)
+{
+    GENERAL_NAMES *gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+    apr_array_header_t *out = apr_array_make(p, 2, sizeof(const char *));
+    int i;
+    for (i = 0; gens && i < sk_GENERAL_NAME_num(gens); i++) {
+        const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+        if (g->type == GEN_DNS) {
+            APR_ARRAY_PUSH(out, const char *) =
+                apr_pstrmemdup(p, (const char *)ASN1_STRING_get0_data(g->d.dNSName),
+                               (apr_size_t)ASN1_STRING_length(g->d.dNSName));
+        }
+    }
+    GENERAL_NAMES_free(gens);
+    if (!out->nelts) {
+        /* no DNS name in the SAN: X509_check_host falls back to the CN */
+        char cn[256];
+        if (X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, cn,
+                                      (int)sizeof(cn)) > 0) {
+            APR_ARRAY_PUSH(out, const char *) = apr_pstrdup(p, cn);
+        }
+    }
+    return out;
+}
+
 const char *oa_x509_subject(apr_pool_t *p, X509 *x)
 {
     return name_str(p, X509_get_subject_name(x));

@@ -104,6 +104,10 @@ int oa_x509_issued(X509 *issuer, X509 *x);
 int oa_x509_is_ca(X509 *x);
 int oa_x509_self_signed(X509 *x);
 
+/** The DNS names of the subjectAltName (else the subject's CN, as X509_check_host
+ *  reads it): an array of const char *, empty when it has none. */
+apr_array_header_t *oa_x509_dns_names(apr_pool_t *p, X509 *x);
+
 /** Subject as a one-line string ("CN=good.test"). */
 const char *oa_x509_subject(apr_pool_t *p, X509 *x);
 const char *oa_x509_issuer_name(apr_pool_t *p, X509 *x);

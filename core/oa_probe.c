@@ -156,7 +156,7 @@ static apr_status_t probe_tls(oa_tls_probe_t **pr, apr_pool_t *p, const char *ho
     defaults(o, &timeout, &skew, &now);
     r->host = host;
     r->port = port;
-    r->sni = sni ? sni : (is_ip_literal(host) ? NULL : host);
+    r->sni = (o && o->no_sni) ? NULL : sni ? sni : (is_ip_literal(host) ? NULL : host);
     r->staple_state = "none";
     r->served = sk_X509_new_null();
     apr_pool_cleanup_register(p, r->served, free_stack, apr_pool_cleanup_null);
@@ -252,6 +252,10 @@ static apr_status_t probe_tls(oa_tls_probe_t **pr, apr_pool_t *p, const char *ho
             apr_pool_cleanup_register(p, r->leaf, free_x509, apr_pool_cleanup_null);
             r->must_staple = oa_x509_must_staple(r->leaf);
             find_issuer(r, o);
+            if (r->sni) {
+                r->name_match = X509_check_host(r->leaf, r->sni, 0, 0, NULL) == 1
+                                ? OA_NAME_COVERED : OA_NAME_NOT_COVERED;
+            }
         }
     }
     /* the staple */
@@ -313,16 +317,46 @@ static apr_status_t probe_tls_retry(oa_tls_probe_t **pr, apr_pool_t *p, const ch
     return APR_SUCCESS;
 }
 
+/*
+ * A certificate that does not cover the name sent: a handshake without SNI (and without
+ * asking for a staple) gets the default vhost's certificate for the address. The same one
+ * means no vhost has the name; another means a vhost has it with a wrong certificate.
+ */
+static void which_vhost(oa_tls_probe_t *r, apr_pool_t *p, const char *host,
+                        apr_sockaddr_t *addr, apr_port_t port, const oa_probe_opts_t *o)
+{
+    oa_tls_probe_t *plain;
+    oa_probe_opts_t bare;
+    if (r->name_match != OA_NAME_NOT_COVERED || !r->leaf) {
+        return;
+    }
+    if (o) {
+        bare = *o;
+    }
+    else {
+        memset(&bare, 0, sizeof(bare));
+    }
+    bare.no_sni = bare.no_status_request = 1;
+    if (probe_tls(&plain, p, host, addr, port, NULL, &bare) == APR_SUCCESS && plain->leaf) {
+        r->name_match = X509_cmp(plain->leaf, r->leaf) ? OA_NAME_OTHER_VHOST
+                                                       : OA_NAME_DEFAULT_VHOST;
+    }
+}
+
 apr_status_t oa_probe_tls(oa_tls_probe_t **pr, apr_pool_t *p, const char *host,
                           apr_port_t port, const char *sni, const oa_probe_opts_t *o)
 {
-    return probe_tls_retry(pr, p, host, NULL, port, sni, o);
+    apr_status_t rv = probe_tls_retry(pr, p, host, NULL, port, sni, o);
+    which_vhost(*pr, p, host, NULL, port, o);
+    return rv;
 }
 
 apr_status_t oa_probe_tls_at(oa_tls_probe_t **pr, apr_pool_t *p, const char *host,
                              apr_sockaddr_t *addr, const char *sni, const oa_probe_opts_t *o)
 {
-    return probe_tls_retry(pr, p, host, addr, addr->port, sni, o);
+    apr_status_t rv = probe_tls_retry(pr, p, host, addr, addr->port, sni, o);
+    which_vhost(*pr, p, host, addr, addr->port, o);
+    return rv;
 }
 
 /* ------------------------------------------------------------------ the responder */

@@ -14,6 +14,7 @@
 
 #include "oa_net.h"
 #include "oa_ocsp.h"
+#include "oa_verdict.h"
 
 /** What a client sees. */
 typedef struct oa_tls_probe_t {
@@ -42,6 +43,9 @@ typedef struct oa_tls_probe_t {
                                          result is of a second one that did not ask */
     const char *kill_error;         /**< how the handshake that asked failed */
     int not_tls;                    /**< the port answered, but not in TLS (plain HTTP) */
+    oa_name_match_e name_match;     /**< does the leaf cover sni (X509_check_host); when it
+                                         does not, a handshake without SNI tells whether the
+                                         default vhost answered */
 } oa_tls_probe_t;
 
 /** What the responder answers. */
@@ -77,6 +81,8 @@ typedef struct oa_probe_opts_t {
     int no_status_request;          /**< handshake without asking for a staple (the
                                          responder is known down: asking would make
                                          mod_ssl wait on it in a worker) */
+    int no_sni;                     /**< send no server name at all, even when host is a
+                                         name: what the address's default vhost serves */
 } oa_probe_opts_t;
 
 /** A client context for oa_probe_opts_t.ssl_ctx: no verification, any protocol OpenSSL

@@ -148,6 +148,7 @@ void oa_report_probe_json(oa_json_t *j, apr_pool_t *p, const char *target, const
     oa_json_str(j, "reason", v->reason);
     oa_json_str(j, "fix", v->fix);
     oa_json_str(j, "revocation", oa_revocation_name(v->revocation));
+    jtime(j, p, "stapling_stops_at", v->stops_at);
     oa_json_str(j, "ip", t->conn ? t->conn->ip : NULL);
     oa_json_str(j, "error", t->error_class);
     oa_json_str(j, "message", t->error);
@@ -157,6 +158,17 @@ void oa_report_probe_json(oa_json_t *j, apr_pool_t *p, const char *target, const
     oa_json_str(j, "protocol", t->protocol);
     if (t->leaf) {
         oa_json_str(j, "subject", oa_x509_subject(p, t->leaf));
+        {
+            const apr_array_header_t *names = oa_x509_dns_names(p, t->leaf);
+            int i;
+            oa_json_arr_open(j, "names");
+            for (i = 0; i < names->nelts; i++) {
+                oa_json_str(j, NULL, APR_ARRAY_IDX(names, i, const char *));
+            }
+            oa_json_arr_close(j);
+        }
+        oa_json_str(j, "name_match", t->name_match == OA_NAME_NOT_CHECKED ? NULL
+                    : oa_name_match_name(t->name_match));
         oa_json_str(j, "issuer", oa_x509_issuer_name(p, t->leaf));
         oa_json_str(j, "not_after", oa_x509_not_after(&na, t->leaf) ? oa_time_str(p, na) : NULL);
         oa_json_bool(j, "must_staple", t->must_staple);

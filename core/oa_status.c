@@ -273,6 +273,7 @@ void oa_status_verdict(oa_verdict_t *v, apr_pool_t *p, const oa_status_rec_t *r,
     f.responder_checked = r->responder_checked;
     f.responder_up = r->responder_up;
     f.responder_error = r->responder_error;
+    f.responder_trylater = !strcmp(r->responder_verdict, "trylater");
     f.stops_at = r->stop_at;
     f.cert_known = *r->cert_serial != '\0';
     f.crl_url = r->crl.url;

@@ -24,7 +24,8 @@ const char *oa_state_name(oa_state_e state)
 {
     static const char *const names[] = {
         "stapled", "off", "no-ocsp-url", "self-signed", "at-risk", "no-staple", "bad-staple",
-        "revoked", "broken", "fatal", "must-staple-missing", "unreachable", "pending", "unknown"
+        "revoked", "broken", "fatal", "must-staple-missing", "unreachable", "name-mismatch",
+        "pending", "unknown"
     };
     return (state >= OA_STATE_STAPLED && state <= OA_STATE_UNKNOWN) ? names[state] : "unknown";
 }
@@ -59,6 +60,14 @@ oa_revocation_e oa_revocation_of_crl(oa_crl_verdict_e v)
     default:                      /* the network's classes, http, too-large */
         return OA_REVOCATION_CRL_UNREACHABLE;
     }
+}
+
+const char *oa_name_match_name(oa_name_match_e m)
+{
+    static const char *const names[] = {
+        "not-checked", "covered", "not-covered", "default-vhost", "other-vhost"
+    };
+    return (m >= OA_NAME_NOT_CHECKED && m <= OA_NAME_OTHER_VHOST) ? names[m] : "not-checked";
 }
 
 oa_predict_e oa_predict_from_name(const char *name)
@@ -139,6 +148,36 @@ static int fatal(oa_verdict_t *v, apr_pool_t *p, const oa_verdict_facts_t *f)
         : "every TLS handshake that asks for a staple, as browsers do, fails",
         "set SSLStaplingForceURL to the responder's plain http:// URL, or turn stapling off "
         "for this certificate");
+    return 1;
+}
+
+/* a certificate that does not cover the name asked for: every client refuses it, whatever
+ * its staple says, so this comes before the staple's checks */
+static int name_mismatch(oa_verdict_t *v, apr_pool_t *p, const oa_verdict_facts_t *f)
+{
+    const char *names = has(f->served_names) ? f->served_names : "no DNS name";
+    const char *who = "", *fix = "serve a certificate that covers the name in the vhost "
+                                 "that answers to it";
+    if (f->name_match < OA_NAME_NOT_COVERED || !has(f->sni)) {
+        return 0;
+    }
+    if (f->name_match == OA_NAME_DEFAULT_VHOST) {
+        /* an inference: a vhost that has the name may serve the default's certificate */
+        who = "; a client without SNI gets the same certificate, so the default (first) "
+              "vhost of this address answered: no vhost has the name as ServerName or "
+              "ServerAlias (or the one that has it serves the default vhost's certificate)";
+        fix = "add the name as ServerName or ServerAlias to a vhost whose certificate covers "
+              "it, or stop pointing the name at this server";
+    }
+    else if (f->name_match == OA_NAME_OTHER_VHOST) {
+        who = "; it is not the certificate of the default vhost (a client without SNI gets "
+              "another one): the vhost that has this name serves a certificate for other names";
+        fix = "give the vhost that has this name a certificate that covers it "
+              "(SSLCertificateFile)";
+    }
+    set(v, OA_LEVEL_ERROR, OA_STATE_NAME_MISMATCH,
+        apr_psprintf(p, "the certificate served for the name %s does not cover it (its names: "
+                     "%s): clients refuse the connection%s", f->sni, names, who), fix);
     return 1;
 }
 
@@ -268,6 +307,17 @@ static int broken(oa_verdict_t *v, apr_pool_t *p, const oa_verdict_facts_t *f)
 static int at_risk(oa_verdict_t *v, apr_pool_t *p, const oa_verdict_facts_t *f)
 {
     int down = f->responder_checked && !f->responder_up;
+    if (has(f->staple) && !strcmp(f->staple, "trylater") && f->responder_trylater) {
+        /* mod_ssl keeps a responder's error response for SSLStaplingErrorCacheTimeout */
+        set(v, OA_LEVEL_WARNING, OA_STATE_AT_RISK,
+            "the OCSP responder answers tryLater and mod_ssl staples that answer: no client "
+            "gets a usable staple now (Must-Staple clients refuse the connection), and mod_ssl "
+            "asks again only when SSLStaplingErrorCacheTimeout (600 s by default) has passed",
+            "ask the CA why its responder answers tryLater, or use mod_md's stapling "
+            "(MDStapling on), which keeps a good response on disk through a responder's "
+            "outage");
+        return 1;
+    }
     if (has(f->staple) && !strcmp(f->staple, "trylater")) {
         set(v, OA_LEVEL_WARNING, OA_STATE_AT_RISK,
             "clients get a tryLater response (mod_ssl's made-up one when the responder "
@@ -352,8 +402,8 @@ static int stapled(oa_verdict_t *v, apr_pool_t *p, const oa_verdict_facts_t *f)
 }
 
 static const check_fn checks[] = {
-    unreachable, fatal, revoked, crl_revoked, must_staple, bad_staple, self_signed, off, no_ocsp_url,
-    unknown, broken, at_risk, no_staple, stapled
+    unreachable, fatal, name_mismatch, revoked, crl_revoked, must_staple, bad_staple,
+    self_signed, off, no_ocsp_url, unknown, broken, at_risk, no_staple, stapled
 };
 
 /* how clients learn of a revocation: the staple, else the CRL as checked, else the paths
@@ -478,6 +528,18 @@ void oa_verdict_of_analysis(oa_verdict_t *v, apr_pool_t *p, const oa_analysis_t 
     oa_verdict_decide(v, p, &f);
 }
 
+/* "a, b, c" */
+static const char *join(apr_pool_t *p, const apr_array_header_t *words)
+{
+    const char *out = NULL;
+    int i;
+    for (i = 0; i < words->nelts; i++) {
+        const char *w = APR_ARRAY_IDX(words, i, const char *);
+        out = out ? apr_pstrcat(p, out, ", ", w, NULL) : w;
+    }
+    return out;
+}
+
 void oa_verdict_of_probe(oa_verdict_t *v, apr_pool_t *p, const oa_tls_probe_t *tls,
                          const oa_responder_check_t *resp, const oa_crl_check_t *crl,
                          apr_time_t now)
@@ -500,6 +562,9 @@ void oa_verdict_of_probe(oa_verdict_t *v, apr_pool_t *p, const oa_tls_probe_t *t
         f.no_ocsp_url = !oa_x509_ocsp_url(p, tls->leaf);
         f.crl_url = oa_x509_crl_url(p, tls->leaf);
         f.must_staple = tls->must_staple;
+        f.sni = tls->sni;
+        f.name_match = tls->name_match;
+        f.served_names = join(p, oa_x509_dns_names(p, tls->leaf));
     }
     if (crl) {
         f.crl_checked = 1;
@@ -512,6 +577,7 @@ void oa_verdict_of_probe(oa_verdict_t *v, apr_pool_t *p, const oa_tls_probe_t *t
         f.responder_up = !resp->error_class && strcmp(resp->verdict, "trylater")
                          && strcmp(resp->verdict, "error-status");
         f.responder_error = resp->message;
+        f.responder_trylater = !strcmp(resp->verdict, "trylater");
         if (!f.responder_up && f.staple && !strcmp(f.staple, "good")) {
             f.stops_at = f.next_update;
         }

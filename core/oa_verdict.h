@@ -53,13 +53,15 @@ typedef enum {
     OA_STATE_FATAL,          /**< handshakes that ask for a staple fail */
     OA_STATE_MUST_STAPLE,    /**< a Must-Staple certificate without a staple: refused */
     OA_STATE_UNREACHABLE,    /**< no TLS handshake with the vhost */
+    OA_STATE_NAME_MISMATCH,  /**< the certificate served does not cover the name asked
+                                  for (SNI): clients refuse it, staple or not */
     OA_STATE_PENDING,        /**< not probed yet */
     OA_STATE_UNKNOWN         /**< a file it depends on could not be read */
 } oa_state_e;
 
 /** "stapled", "off", "no-ocsp-url", "self-signed", "at-risk", "no-staple",
  *  "bad-staple", "revoked", "broken", "fatal", "must-staple-missing", "unreachable",
- *  "pending", "unknown". */
+ *  "name-mismatch", "pending", "unknown". */
 const char *oa_state_name(oa_state_e state);
 
 /** How clients can learn that the served certificate is revoked: the revocation path it
@@ -84,6 +86,21 @@ const char *oa_revocation_name(oa_revocation_e r);
 
 /** The revocation path of a CRL check's verdict (OA_REVOCATION_UNKNOWN for OA_CRL_NONE). */
 oa_revocation_e oa_revocation_of_crl(oa_crl_verdict_e v);
+/** Does the certificate a handshake got cover the name it sent (SNI)? */
+typedef enum {
+    OA_NAME_NOT_CHECKED = 0, /**< no name sent (an IP address), or no certificate */
+    OA_NAME_COVERED,         /**< X509_check_host accepts the name */
+    OA_NAME_NOT_COVERED,     /**< it does not; which vhost answered is not known */
+    OA_NAME_DEFAULT_VHOST,   /**< it does not, and a handshake without SNI gets the same
+                                  certificate: no vhost has the name, the default vhost of
+                                  the address answered */
+    OA_NAME_OTHER_VHOST      /**< it does not, and a handshake without SNI gets another
+                                  certificate: a vhost has the name, with a certificate
+                                  for other names */
+} oa_name_match_e;
+
+/** "not-checked", "covered", "not-covered", "default-vhost", "other-vhost". */
+const char *oa_name_match_name(oa_name_match_e m);
 
 /** What is known of one vhost; zero means "not known". */
 typedef struct oa_verdict_facts_t {
@@ -111,11 +128,15 @@ typedef struct oa_verdict_facts_t {
     int staple_asked;                /**< the handshake asked for a staple */
     int staple_verified;
     int chain_lacks_issuer;          /**< the served chain lacks the issuer */
+    const char *sni;                 /**< the name the handshake sent */
+    oa_name_match_e name_match;      /**< does the served certificate cover it */
+    const char *served_names;        /**< the served certificate's DNS names, ", " between */
     apr_time_t next_update;          /**< the staple's */
     /* the responder */
     int responder_checked;
     int responder_up;
     const char *responder_error;
+    int responder_trylater;          /**< the responder itself answers tryLater */
     apr_time_t stops_at;             /**< stapling stops then if the responder stays down */
     /* its CRL (core/oa_crl.h) */
     int crl_checked;                 /**< a check was made: crl and crl_message are set */

@@ -84,6 +84,10 @@ static const char *problem_of(apr_pool_t *p, job_t *j)
         return apr_psprintf(p, "asking for a staple is what kills the handshake (%s); "
                             "without status_request it succeeds", t->kill_error);
     }
+    if (t->name_match >= OA_NAME_NOT_COVERED) {
+        return apr_psprintf(p, "the certificate does not cover the name %s (%s)", t->sni,
+                            oa_name_match_name(t->name_match));
+    }
     if (!t->chain_complete) {
         return t->staple_present
             ? "the served chain lacks the issuer of the certificate (the staple cannot be "

@@ -322,6 +322,14 @@ static int responder_down(const oa_status_rec_t *r)
     return r->responder_checked && !r->responder_up;
 }
 
+/* down without an OCSP answer (no connection, no reply, not OCSP): mod_ssl would wait on
+ * it. One that answers tryLater at once is down too, but asking costs nothing and shows
+ * what clients get (mod_ssl staples its answer). */
+static int responder_silent(const oa_status_rec_t *r)
+{
+    return responder_down(r) && r->responder_class[0];
+}
+
 /* a worker, after the handshake with target i (phase 1 noted the state before) */
 static void note_changes(prober_t *pr, int i, const oa_status_rec_t *was,
                          const oa_status_rec_t *now)
@@ -476,8 +484,8 @@ static void probe_responder(worker_t *w, int i)
     }
 }
 
-/* phase 2: the handshake with target i; without status_request when its responder is
- * down, so that mod_ssl does not wait on it in one of its workers */
+/* phase 2: the handshake with target i; without status_request when its responder does
+ * not answer, so that mod_ssl does not wait on it in one of its workers */
 static void probe_handshake(worker_t *w, int i)
 {
     prober_t *pr = w->pr;
@@ -490,7 +498,7 @@ static void probe_handshake(worker_t *w, int i)
     apr_pool_clear(w->scratch);
     ocsp_audit_shm_read(i, &was);
     probe_opts(w, tg, &o);
-    o.no_status_request = tg->ask && responder_down(&was);
+    o.no_status_request = tg->ask && responder_silent(&was);
     oa_probe_tls(&tls, w->scratch, tg->host, (apr_port_t)tg->port, tg->sni, &o);
     now = apr_time_now();
     ocsp_audit_shm_read(i, &was);

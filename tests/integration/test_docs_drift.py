@@ -7,8 +7,9 @@ completion are checked against the tables in the source, read at test time.
   option they name that the tables lack is a failure too.
 - formats (--format's parser), exit codes (lint/lint.h's enum).
 - mod_ocsp_audit's directives: every AP_INIT_* row of the command tables in
-  mod_ocsp_audit/*.c must be in docs/man/mod_ocsp_audit.8 and in docs/ (mod_ocsp_audit.md
-  or status-page.md); every OA log number the module logs must be in the man page.
+  mod_ocsp_audit/*.c must be in docs/man/mod_ocsp_audit.8, in docs/ (mod_ocsp_audit.md
+  or status-page.md) and in core/oa_modules.c's table (the linter's); every OA log
+  number the module logs must be in the man page.
 
 A new option, directive or log number shows up here as a failure that names it.
 
@@ -215,6 +216,15 @@ def test_markdown_has_every_directive():
     docs = (TOP / "docs/mod_ocsp_audit.md").read_text() + (TOP / "docs/status-page.md").read_text()
     missing = [d for d in directives() if not re.search(r"\b" + d + r"\b", docs)]
     assert not missing, f"docs/mod_ocsp_audit.md and docs/status-page.md lack {missing}"
+
+
+def test_linter_knows_every_directive():
+    """core/oa_modules.c's table is how ocsp-lint knows a directive: one it lacks makes the
+    linter refuse a config httpd starts with ("Invalid command")."""
+    table = (TOP / "core/oa_modules.c").read_text()
+    known = set(re.findall(r'\{\s*"(Ocsp[A-Za-z]+)"\s*,\s*"mod_ocsp_audit\.c"\s*\}', table))
+    missing = sorted(set(directives()) - known)
+    assert not missing, f"core/oa_modules.c's directive table lacks {missing}"
 
 
 def test_man_page_has_every_log_number():

@@ -26,8 +26,11 @@ pytestmark = pytest.mark.usefixtures("helpers_stopped")
 
 
 def _cluster_conf(root, pki, ports):
-    """One httpd, one IP-based vhost per port, all named www.test; the last without
-    stapling: the odd node of a cluster."""
+    """One httpd, one IP-based vhost per port, all named www.test, with a certificate for
+    www.test (issued once per PKI: one that does not cover the name is a name-mismatch);
+    the last without stapling: the odd node of a cluster."""
+    if not pki.cert("www").exists():
+        S.add_leaf(pki, "www")
     mods = H.module_dir()
     (root / "run").mkdir(parents=True, exist_ok=True)
     lines = [f'ServerRoot "{root}"', f'DefaultRuntimeDir "{root}/run"',
@@ -39,8 +42,8 @@ def _cluster_conf(root, pki, ports):
     for i, port in enumerate(ports):
         lines += [f"Listen 127.0.0.1:{port}", f"<VirtualHost 127.0.0.1:{port}>",
                   "    ServerName www.test", "    SSLEngine on",
-                  f'    SSLCertificateFile "{pki.cert("good")}"',
-                  f'    SSLCertificateKeyFile "{pki.key("good")}"',
+                  f'    SSLCertificateFile "{pki.cert("www")}"',
+                  f'    SSLCertificateKeyFile "{pki.key("www")}"',
                   f"    SSLUseStapling {'off' if i == len(ports) - 1 else 'on'}",
                   "</VirtualHost>"]
     conf = root / "httpd.conf"

@@ -130,7 +130,16 @@ START_TEST(live_states)
 
     live_good();                          /* a faked tryLater is at risk too */
     f.staple = "trylater";
+    f.responder_up = 0;
     VERDICT("warning", "at-risk");
+    ck_assert_ptr_nonnull(strstr(v.reason, "made-up"));
+    ck_assert(v.stops_at == 0);
+    f.responder_trylater = 1;             /* the responder's own tryLater, stapled */
+    VERDICT("warning", "at-risk");
+    ck_assert_ptr_nonnull(strstr(v.reason, "responder answers tryLater"));
+    ck_assert_ptr_nonnull(strstr(v.reason, "SSLStaplingErrorCacheTimeout"));
+    ck_assert_ptr_nonnull(strstr(v.fix, "MDStapling on"));
+    ck_assert(v.stops_at == 0);
 
     live_good();
     f.staple = "revoked";
@@ -169,6 +178,43 @@ START_TEST(live_states)
     f.predicted = OA_PREDICT_ACTIVE;
     f.live = 1;
     VERDICT("good", "pending");
+}
+END_TEST
+
+START_TEST(name_mismatch)
+{
+    live_good();                          /* the name is covered: nothing to say */
+    f.sni = "good.test";
+    f.name_match = OA_NAME_COVERED;
+    VERDICT("good", "stapled");
+
+    live_good();                          /* no vhost has the name: the default answered */
+    f.sni = "stray.test";
+    f.served_names = "good.test";
+    f.name_match = OA_NAME_DEFAULT_VHOST;
+    VERDICT("error", "name-mismatch");
+    ck_assert_ptr_nonnull(strstr(v.reason, "for the name stray.test does not cover it"));
+    ck_assert_ptr_nonnull(strstr(v.reason, "its names: good.test"));
+    ck_assert_ptr_nonnull(strstr(v.reason, "the default (first) vhost of this address answered"));
+    ck_assert_ptr_nonnull(strstr(v.fix, "ServerAlias"));
+    f.staple = "revoked";                 /* refused before its staple is read */
+    VERDICT("error", "name-mismatch");
+
+    live_good();                          /* a vhost has the name, with a wrong certificate */
+    f.sni = "wrong.test";
+    f.name_match = OA_NAME_OTHER_VHOST;
+    VERDICT("error", "name-mismatch");
+    ck_assert_ptr_nonnull(strstr(v.reason, "its names: no DNS name"));
+    ck_assert_ptr_nonnull(strstr(v.fix, "SSLCertificateFile"));
+    f.name_match = OA_NAME_NOT_COVERED;
+    VERDICT("error", "name-mismatch");
+    f.probe_error = "connection refused"; /* no handshake comes first */
+    VERDICT("error", "unreachable");
+
+    ck_assert_str_eq(oa_state_name(OA_STATE_NAME_MISMATCH), "name-mismatch");
+    ck_assert_str_eq(oa_state_name(OA_STATE_PENDING), "pending");
+    ck_assert_str_eq(oa_name_match_name(OA_NAME_DEFAULT_VHOST), "default-vhost");
+    ck_assert_str_eq(oa_name_match_name(OA_NAME_OTHER_VHOST), "other-vhost");
 }
 END_TEST
 
@@ -273,6 +319,7 @@ int main(void)
     tcase_add_test(tc, offline_predictions);
     tcase_add_test(tc, no_ocsp_url_same_everywhere);
     tcase_add_test(tc, live_states);
+    tcase_add_test(tc, name_mismatch);
     tcase_add_test(tc, self_signed_and_must_staple);
     tcase_add_test(tc, revocation_paths);
     suite_add_tcase(s, tc);

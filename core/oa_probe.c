@@ -252,7 +252,7 @@ static apr_status_t probe_tls(oa_tls_probe_t **pr, apr_pool_t *p, const char *ho
             apr_pool_cleanup_register(p, r->leaf, free_x509, apr_pool_cleanup_null);
             r->must_staple = oa_x509_must_staple(r->leaf);
             find_issuer(r, o);
-            if (r->sni) {
+            if (r->sni && !(o && o->no_name_check)) {
                 r->name_match = X509_check_host(r->leaf, r->sni, 0, 0, NULL) == 1
                                 ? OA_NAME_COVERED : OA_NAME_NOT_COVERED;
             }

@@ -83,6 +83,11 @@ typedef struct oa_probe_opts_t {
                                          mod_ssl wait on it in a worker) */
     int no_sni;                     /**< send no server name at all, even when host is a
                                          name: what the address's default vhost serves */
+    int no_name_check;              /**< do not judge whether the leaf covers the name
+                                         sent (name_match stays "not-checked"), nor make
+                                         a second handshake to learn which vhost answered:
+                                         the module probes its own vhosts, whose ServerName
+                                         need not be the name clients use (ServerAlias) */
 } oa_probe_opts_t;
 
 /** A client context for oa_probe_opts_t.ssl_ctx: no verification, any protocol OpenSSL

@@ -380,6 +380,9 @@ static void probe_opts(worker_t *w, const target_t *tg, oa_probe_opts_t *o)
     o->issuer_hint = from_der(w->scratch, tg->issuer_der, tg->issuer_len);
     o->proxy = tg->proxy;
     o->user_agent = USER_AGENT;
+    /* a vhost's ServerName need not be a name its certificate covers (clients may use a
+     * ServerAlias): the page does not judge names, and no second handshake is made */
+    o->no_name_check = 1;
 }
 
 /* Is the CRL of this certificate due? Not before the CRL last seen reaches its

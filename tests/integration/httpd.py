@@ -152,10 +152,21 @@ def httpd_args(root, conf, defines=(), extra=()):
     return args + list(extra)
 
 
+def httpd_env(env=None):
+    """The environment of an httpd the suite runs: minimal_env(env), and with
+    OA_HTTPD_PRELOAD set (the sanitizer stage of tools/test.sh: the ASan runtime, for
+    OA_MODULE built with --enable-sanitizers) LD_PRELOAD and ASAN_OPTIONS for httpd only."""
+    e = minimal_env(env)
+    if os.environ.get("OA_HTTPD_PRELOAD"):
+        e["LD_PRELOAD"] = os.environ["OA_HTTPD_PRELOAD"]
+        e["ASAN_OPTIONS"] = os.environ.get("OA_HTTPD_ASAN_OPTIONS", "detect_leaks=0")
+    return e
+
+
 def run_httpd(args, env=None, timeout=120):
     """Run httpd with args and a minimal environment (env adds to it)."""
     return subprocess.run([httpd_binary()] + [str(a) for a in args], capture_output=True,
-                          text=True, env=minimal_env(env), timeout=timeout,
+                          text=True, env=httpd_env(env), timeout=timeout,
                           stdin=subprocess.DEVNULL)
 
 
@@ -929,7 +940,7 @@ class HttpdInstance:
             raise HttpdStartError(f"ports already in use before start: {busy}")
         with open(self.stdout_file, "wb") as out, open(self.stderr_file, "wb") as err:
             self.proc = subprocess.Popen(self.command(), stdout=out, stderr=err,
-                                         stdin=subprocess.DEVNULL, env=minimal_env(self.env),
+                                         stdin=subprocess.DEVNULL, env=httpd_env(self.env),
                                          start_new_session=True)
         self.pgid = self.proc.pid
         _running.append(self)

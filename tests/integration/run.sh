@@ -7,7 +7,7 @@ if ! "$py" -c 'import pytest' 2>/dev/null; then
     exit 1
 fi
 cd "$top/tests/integration" || exit 1
-"$py" -m pytest -q -p no:cacheprovider ${OA_PYTEST_ARGS:-} .
+"$py" -m pytest -q -p no:cacheprovider ${OA_PYTEST_ARGS:-} ${OA_PYTEST_K:+-k "$OA_PYTEST_K"} .
 rc=$?
 # pytest's 5 means no test ran: that is a failure here
 [ $rc -eq 5 ] && { echo "FAIL: no integration test ran"; exit 1; }

@@ -732,3 +732,14 @@ void oa_probe_crl_opts(oa_crl_opts_t *co, const oa_probe_opts_t *po)
     co->now = po->now;
     co->user_agent = po->user_agent;
 }
+
+oa_crl_check_t *oa_probe_served_crl(apr_pool_t *p, oa_crl_cache_t *cache,
+                                    const oa_tls_probe_t *tls, const oa_crl_opts_t *o)
+{
+    oa_crl_check_t *r = NULL;
+    if (!tls->leaf || !tls->issuer || tls->self_signed || !oa_x509_crl_url(p, tls->leaf)) {
+        return NULL;
+    }
+    oa_crl_check(&r, p, cache, tls->leaf, tls->issuer, NULL, o);
+    return r;
+}

@@ -132,6 +132,16 @@ struct oa_crl_opts_t;
  *  timeout, skew, clock and User-Agent. */
 void oa_probe_crl_opts(struct oa_crl_opts_t *co, const oa_probe_opts_t *po);
 
+struct oa_crl_check_t;
+struct oa_crl_cache_t;
+
+/** The CRL check of the certificate a handshake got (through cache), or NULL when there
+ *  is none to make: no certificate, no known issuer, self-signed (no CA to revoke it),
+ *  or no http:// CRL distribution point. */
+struct oa_crl_check_t *oa_probe_served_crl(apr_pool_t *p, struct oa_crl_cache_t *cache,
+                                           const oa_tls_probe_t *tls,
+                                           const struct oa_crl_opts_t *o);
+
 /** "HOST[:PORT]" and "[v6]:PORT" into parts (default port 443). NULL or the error. */
 const char *oa_probe_parse_target(apr_pool_t *p, const char *target, const char **phost,
                                   apr_port_t *pport);

@@ -108,7 +108,7 @@ void oa_report_predictions_text(apr_pool_t *p, const oa_audit_t *a, oa_out_fn *o
                                     an->why ? ": " : "", oa_text_escape(p, an->why)));
         /* the vhost's verdict, in the words of the probe and the status page */
         oa_verdict_of_analysis(&v, p, an, a->now);
-        oa_report_verdict_text(p, &v, out, ctx);
+        oa_report_verdict_text(p, &v, "", "", out, ctx);
     }
     outs(out, ctx, apr_psprintf(p, "startup: %s%s%s\n", a->startup,
                                 a->startup_reason ? ": " : "",

@@ -5,10 +5,12 @@
 #include "oa_report_verdicts.h"
 #include "oa_text.h"
 
-void oa_report_verdict_text(apr_pool_t *p, const oa_verdict_t *v, oa_out_fn *out, void *ctx)
+void oa_report_verdict_text(apr_pool_t *p, const oa_verdict_t *v, const char *on,
+                            const char *off, oa_out_fn *out, void *ctx)
 {
-    const char *s = apr_psprintf(p, "    verdict: %s, %s: %s\n%s%s%s", oa_level_name(v->level),
-                                 oa_state_name(v->state), oa_text_escape(p, v->reason),
+    const char *s = apr_psprintf(p, "    verdict: %s%s, %s%s: %s\n%s%s%s", on,
+                                 oa_level_name(v->level), oa_state_name(v->state), off,
+                                 oa_text_escape(p, v->reason),
                                  v->fix ? "    fix: " : "", v->fix ? oa_text_escape(p, v->fix) : "",
                                  v->fix ? "\n" : "");
     out(ctx, s, strlen(s));

@@ -12,9 +12,11 @@
 #include "oa_json.h"
 #include "oa_verdict.h"
 
-/** "    verdict: LEVEL, STATE: REASON\n" and "    fix: FIX\n" (when there is one), as
- *  `ocsp-lint probe` prints them. */
-void oa_report_verdict_text(apr_pool_t *p, const oa_verdict_t *v, oa_out_fn *out, void *ctx);
+/** "    verdict: LEVEL, STATE: REASON\n" and "    fix: FIX\n" (when there is one): the
+ *  lines `ocsp-lint -v` and `ocsp-lint probe` print; "LEVEL, STATE" between on and off
+ *  (a terminal's colour, or ""). */
+void oa_report_verdict_text(apr_pool_t *p, const oa_verdict_t *v, const char *on,
+                            const char *off, oa_out_fn *out, void *ctx);
 
 /** "vhosts": [{name, file, line, level, state, reason, fix, revocation}, ...] into an
  *  object already open (SARIF: the run's property bag). */

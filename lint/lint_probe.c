@@ -21,6 +21,7 @@
 #include "oa_json.h"
 #include "oa_pki.h"
 #include "oa_probe.h"
+#include "oa_report_verdicts.h"
 #include "oa_text.h"
 
 /* A target from the command line: resolved first, then probed at every address. */
@@ -155,12 +156,8 @@ static void run_job(work_t *w, void *item)
     if (w->responder && j->tls->leaf && j->tls->issuer) {
         oa_responder_check(&j->resp, j->pool, j->tls->leaf, j->tls->issuer, NULL, &w->opts);
     }
-    /* the served certificate's CRL, when it names one and its issuer is known (a
-     * self-signed certificate has no CA to revoke it) */
-    if (w->crls && j->tls->leaf && j->tls->issuer && !j->tls->self_signed
-        && oa_x509_crl_url(j->pool, j->tls->leaf)) {
-        oa_crl_check(&j->crl, j->pool, w->crls, j->tls->leaf, j->tls->issuer, NULL,
-                     &w->crl_opts);
+    if (w->crls) {
+        j->crl = oa_probe_served_crl(j->pool, w->crls, j->tls, &w->crl_opts);
     }
     j->problem = problem_of(j->pool, j);
     oa_verdict_of_probe(&j->verdict, j->pool, j->tls, j->resp, j->crl, apr_time_now());
@@ -255,12 +252,8 @@ static const char *unpaint(const work_t *w)
 /* the verdict core decides for the page and the linter too (core/oa_verdict.c) */
 static void print_verdict(const work_t *w, apr_pool_t *p, job_t *j)
 {
-    const oa_verdict_t *v = &j->verdict;
-    printf("    verdict: %s%s, %s%s: %s\n", paint(w, v->level), oa_level_name(v->level),
-           oa_state_name(v->state), unpaint(w), oa_text_escape(p, v->reason));
-    if (v->fix) {
-        printf("    fix: %s\n", v->fix);
-    }
+    oa_report_verdict_text(p, &j->verdict, paint(w, j->verdict.level), unpaint(w),
+                           oa_out_file, stdout);
 }
 
 /* Every string from a peer or a certificate goes through oa_text_escape: a reason

@@ -98,9 +98,8 @@ static char *probe_exposition(serve_t *sv, const char *target, const char *host,
     if (sv->responder && tls->leaf && tls->issuer) {
         oa_responder_check(&resp, p, tls->leaf, tls->issuer, NULL, &sv->opts);
     }
-    if (sv->crls && tls->leaf && tls->issuer && !tls->self_signed
-        && oa_x509_crl_url(p, tls->leaf)) {
-        oa_crl_check(&crl, p, sv->crls, tls->leaf, tls->issuer, NULL, &sv->crl_opts);
+    if (sv->crls) {
+        crl = oa_probe_served_crl(p, sv->crls, tls, &sv->crl_opts);
     }
     now = apr_time_now();
     oa_status_from_probe(&rec, sni ? sni : host, target, tls, resp, crl, now);

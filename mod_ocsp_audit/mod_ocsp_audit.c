@@ -259,7 +259,7 @@ static int run_audit(apr_pool_t *ptemp, server_rec *s, const char *when, oa_audi
     }
     /* each vhost's verdict in the words of ocsp-lint, the probe and the page (at info:
      * the findings above are what needs reading; this sums them up per vhost) */
-    for (i = 0; APLOG_IS_LEVEL(s, APLOG_INFO) && i < audit->analyses->nelts; i++) {
+    for (i = 0; i < audit->analyses->nelts && APLOG_IS_LEVEL(s, APLOG_INFO); i++) {
         const oa_analysis_t *an = APR_ARRAY_IDX(audit->analyses, i, const oa_analysis_t *);
         oa_verdict_t v;
         oa_verdict_of_analysis(&v, ptemp, an, audit->now);

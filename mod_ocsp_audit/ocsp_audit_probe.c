@@ -467,6 +467,7 @@ static void probe_responder(worker_t *w, int i)
     oa_status_rec_t rec;
     oa_probe_opts_t o;
     apr_time_t now = apr_time_now();
+    X509 *leaf;
     int ask, crl;
 
     ocsp_audit_shm_read(i, &rec);
@@ -479,11 +480,12 @@ static void probe_responder(worker_t *w, int i)
     }
     apr_pool_clear(w->scratch);
     probe_opts(w, tg, &o);
+    leaf = from_der(w->scratch, tg->leaf_der, tg->leaf_len);
     if (ask) {
-        check_responder(w, i, &o, from_der(w->scratch, tg->leaf_der, tg->leaf_len));
+        check_responder(w, i, &o, leaf);
     }
     if (crl) {
-        check_crl(w, i, &o, from_der(w->scratch, tg->leaf_der, tg->leaf_len));
+        check_crl(w, i, &o, leaf);
     }
 }
 

@@ -113,6 +113,26 @@ def start_apache(stack, root, conf, ports, workdir):
     return inst
 
 
+def apache(stack, workdir, name, vhosts, **kw):
+    """write_apache_config in WORKDIR/NAME and start it in the stack: (root, conf, inst)."""
+    root, conf, ports = write_apache_config(Path(workdir) / name, vhosts, **kw)
+    inst = start_apache(stack, root, conf, ports, workdir)
+    return root, conf, inst
+
+
+def started(stack, server):
+    """Start a helper server and have the stack stop it (stop() may also be called
+    earlier: it is idempotent)."""
+    server.start()
+    stack.callback(server.stop)
+    return server
+
+
+def target(port):
+    """A probe target on the loopback address."""
+    return f"{LOOPBACK}:{port}"
+
+
 # --------------------------------------------------------------------------- ocsp-lint
 
 class Run:

@@ -40,6 +40,8 @@ import time
 import urllib.parse
 from pathlib import Path
 
+import pytest
+
 import httpd as H
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -589,3 +591,15 @@ def ensure_binary(names, package, env_var=None):
         return path, None
     return None, (f"apt-get install {package} failed (exit {r.returncode}):\n"
                   f"{r.stdout[-2000:]}{r.stderr[-2000:]}")
+
+
+def require_binary(names, package, env_var=None):
+    """ensure_binary's path; without it the test is skipped, or fails under CI (set by
+    .ci/run), where every tool the suite uses must be there."""
+    path, why = ensure_binary(names, package, env_var)
+    if path:
+        return path
+    print(f"SKIP reason: {why}")
+    if os.environ.get("CI"):
+        pytest.fail(why)
+    pytest.skip(why)

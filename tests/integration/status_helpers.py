@@ -71,7 +71,8 @@ def require_module():
 # the registry, polling, PKI and responder pieces live in ocsp_fixtures.py
 running, stop_all, wait_for = F.running, F.stop_all, F.wait_until
 port_listening, BlackHole = F.port_listening, F.BlackHole
-ensure_binary, tls_handshake = F.ensure_binary, F.tls_handshake
+ensure_binary, require_binary, tls_handshake = (F.ensure_binary, F.require_binary,
+                                                 F.tls_handshake)
 
 
 def readable_tree(path):

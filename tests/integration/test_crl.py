@@ -26,6 +26,7 @@ import pytest
 
 import httpd as H
 import ocsp_fixtures as F
+import status_helpers as S
 
 pytestmark = pytest.mark.needs_lint
 
@@ -221,14 +222,13 @@ LEVEL_OF = {"ok": "good", "revoked": "error"}
 def module_site(setup, workdir):
     """apache2 with mod_ocsp_audit serving good/revoked/noocsp.test with stapling off (so
     that only the CRL is looked at), OcspAuditProbeTimeout as the linter's --timeout."""
-    import status_helpers as S
     S.require_module()
     vhosts = [S.Vhost(f"{n}.test", setup["pki"] / f"{n}-fullchain.pem", setup["pki"] / f"{n}.key",
                       stapling=False) for n in CERTS]
     site = S.Site(workdir / "site", vhosts, H.free_port(), H.free_port(),
                   probe_timeout=TIMEOUT).write()
     site.check()
-    return S, site
+    return site
 
 
 def probe(port, name):
@@ -243,7 +243,7 @@ def probe(port, name):
 def all_three(setup, workdir):
     """The CRL as the linter (--online), the probe and the status page see it, each
     vhost's: {name: (crl, level, revocation)} per output, and the elapsed times."""
-    S, site = module_site(setup, workdir)
+    site = module_site(setup, workdir)
     out, times = {}, {}
     crls, times["lint"], lint = lint_online(setup)
     lint_vh = {v["name"].split(".")[0]: v for v in lint.data["vhosts"]}
@@ -370,7 +370,7 @@ def test_module_fetches_a_shared_crl_once_across_rounds(crl_setup, workdir):
     and the page says it was checked then (not at every round)."""
     h, log = serve(crl_setup, "fresh.der", workdir)
     with h:
-        S, site = module_site(crl_setup, workdir)
+        site = module_site(crl_setup, workdir)
         with site.instance(workdir / "run") as inst:
             S.wait_rounds(inst, 3, timeout=60)
             doc = S.get_json(site.http_port)
@@ -386,7 +386,7 @@ def test_module_logs_each_change_of_a_crl_once(crl_setup, workdir):
     OA00029 when it can again, OA00028 at error level for the certificate it lists; with
     OcspAuditResponderInterval 10, a failed CRL is fetched again after 10 s."""
     F.assert_port_free(crl_setup["port"])
-    S, site = module_site(crl_setup, workdir)
+    site = module_site(crl_setup, workdir)
     site.responder_interval = 10
     site.write()
     with site.instance(workdir / "run") as inst:
@@ -417,7 +417,7 @@ def test_module_with_crl_checks_off_fetches_nothing(crl_setup, workdir):
     revocation path as the certificate names it."""
     h, log = serve(crl_setup, "fresh.der", workdir)
     with h:
-        S, site = module_site(crl_setup, workdir)
+        site = module_site(crl_setup, workdir)
         site.extra.append("OcspAuditCRL Off")
         site.write()
         with site.instance(workdir / "run"):

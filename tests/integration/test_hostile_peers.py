@@ -48,20 +48,7 @@ def url_for(p, host="127.0.0.1"):
     return f"http://{host}:{p}/"
 
 
-def target(p):
-    return f"127.0.0.1:{p}"
-
-
-def started(stack, server):
-    server.start()
-    stack.callback(server.stop)
-    return server
-
-
-def apache(stack, workdir, name, vhosts, **kw):
-    root, conf, ports = LH.write_apache_config(Path(workdir) / name, vhosts, **kw)
-    inst = LH.start_apache(stack, root, conf, ports, workdir)
-    return root, conf, inst
+target, started, apache = LH.target, LH.started, LH.apache
 
 
 def good_site(stack, workdir, free_port):

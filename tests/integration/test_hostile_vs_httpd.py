@@ -10,28 +10,14 @@ import pytest
 
 import httpd as H
 
-HEAD = """\
-ErrorLog "{root}/error.log"
-PidFile "{root}/httpd.pid"
-LoadModule mpm_event_module "{modules}/mod_mpm_event.so"
-LoadModule macro_module "{modules}/mod_macro.so"
-ServerName main.test
-Listen 127.0.0.1:{port}
-"""
+from test_parse_errors_vs_httpd import write as write_tree
 
 BUDGET = 10   # seconds: httpd needs well under one for each of these
 
 
 def write(workdir, body, files=None):
-    root = workdir / "conf"
-    root.mkdir()
-    values = {"root": root, "modules": H.module_dir(), "port": H.free_port()}
-    conf = root / "main.conf"
-    conf.write_text(HEAD.format(**values) + body.format(**values))
-    for name, text in (files or {}).items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(text)
-    return root, conf
+    """The tree with HEAD (test_parse_errors_vs_httpd), the other files as they are."""
+    return write_tree(workdir, body, files, format_files=False)
 
 
 def lint(root, conf, *extra):

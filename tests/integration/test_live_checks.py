@@ -61,22 +61,7 @@ def url_for(p):
     return f"http://127.0.0.1:{p}/"
 
 
-def target(p):
-    return f"127.0.0.1:{p}"
-
-
-def started(stack, server):
-    """Start a helper server and have the stack stop it (stop() may also be called
-    earlier: it is idempotent)."""
-    server.start()
-    stack.callback(server.stop)
-    return server
-
-
-def apache(stack, workdir, name, vhosts, **kw):
-    root, conf, ports = LH.write_apache_config(Path(workdir) / name, vhosts, **kw)
-    inst = LH.start_apache(stack, root, conf, ports, workdir)
-    return root, conf, inst
+target, started, apache = LH.target, LH.started, LH.apache
 
 
 def assert_prompt(run, limit=PROMPT, what="the failure"):

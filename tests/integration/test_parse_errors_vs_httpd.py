@@ -16,6 +16,20 @@ ServerName main.test
 Listen 127.0.0.1:{port}
 """
 
+def write(workdir, body, files=None, format_files=True):
+    """WORKDIR/conf/main.conf: HEAD and body ({root}, {modules}, {port} filled in), and the
+    other files (filled in too unless format_files is false). Returns (root, conf)."""
+    root = workdir / "conf"
+    root.mkdir()
+    values = {"root": root, "modules": H.module_dir(), "port": H.free_port()}
+    conf = root / "main.conf"
+    conf.write_text(HEAD.format(**values) + body.format(**values))
+    for name, text in (files or {}).items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text.format(**values) if format_files else text)
+    return root, conf
+
+
 # id -> (text after HEAD in main.conf, {other file: text})
 CASES = {
     "vhost-not-closed": ("<VirtualHost *:{port}>\nServerName a.test\n", {}),
@@ -53,14 +67,7 @@ CASES = {
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_parse_error_location_matches_httpd(lint_bin, httpd_bin, workdir, case):
     body, files = CASES[case]
-    root = workdir / "conf"
-    root.mkdir()
-    values = {"root": root, "modules": H.module_dir(), "port": H.free_port()}
-    conf = root / "main.conf"
-    conf.write_text(HEAD.format(**values) + body.format(**values))
-    for name, text in files.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(text.format(**values))
+    root, conf = write(workdir, body, files)
 
     r = H.httpd_check(root, conf)
     httpd_err = H.parse_httpd_syntax_error(r.stdout + r.stderr)

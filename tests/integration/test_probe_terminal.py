@@ -52,12 +52,18 @@ def _cluster_conf(root, pki, ports):
     return conf
 
 
-def test_cluster_node_that_differs(httpd_bin, lint_bin, workdir):
+def _cluster(workdir, n):
+    """A test PKI with its responder's port, and _cluster_conf for n nodes:
+    (pki, rport, ports, conf, nodes as HOST:PORT)."""
     rport = H.free_port()
     pki = S.make_pki(workdir / "pki", f"http://127.0.0.1:{rport}/")
-    ports = [H.free_port() for _ in range(3)]
+    ports = [H.free_port() for _ in range(n)]
     conf = _cluster_conf(workdir / "site", pki, ports)
-    nodes = [f"127.0.0.1:{p}" for p in ports]
+    return pki, rport, ports, conf, [f"127.0.0.1:{p}" for p in ports]
+
+
+def test_cluster_node_that_differs(httpd_bin, lint_bin, workdir):
+    pki, rport, ports, conf, nodes = _cluster(workdir, 3)
     with S.Responder(pki, rport), \
             H.HttpdInstance(workdir / "site", conf, workdir / "run", ports=ports):
         for n in nodes:      # mod_ssl fetches its staple at the first handshake
@@ -106,11 +112,7 @@ def _run_on_pty(args, env, timeout=60):
 
 
 def test_colour_only_on_a_terminal(httpd_bin, lint_bin, workdir):
-    rport = H.free_port()
-    pki = S.make_pki(workdir / "pki", f"http://127.0.0.1:{rport}/")
-    ports = [H.free_port() for _ in range(2)]
-    conf = _cluster_conf(workdir / "site", pki, ports)
-    nodes = [f"127.0.0.1:{p}" for p in ports]
+    pki, rport, ports, conf, nodes = _cluster(workdir, 2)
     args = [lint_bin, "probe", "--sni", "www.test"] + nodes
     env = H.minimal_env()
     with S.Responder(pki, rport), \

@@ -331,10 +331,7 @@ def test_auto_and_prometheus_agree_with_json(standard_site):
 # --------------------------------------------------------------------------- 2
 
 def test_prometheus_passes_promtool(standard_site):
-    promtool, why = S.ensure_binary("promtool", "prometheus", "PROMTOOL")
-    if not promtool:
-        print(f"SKIP reason: {why}")
-        pytest.skip(why)
+    promtool = S.require_binary("promtool", "prometheus", "PROMTOOL")
     a = S.get_prometheus(standard_site.http)
     ctype = a.header("Content-Type") or ""
     assert ctype.startswith("text/plain") and "version=0.0.4" in ctype, ctype
@@ -370,10 +367,7 @@ def _png_pixels_vary(path):
 
 
 def test_html_in_headless_chromium(standard_site):
-    chromium, why = S.ensure_binary("chromium", "chromium", "CHROMIUM")
-    if not chromium:
-        print(f"SKIP reason: {why}")
-        pytest.skip(why)
+    chromium = S.require_binary("chromium", "chromium", "CHROMIUM")
     run = standard_site
     doc = S.get_json(run.http)
     url = f"http://127.0.0.1:{run.http}{S.STATUS_PATH}"
@@ -451,9 +445,7 @@ def test_html_states_and_filters_in_chromium(standard_site):
     """Each state on the page: ?state=X shows exactly the vhosts ?json gives that state,
     with the verdict's reason and fix in words; a screenshot per state
     (artifacts/status-STATE.png); ?level=error likewise; ?refresh=30 reloads."""
-    chromium, why = S.ensure_binary("chromium", "chromium", "CHROMIUM")
-    if not chromium:
-        pytest.skip(why)
+    chromium = S.require_binary("chromium", "chromium", "CHROMIUM")
     run = standard_site
     doc = S.get_json(run.http)
     browser = S.Chromium(chromium)
@@ -833,9 +825,7 @@ def _metric_names(expr):
 def test_shipped_rules_and_dashboard(standard_site):
     """contrib/prometheus: promtool's unit tests of every alert pass, and every metric the
     rules and the Grafana dashboard read is one the module emits."""
-    promtool, why = S.ensure_binary("promtool", "prometheus", "PROMTOOL")
-    if not promtool:
-        pytest.skip(why)
+    promtool = S.require_binary("promtool", "prometheus", "PROMTOOL")
     top = S.HERE.parent.parent
     rules = top / "contrib" / "prometheus" / "ocsp-audit.rules.yml"
     r = subprocess.run([promtool, "check", "rules", str(rules)], capture_output=True,
